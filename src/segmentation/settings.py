@@ -1,0 +1,311 @@
+"""The feature and clustering configuration, parsed and validated at the boundary.
+
+The configuration is the dbt var ``segmentation`` (see ``dbt_project.yml``). dbt hands it to the
+Python models as JSON (``"{{ tojson(var('segmentation')) }}"`` in the model's YAML config), so
+``SegmentationSettings.from_config`` accepts a JSON string or an already-parsed mapping.
+
+Every error is a ``ConfigError`` (a ``ValueError``) whose message starts with the key path, e.g.
+``segmentation.features[2].transform: unknown value 'log2'; expected one of: none, log1p``, so a
+user who mistyped a YAML file sees where, without a stack trace from deep inside pandas.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = ("numeric", "categorical", "ordinal")
+TRANSFORMS = ("none", "log1p")
+IMPUTATIONS = ("median", "mean", "most_frequent", "constant")
+METHODS = ("kmeans", "hierarchical")
+LINKAGES = ("ward", "average", "complete")
+IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown or out of range; the message names the key."""
+
+
+def _check_keys(path: str, raw: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    allowed = tuple(allowed)
+    unknown = sorted(set(raw) - set(allowed))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key(s) {', '.join(map(repr, unknown))}; "
+            f"expected some of: {', '.join(allowed)}"
+        )
+
+
+def _choice(path: str, value: Any, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ConfigError(f"{path}: unknown value {value!r}; expected one of: {', '.join(choices)}")
+    return value
+
+
+def _number(path: str, value: Any, *, minimum: float | None = None, strict: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigError(f"{path}: expected a finite number, got {value!r}")
+    if minimum is not None and (value <= minimum if strict else value < minimum):
+        relation = ">" if strict else ">="
+        raise ConfigError(f"{path}: expected a number {relation} {minimum}, got {value!r}")
+    return float(value)
+
+
+def _integer(path: str, value: Any, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{path}: expected an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _flag(path: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: expected true or false, got {value!r}")
+    return value
+
+
+def _text(path: str, value: Any) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise ConfigError(f"{path}: expected a non-empty string, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """One clustering feature: a column of ``customer_features`` and how it enters the distance.
+
+    ``kind`` is numeric, categorical (one-hot encoded) or ordinal (``levels`` gives the order,
+    mapped to 0..1). ``transform`` applies before imputation statistics and scaling (log1p for
+    skewed money and count features). ``weight`` multiplies the scaled column(s); one-hot columns
+    are additionally down-weighted by the encoder so a many-level variable does not dominate.
+    ``min_level_share`` groups rarer categorical levels into one ``__other__`` level.
+    ``label``, ``high_label`` and ``low_label`` are the words used in generated segment names
+    (e.g. recency: high_label "Lapsed", low_label "Recent"); they default to the column name.
+    """
+
+    name: str
+    kind: str = "numeric"
+    transform: str = "none"
+    impute: str = "median"
+    impute_value: float | str | None = None
+    missing_indicator: bool = False
+    weight: float = 1.0
+    levels: tuple[str, ...] = ()
+    min_level_share: float = 0.01
+    label: str | None = None
+    high_label: str | None = None
+    low_label: str | None = None
+
+    @classmethod
+    def from_dict(cls, raw: Any, path: str) -> FeatureSpec:
+        """Parse one entry of ``segmentation.features``; a bare string means a numeric feature."""
+        if isinstance(raw, str):
+            raw = {"name": raw}
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"{path}: expected a mapping with at least 'name', got {raw!r}")
+        _check_keys(path, raw, cls.__dataclass_fields__)
+        name = raw.get("name")
+        if not isinstance(name, str) or not IDENTIFIER.match(name):
+            raise ConfigError(
+                f"{path}.name: {name!r} is not a valid column name "
+                "(lowercase letters, digits and underscores, not starting with a digit)"
+            )
+        kind = _choice(f"{path}.kind", raw.get("kind", "numeric"), KINDS)
+        transform = _choice(f"{path}.transform", raw.get("transform", "none"), TRANSFORMS)
+        default_impute = "median" if kind == "numeric" else "most_frequent"
+        impute = _choice(f"{path}.impute", raw.get("impute", default_impute), IMPUTATIONS)
+        impute_value = raw.get("impute_value")
+        if impute == "constant" and impute_value is None:
+            raise ConfigError(f"{path}.impute_value: required when impute is 'constant'")
+        if kind != "numeric" and transform != "none":
+            raise ConfigError(
+                f"{path}.transform: {transform!r} applies to numeric features only; "
+                f"{name!r} is {kind}"
+            )
+        if kind != "numeric" and impute in ("median", "mean"):
+            raise ConfigError(
+                f"{path}.impute: {impute!r} needs a numeric feature; {name!r} is {kind} "
+                "(use most_frequent or constant)"
+            )
+        levels = raw.get("levels", ())
+        if kind == "ordinal":
+            if not isinstance(levels, list | tuple) or len(levels) < 2:
+                raise ConfigError(f"{path}.levels: an ordinal feature needs a list of >= 2 levels")
+            levels = tuple(str(level) for level in levels)
+            if len(set(levels)) != len(levels):
+                raise ConfigError(f"{path}.levels: levels must be distinct, got {list(levels)!r}")
+        elif levels:
+            raise ConfigError(f"{path}.levels: only ordinal features take levels")
+        share = _number(f"{path}.min_level_share", raw.get("min_level_share", 0.01), minimum=0)
+        if share >= 1:
+            raise ConfigError(f"{path}.min_level_share: expected a share in [0, 1), got {share!r}")
+        return cls(
+            name=name,
+            kind=kind,
+            transform=transform,
+            impute=impute,
+            impute_value=impute_value,
+            missing_indicator=_flag(
+                f"{path}.missing_indicator", raw.get("missing_indicator", False)
+            ),
+            weight=_number(f"{path}.weight", raw.get("weight", 1.0), minimum=0, strict=True),
+            levels=tuple(levels),
+            min_level_share=share,
+            label=_text(f"{path}.label", raw.get("label")),
+            high_label=_text(f"{path}.high_label", raw.get("high_label")),
+            low_label=_text(f"{path}.low_label", raw.get("low_label")),
+        )
+
+
+@dataclass(frozen=True)
+class ClusteringSettings:
+    """How segments are found: methods, the k range, seeds and the size thresholds.
+
+    ``k`` is ``"auto"`` (chosen by the documented rule: best silhouette, cross-checked with the
+    inertia elbow) or a fixed integer. Above ``fit_sample_max_rows`` customers K-Means is fitted on
+    a seeded sample and every customer is assigned to its nearest centroid; silhouette is exact up
+    to ``exact_silhouette_max_rows`` and estimated on a seeded sample of
+    ``silhouette_sample_size`` above it; hierarchical clustering is exact up to
+    ``exact_hierarchical_max_rows`` and two-stage (``micro_clusters`` K-Means micro-clusters, then
+    weighted linkage) above it.
+    """
+
+    methods: tuple[str, ...] = METHODS
+    k: int | str = "auto"
+    k_min: int = 2
+    k_max: int = 10
+    seed: int = 42
+    n_init: int = 10
+    linkage: str = "ward"
+    hierarchical_k: int | str = "same"
+    fit_sample_max_rows: int = 200_000
+    exact_silhouette_max_rows: int = 10_000
+    silhouette_sample_size: int = 10_000
+    exact_hierarchical_max_rows: int = 20_000
+    micro_clusters: int = 500
+    min_segment_share: float = 0.02
+
+    @classmethod
+    def from_dict(cls, raw: Any, path: str = "segmentation.clustering") -> ClusteringSettings:
+        """Parse ``segmentation.clustering``; missing keys take the documented defaults."""
+        raw = {} if raw is None else raw
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"{path}: expected a mapping, got {raw!r}")
+        _check_keys(path, raw, cls.__dataclass_fields__)
+        defaults = cls()
+        methods = raw.get("methods", list(defaults.methods))
+        if isinstance(methods, str):
+            methods = [methods]
+        if not isinstance(methods, list | tuple) or not methods:
+            raise ConfigError(f"{path}.methods: expected a non-empty list, got {methods!r}")
+        methods = tuple(_choice(f"{path}.methods[{i}]", m, METHODS) for i, m in enumerate(methods))
+        if len(set(methods)) != len(methods):
+            raise ConfigError(f"{path}.methods: a method is listed twice: {list(methods)!r}")
+        k_min = _integer(f"{path}.k_min", raw.get("k_min", defaults.k_min), minimum=2)
+        k_max = _integer(f"{path}.k_max", raw.get("k_max", defaults.k_max), minimum=2)
+        if k_max < k_min:
+            raise ConfigError(f"{path}.k_max: {k_max} is below k_min {k_min}")
+        k = raw.get("k", defaults.k)
+        if k != "auto":
+            k = _integer(f"{path}.k", k, minimum=2)
+        hk = raw.get("hierarchical_k", defaults.hierarchical_k)
+        if hk != "same":
+            hk = _integer(f"{path}.hierarchical_k", hk, minimum=2)
+        share = _number(f"{path}.min_segment_share", raw.get("min_segment_share", 0.02), minimum=0)
+        if share >= 1:
+            raise ConfigError(f"{path}.min_segment_share: expected a share in [0, 1), got {share}")
+
+        def size(key: str, minimum: int) -> int:
+            return _integer(f"{path}.{key}", raw.get(key, getattr(defaults, key)), minimum=minimum)
+
+        return cls(
+            methods=methods,
+            k=k,
+            k_min=k_min,
+            k_max=k_max,
+            seed=size("seed", 0),
+            n_init=size("n_init", 1),
+            linkage=_choice(f"{path}.linkage", raw.get("linkage", "ward"), LINKAGES),
+            hierarchical_k=hk,
+            fit_sample_max_rows=size("fit_sample_max_rows", 1_000),
+            exact_silhouette_max_rows=size("exact_silhouette_max_rows", 100),
+            silhouette_sample_size=size("silhouette_sample_size", 100),
+            exact_hierarchical_max_rows=size("exact_hierarchical_max_rows", 100),
+            micro_clusters=size("micro_clusters", 10),
+            min_segment_share=share,
+        )
+
+    def k_values(self, n_rows: int) -> list[int]:
+        """The k to fit: the configured range (or the fixed k), checked against the row count.
+
+        k must leave at least one customer more than segments (silhouette needs 2 <= k <= n - 1);
+        the error names the key and the number of customers.
+        """
+        if n_rows < 3:
+            raise ConfigError(
+                f"segmentation.clustering: clustering needs at least 3 customers, got {n_rows}"
+            )
+        if self.k != "auto":
+            if not 2 <= int(self.k) <= n_rows - 1:
+                raise ConfigError(
+                    f"segmentation.clustering.k: {self.k} is outside [2, {n_rows - 1}] "
+                    f"(number of customers - 1 = {n_rows - 1})"
+                )
+            return [int(self.k)]
+        if self.k_min > n_rows - 1:
+            raise ConfigError(
+                f"segmentation.clustering.k_min: {self.k_min} is outside [2, {n_rows - 1}] "
+                f"(number of customers - 1 = {n_rows - 1})"
+            )
+        return list(range(self.k_min, min(self.k_max, n_rows - 1) + 1))
+
+
+@dataclass(frozen=True)
+class SegmentationSettings:
+    """The whole ``segmentation`` var: the feature list and the clustering settings."""
+
+    features: tuple[FeatureSpec, ...]
+    clustering: ClusteringSettings = field(default_factory=ClusteringSettings)
+
+    @classmethod
+    def from_config(cls, raw: Mapping[str, Any] | str | None) -> SegmentationSettings:
+        """Parse the ``segmentation`` var (a mapping, or its JSON as dbt renders it)."""
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw)
+            except json.JSONDecodeError as error:
+                raise ConfigError(f"segmentation: not valid JSON ({error})") from None
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"segmentation: expected a mapping, got {raw!r}")
+        known = ("features", "clustering", "profile_columns", "clv", "reference_date")
+        _check_keys("segmentation", raw, known)
+        items = raw.get("features")
+        if not isinstance(items, list | tuple) or not items:
+            raise ConfigError("segmentation.features: expected a non-empty list of features")
+        features = tuple(
+            FeatureSpec.from_dict(item, f"segmentation.features[{i}]")
+            for i, item in enumerate(items)
+        )
+        seen: dict[str, int] = {}
+        for i, spec in enumerate(features):
+            if spec.name in seen:
+                raise ConfigError(
+                    f"segmentation.features[{i}].name: {spec.name!r} is declared twice "
+                    f"(also segmentation.features[{seen[spec.name]}])"
+                )
+            seen[spec.name] = i
+        clustering = ClusteringSettings.from_dict(raw.get("clustering"))
+        return cls(features=features, clustering=clustering)
+
+    def check_columns(self, table_name: str, columns: Iterable[str]) -> None:
+        """Fail with the table, the feature and the available columns if a feature is missing."""
+        available = list(columns)
+        for i, spec in enumerate(self.features):
+            if spec.name not in available:
+                raise ConfigError(
+                    f"segmentation.features[{i}].name: unknown column {spec.name!r} in "
+                    f"{table_name}; available columns: {', '.join(available)}"
+                )
