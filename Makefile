@@ -1,0 +1,46 @@
+# The two commands of the README. Both create .venv on first use.
+#   make build   set up .venv and run `dbt build` on the embedded demo data
+#   make test    everything that guards the project: lint, dbt build (data + unit tests),
+#                dbt docs generate, and pytest
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export SEGMENTS_DB_PATH ?= $(CURDIR)/segments.duckdb
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_PROJECT_DIR := $(CURDIR)
+
+.PHONY: build test lint dbt-build docs pytest seeds clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+build: $(STAMP)
+	$(BIN)/dbt build
+
+test: $(STAMP) lint dbt-build docs pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint models macros tests analyses
+
+dbt-build: $(STAMP)
+	$(BIN)/dbt build
+
+docs: $(STAMP)
+	$(BIN)/dbt docs generate
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+# Regenerate the committed demo seeds (a pytest checks they are reproduced byte for byte).
+seeds: $(STAMP)
+	$(BIN)/python -m segmentation.demo --out seeds/demo
+
+clean:
+	rm -rf target logs segments.duckdb segments.duckdb.wal
