@@ -1,0 +1,94 @@
+"""Run the real dbt project from pytest: a fresh DuckDB file, optional vars, results by table.
+
+dbt writes its manifest and logs to ``target/`` and ``logs/``; each run here gets its own
+target and log folders under the test's tmp directory, so runs never share state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT = Path(sys.executable).with_name("dbt")
+
+
+@dataclass
+class DbtRun:
+    """The outcome of one dbt invocation."""
+
+    returncode: int
+    output: str
+    db_path: Path
+    target_path: Path
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run a read-only query against the built database."""
+        with duckdb.connect(str(self.db_path), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    def scalar(self, sql: str) -> Any:
+        """The single value of a query."""
+        rows = self.query(sql)
+        assert len(rows) == 1 and len(rows[0]) == 1, rows
+        return rows[0][0]
+
+    def node_results(self) -> dict[str, str]:
+        """Status of every node of the run, by unique id (from run_results.json)."""
+        results = json.loads((self.target_path / "run_results.json").read_text())
+        return {r["unique_id"]: r["status"] for r in results["results"]}
+
+
+def run_dbt(
+    args: list[str],
+    tmp_path: Path,
+    *,
+    vars: dict[str, Any] | None = None,
+    project_dir: Path = REPO_ROOT,
+    db_name: str = "segments.duckdb",
+    env: dict[str, str] | None = None,
+    timeout: int = 900,
+) -> DbtRun:
+    """Run ``dbt <args>`` on the project with its own DuckDB file under ``tmp_path``."""
+    db_path = tmp_path / db_name
+    target_path = tmp_path / "target"
+    command = [str(DBT), *args, "--project-dir", str(project_dir)]
+    if vars is not None:
+        command += ["--vars", yaml.safe_dump(vars, default_flow_style=True, width=10_000)]
+    run_env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(REPO_ROOT),
+        "SEGMENTS_DB_PATH": str(db_path),
+        "DBT_TARGET_PATH": str(target_path),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **(env or {}),
+    }
+    completed = subprocess.run(
+        command,
+        cwd=tmp_path,
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return DbtRun(
+        returncode=completed.returncode,
+        output=completed.stdout + completed.stderr,
+        db_path=db_path,
+        target_path=target_path,
+    )
+
+
+def project_vars() -> dict[str, Any]:
+    """The vars of dbt_project.yml, to derive a modified configuration from."""
+    return yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text())["vars"]
