@@ -1,0 +1,53 @@
+{#- One row per customer: the K-Means and hierarchical segment, for BI tools (a contract). -#}
+
+with
+
+features as (
+
+    select customer_id from {{ ref('customer_features') }}
+
+),
+
+kmeans as (
+
+    select * from {{ ref('ml_kmeans_assignments') }}
+
+),
+
+kmeans_names as (
+
+    select distinct
+        segment_id,
+        segment_name,
+    from {{ ref('kmeans_centroids') }}
+
+),
+
+hierarchical as (
+
+    select * from {{ ref('ml_hierarchical_assignments') }}
+
+),
+
+final as (
+
+    select
+        features.customer_id,
+        kmeans.kmeans_segment_id,
+        kmeans_names.segment_name as kmeans_segment_name,
+        kmeans.distance_to_centroid as kmeans_distance_to_centroid,
+        kmeans.silhouette as kmeans_silhouette,
+        hierarchical.hierarchical_segment_id,
+        hierarchical.hierarchical_segment_name,
+
+    from features
+    left join kmeans
+        on features.customer_id = kmeans.customer_id
+    left join kmeans_names
+        on kmeans.kmeans_segment_id = kmeans_names.segment_id
+    left join hierarchical
+        on features.customer_id = hierarchical.customer_id
+
+)
+
+select * from final

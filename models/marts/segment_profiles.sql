@@ -1,0 +1,236 @@
+{#-
+    What each segment looks like, per method: one row per (method, segment, feature) with the
+    segment's size and share, the feature's mean and median in original units, its z-score against
+    the population (segment mean minus population mean, over the population standard deviation),
+    and for categorical features the most frequent level and its share. total_value and
+    average_value sum and average var('segments_value_column') (default monetary_value).
+-#}
+{%- set columns = segments_feature_columns(ref('customer_features')) -%}
+{%- set value_column = var('segments_value_column', 'monetary_value') -%}
+{%- set has_value = value_column in columns.numeric -%}
+
+with
+
+features as (
+
+    select * from {{ ref('customer_features') }}
+
+),
+
+segments as (
+
+    select * from {{ ref('customer_segments') }}
+
+),
+
+assigned as (
+
+    select
+        'kmeans' as method,
+        segments.kmeans_segment_id as segment_id,
+        segments.kmeans_segment_name as segment_name,
+        features.*,
+    from features
+    inner join segments
+        on features.customer_id = segments.customer_id
+    where segments.kmeans_segment_id is not null
+
+    union all by name
+
+    select
+        'hierarchical' as method,
+        segments.hierarchical_segment_id as segment_id,
+        segments.hierarchical_segment_name as segment_name,
+        features.*,
+    from features
+    inner join segments
+        on features.customer_id = segments.customer_id
+    where segments.hierarchical_segment_id is not null
+
+),
+
+sizes as (
+
+    select
+        method,
+        segment_id,
+        any_value(segment_name) as segment_name,
+        count(*) as size,
+        count(*) / sum(count(*)) over (partition by method) as share,
+        {%- if has_value %}
+        sum({{ value_column }}) as total_value,
+        avg({{ value_column }}) as average_value,
+        {%- else %}
+        cast(null as double) as total_value,
+        cast(null as double) as average_value,
+        {%- endif %}
+    from assigned
+    group by method, segment_id
+
+),
+
+{%- if columns.numeric %}
+
+numeric_wide as (
+
+    select
+        method,
+        segment_id,
+        {%- for name in columns.numeric %}
+        cast({{ name }} as double) as {{ name }},
+        {%- endfor %}
+    from assigned
+
+),
+
+numeric_long as (
+
+    -- include nulls: a segment whose values are all null keeps its row (mean null).
+    select * from numeric_wide
+    unpivot include nulls (value for feature in ({{ columns.numeric | join(', ') }}))
+
+),
+
+population_wide as (
+
+    select
+        {%- for name in columns.numeric %}
+        cast({{ name }} as double) as {{ name }},
+        {%- endfor %}
+    from features
+
+),
+
+population as (
+
+    select * from population_wide
+    unpivot include nulls (value for feature in ({{ columns.numeric | join(', ') }}))
+
+),
+
+population_stats as (
+
+    select
+        feature,
+        avg(value) as population_mean,
+        stddev_pop(value) as population_std,
+    from population
+    group by feature
+
+),
+
+numeric_profiles as (
+
+    select
+        numeric_long.method,
+        numeric_long.segment_id,
+        numeric_long.feature,
+        'numeric' as feature_kind,
+        avg(numeric_long.value) as mean,
+        median(numeric_long.value) as median,
+        any_value(population_stats.population_mean) as population_mean,
+        any_value(population_stats.population_std) as population_std,
+        (avg(numeric_long.value) - any_value(population_stats.population_mean))
+        / nullif(any_value(population_stats.population_std), 0) as z_score,
+        cast(null as varchar) as top_level,
+        cast(null as double) as top_level_share,
+    from numeric_long
+    inner join population_stats
+        on numeric_long.feature = population_stats.feature
+    group by numeric_long.method, numeric_long.segment_id, numeric_long.feature
+
+),
+{%- endif %}
+
+{%- if columns.categorical %}
+
+categorical_long as (
+
+    unpivot (
+        select
+            method,
+            segment_id,
+            {%- for name in columns.categorical %}
+            coalesce(cast({{ name }} as varchar), '__missing__') as {{ name }},
+            {%- endfor %}
+        from assigned
+    )
+    on {{ columns.categorical | join(', ') }}
+    into name feature value level
+
+),
+
+level_counts as (
+
+    select
+        method,
+        segment_id,
+        feature,
+        level,
+        count(*) as level_count,
+    from categorical_long
+    group by all
+
+),
+
+categorical_profiles as (
+
+    select
+        method,
+        segment_id,
+        feature,
+        'categorical' as feature_kind,
+        cast(null as double) as mean,
+        cast(null as double) as median,
+        cast(null as double) as population_mean,
+        cast(null as double) as population_std,
+        cast(null as double) as z_score,
+        first(level order by level_count desc, level) as top_level,
+        max(level_count) / sum(level_count) as top_level_share,
+    from level_counts
+    group by method, segment_id, feature
+
+),
+{%- endif %}
+
+feature_profiles as (
+
+    {%- if columns.numeric %}
+    select * from numeric_profiles
+    {%- endif %}
+    {%- if columns.numeric and columns.categorical %}
+    union all
+    {%- endif %}
+    {%- if columns.categorical %}
+    select * from categorical_profiles
+    {%- endif %}
+
+),
+
+final as (
+
+    select
+        sizes.method,
+        cast(sizes.segment_id as integer) as segment_id,
+        sizes.segment_name,
+        cast(sizes.size as bigint) as size,
+        cast(sizes.share as double) as share,
+        cast(sizes.total_value as double) as total_value,
+        cast(sizes.average_value as double) as average_value,
+        feature_profiles.feature,
+        feature_profiles.feature_kind,
+        cast(feature_profiles.mean as double) as mean,
+        cast(feature_profiles.median as double) as median,
+        cast(feature_profiles.population_mean as double) as population_mean,
+        cast(feature_profiles.population_std as double) as population_std,
+        cast(feature_profiles.z_score as double) as z_score,
+        feature_profiles.top_level,
+        cast(feature_profiles.top_level_share as double) as top_level_share,
+    from sizes
+    inner join feature_profiles
+        on sizes.method = feature_profiles.method
+        and sizes.segment_id = feature_profiles.segment_id
+
+)
+
+select * from final

@@ -1,0 +1,10 @@
+"""Apply the fitted preprocessing spec: one row per customer, one float column per output."""
+
+from segmentation import pipeline
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    features = dbt.ref("customer_features")
+    spec = dbt.ref("ml_preprocessing_spec")
+    return pipeline.feature_matrix(features.to_arrow_table(), spec.to_arrow_table())

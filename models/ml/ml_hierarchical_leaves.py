@@ -1,0 +1,10 @@
+"""Leaves of the hierarchical tree: each customer (exact) or its micro-cluster (two-stage)."""
+
+from segmentation import pipeline
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    config = dbt.config.get("segmentation")
+    matrix = dbt.ref("ml_feature_matrix")
+    return pipeline.hierarchical_leaves(matrix.to_arrow_table(), config)

@@ -1,0 +1,13 @@
+"""The hierarchical merge tree over the leaves (scipy's linkage convention)."""
+
+from segmentation import pipeline
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    config = dbt.config.get("segmentation")
+    matrix = dbt.ref("ml_feature_matrix")
+    leaves = dbt.ref("ml_hierarchical_leaves")
+    return pipeline.hierarchical_linkage(
+        matrix.to_arrow_table(), leaves.to_arrow_table(), config
+    )

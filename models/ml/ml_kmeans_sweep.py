@@ -1,0 +1,10 @@
+"""K-Means for every k of the configured range: metrics, centroids and the selected k."""
+
+from segmentation import pipeline
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    config = dbt.config.get("segmentation")
+    matrix = dbt.ref("ml_feature_matrix")
+    return pipeline.kmeans_sweep(matrix.to_arrow_table(), config)

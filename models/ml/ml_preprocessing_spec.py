@@ -1,0 +1,10 @@
+"""Fit the preprocessing (imputation, encoding, transform, scaling, weights) of the features."""
+
+from segmentation import pipeline
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    config = dbt.config.get("segmentation")
+    features = dbt.ref("customer_features")
+    return pipeline.preprocessing_spec(features.to_arrow_table(), config)

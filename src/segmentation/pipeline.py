@@ -1,0 +1,477 @@
+"""Table-level entry points of the dbt Python models: configuration in, Arrow tables out.
+
+Each function here is what one thin model under ``models/ml/`` calls: it parses the
+``segmentation`` var (``SegmentationSettings.from_config``), converts the Arrow inputs the model
+read from the warehouse, calls the algorithm modules and returns an Arrow table for dbt to
+materialise. Keeping the glue here (not in the models) means pytest can run the whole chain
+without dbt, on the same functions the models use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from segmentation import hierarchical, kmeans, metrics, naming, preprocessing
+from segmentation.settings import SegmentationSettings
+
+ID_COLUMN = "customer_id"
+Config = Mapping[str, Any] | str | None
+
+
+def _settings(config: Config) -> SegmentationSettings:
+    return SegmentationSettings.from_config(config)
+
+
+def _hierarchical_enabled(settings: SegmentationSettings) -> bool:
+    return "hierarchical" in settings.clustering.methods
+
+
+def matrix_array(matrix: pa.Table) -> np.ndarray:
+    """The float64 (n, d) array of a feature-matrix table (every column but customer_id)."""
+    columns = [name for name in matrix.column_names if name != ID_COLUMN]
+    if not columns:
+        return np.empty((matrix.num_rows, 0))
+    return np.ascontiguousarray(
+        np.column_stack(
+            [matrix.column(name).to_numpy(zero_copy_only=False) for name in columns]
+        ).astype(np.float64, copy=False)
+    )
+
+
+def preprocessing_spec(features: pa.Table, config: Config) -> pa.Table:
+    """Fit the preprocessing spec on customer_features (see ``preprocessing.fit_spec``)."""
+    return preprocessing.fit_spec(features, _settings(config), table_name="customer_features")
+
+
+def feature_matrix(features: pa.Table, spec: pa.Table) -> pa.Table:
+    """Apply the fitted spec: customer_id plus one float64 column per spec output column."""
+    return preprocessing.transform_table(features, spec)
+
+
+def kmeans_sweep(matrix: pa.Table, config: Config) -> pa.Table:
+    """K-Means over the configured k range with metrics and the selected k."""
+    return kmeans.kmeans_sweep_table(matrix, _settings(config).clustering)
+
+
+def kmeans_centroids(sweep: pa.Table, spec: pa.Table, config: Config) -> pa.Table:
+    """The selected fit's centroids per segment and output column, with generated names."""
+    return kmeans.kmeans_centroids_table(sweep, spec, _settings(config))
+
+
+def _centroid_array(centroids: pa.Table, output_columns: list[str]) -> np.ndarray:
+    """Pivot the long centroid table to a (k, d) array, rows by segment_id 1..k."""
+    segment = centroids.column("segment_id").to_numpy()
+    column = centroids.column("output_column").to_pylist()
+    value = centroids.column("value_scaled").to_numpy(zero_copy_only=False)
+    k = int(segment.max()) if len(segment) else 0
+    position = {name: j for j, name in enumerate(output_columns)}
+    unknown = sorted(set(column) - set(position))
+    if unknown:
+        raise ValueError(
+            f"ml_kmeans_centroids: output_column(s) {unknown} are not columns of ml_feature_matrix"
+        )
+    array = np.full((k, len(output_columns)), np.nan)
+    array[segment - 1, [position[name] for name in column]] = value
+    if np.isnan(array).any():
+        raise ValueError("ml_kmeans_centroids: a segment lacks a value for some output column")
+    return array
+
+
+def kmeans_assignments(matrix: pa.Table, centroids: pa.Table, config: Config) -> pa.Table:
+    """Every customer's nearest centroid (segment id), its distance, and its silhouette.
+
+    Assignment is vectorised and chunked over all customers. The per-customer silhouette is
+    computed exactly up to ``exact_silhouette_max_rows`` customers and on the same seeded sample
+    as the sweep above it; other customers get null.
+    """
+    clustering = _settings(config).clustering
+    X = matrix_array(matrix)
+    output_columns = [name for name in matrix.column_names if name != ID_COLUMN]
+    labels, distances = kmeans.assign_nearest(X, _centroid_array(centroids, output_columns))
+    silhouette = np.full(len(labels), np.nan)
+    if len(labels):
+        estimate = metrics.silhouette(
+            X,
+            labels,
+            exact_max_rows=clustering.exact_silhouette_max_rows,
+            sample_size=clustering.silhouette_sample_size,
+            seed=clustering.seed,
+        )
+        if estimate.method != "undefined":
+            silhouette[estimate.sample_index] = estimate.per_row
+    return pa.table(
+        {
+            ID_COLUMN: matrix.column(ID_COLUMN),
+            "kmeans_segment_id": pa.array(labels, pa.int64()),
+            "distance_to_centroid": pa.array(distances, pa.float64()),
+            "silhouette": pa.array(silhouette, pa.float64(), from_pandas=True),
+        }
+    )
+
+
+def _selected_k(sweep: pa.Table) -> int:
+    selected = sweep.filter(pc.field("is_selected"))
+    if selected.num_rows != 1:
+        raise ValueError(
+            f"ml_kmeans_sweep: expected exactly one selected k, found {selected.num_rows}"
+        )
+    return int(selected.column("k")[0].as_py())
+
+
+LEAVES_SCHEMA = pa.schema(
+    [(ID_COLUMN, pa.string()), ("leaf_id", pa.int64()), ("scheme", pa.string())]
+)
+LINKAGE_SCHEMA = pa.schema(
+    [
+        ("step", pa.int64()),
+        ("left_node", pa.int64()),
+        ("right_node", pa.int64()),
+        ("distance", pa.float64()),
+        ("size", pa.int64()),
+        ("scheme", pa.string()),
+        ("linkage_method", pa.string()),
+        ("n_leaves", pa.int64()),
+        ("n_customers", pa.int64()),
+    ]
+)
+ASSIGNMENTS_SCHEMA = pa.schema(
+    [
+        (ID_COLUMN, pa.string()),
+        ("hierarchical_segment_id", pa.int64()),
+        ("hierarchical_segment_name", pa.string()),
+        ("k", pa.int64()),
+    ]
+)
+METRICS_SCHEMA = pa.schema(
+    [
+        ("method", pa.string()),
+        ("k", pa.int64()),
+        ("inertia", pa.float64()),
+        ("silhouette", pa.float64()),
+        ("silhouette_method", pa.string()),
+        ("silhouette_rows", pa.int64()),
+        ("silhouette_ci_low", pa.float64()),
+        ("silhouette_ci_high", pa.float64()),
+        ("calinski_harabasz", pa.float64()),
+        ("davies_bouldin", pa.float64()),
+        ("cophenetic_correlation", pa.float64()),
+        ("scheme", pa.string()),
+        ("is_selected", pa.bool_()),
+        ("selection_reason", pa.string()),
+    ]
+)
+
+
+def hierarchical_leaves(matrix: pa.Table, config: Config) -> pa.Table:
+    """Customers to tree leaves (exact or two-stage); empty when hierarchical is disabled."""
+    settings = _settings(config)
+    if not _hierarchical_enabled(settings):
+        return LEAVES_SCHEMA.empty_table()
+    return hierarchical.leaves_table(matrix, settings.clustering)
+
+
+def hierarchical_linkage(matrix: pa.Table, leaves: pa.Table, config: Config) -> pa.Table:
+    """The merge tree over the leaves; empty when hierarchical is disabled."""
+    settings = _settings(config)
+    if not _hierarchical_enabled(settings):
+        return LINKAGE_SCHEMA.empty_table()
+    return hierarchical.linkage_table(matrix, leaves, settings.clustering)
+
+
+def hierarchical_assignments(
+    matrix: pa.Table,
+    leaves: pa.Table,
+    linkage: pa.Table,
+    sweep: pa.Table,
+    spec: pa.Table,
+    config: Config,
+) -> pa.Table:
+    """Cut the tree at the hierarchical k; segment ids by size and names from the profile."""
+    settings = _settings(config)
+    if not _hierarchical_enabled(settings):
+        return ASSIGNMENTS_SCHEMA.empty_table()
+    k, _reason = hierarchical.resolve_k(settings.clustering, _selected_k(sweep))
+    assigned = hierarchical.assignments_table(linkage, leaves, k)
+    # Names come from each segment's mean in the scaled space, as for K-Means centroids.
+    rows = pc.index_in(
+        assigned.column(ID_COLUMN), value_set=matrix.column(ID_COLUMN).combine_chunks()
+    ).to_numpy()
+    X = matrix_array(matrix)[rows]
+    labels = assigned.column("hierarchical_segment_id").to_numpy()
+    n_segments = int(labels.max())
+    sums = np.zeros((n_segments, X.shape[1]))
+    np.add.at(sums, labels - 1, X)
+    means = sums / np.bincount(labels - 1, minlength=n_segments)[:, None]
+    names = np.asarray(naming.name_segments(means, spec, settings), dtype=object)
+    return pa.table(
+        {
+            ID_COLUMN: assigned.column(ID_COLUMN),
+            "hierarchical_segment_id": assigned.column("hierarchical_segment_id"),
+            "hierarchical_segment_name": pa.array(names[labels - 1], pa.string()),
+            "k": assigned.column("k"),
+        }
+    )
+
+
+def hierarchical_metrics(
+    matrix: pa.Table,
+    leaves: pa.Table,
+    linkage: pa.Table,
+    sweep: pa.Table,
+    config: Config,
+) -> pa.Table:
+    """Metrics of the tree cut at every k of the K-Means sweep's range."""
+    settings = _settings(config)
+    if not _hierarchical_enabled(settings):
+        return METRICS_SCHEMA.empty_table()
+    selected, _reason = hierarchical.resolve_k(settings.clustering, _selected_k(sweep))
+    k_values = sorted({*(int(k) for k in sweep.column("k").to_pylist()), selected})
+    return hierarchical.metrics_table(
+        matrix, linkage, leaves, settings.clustering, k_values=k_values, selected_k=selected
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Predictive CLV: BG/NBD + Gamma-Gamma (models ml_clv_parameters and ml_customer_clv)
+# ---------------------------------------------------------------------------------------------
+# Fit once, score with the published fit: ml_clv_parameters fits (clv.fit_clv, 15-20 s at
+# 100k customers with two years of daily history), ml_customer_clv scores every customer with
+# the parameters it published (about 1 s), as K-Means sweep -> centroids -> assignments do.
+# Imported here, not at the top, so that this section is self-contained.
+
+import json  # noqa: E402
+import math  # noqa: E402
+
+from segmentation import clv  # noqa: E402
+from segmentation.settings import ConfigError  # noqa: E402
+
+CLV_SUMMARY_TABLE = "int_customer_clv_summary"
+CLV_PARAMETERS_TABLE = "ml_clv_parameters"
+CLV_SQL_ONLY_KEYS = ("calibration_end",)
+"""Keys of ``segmentation.clv`` read by the SQL summary only (left out of ``ClvSettings``)."""
+CLV_NO_PURCHASES = "no purchases up to the calibration end"
+"""``clv_status`` of customers without a purchase in the calibration window (not scored)."""
+
+
+def clv_settings(config: Config) -> clv.ClvSettings:
+    """``segmentation.clv`` as :class:`clv.ClvSettings` (defaults when absent or null).
+
+    The SQL-only keys (:data:`CLV_SQL_ONLY_KEYS`) are left out; an unknown key or an invalid
+    value raises a ``ConfigError`` naming ``segmentation.clv`` and the key.
+    """
+    raw: Any = config
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"segmentation: not valid JSON ({error})") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"segmentation: expected a mapping, got {raw!r}")
+    section = raw.get("clv")
+    if section is None:
+        section = {}
+    if not isinstance(section, Mapping):
+        raise ConfigError(f"segmentation.clv: expected a mapping of CLV settings, got {section!r}")
+    try:
+        return clv.ClvSettings.from_dict(
+            {key: value for key, value in section.items() if key not in CLV_SQL_ONLY_KEYS}
+        )
+    except ValueError as error:
+        raise ConfigError(f"segmentation.clv: {error}") from None
+
+
+def _clv_split(summary: pa.Table, settings: clv.ClvSettings) -> tuple[pa.Table, pa.Table]:
+    """Split the summary into the customers with purchases (fit columns) and those without.
+
+    ``summary`` is ``int_customer_clv_summary``: the columns of :data:`clv.SUMMARY_COLUMNS`,
+    frequency null for customers without a purchase up to the calibration end, and optionally
+    ``time_unit``, which must then be the configured one.
+    """
+    missing = [name for name in clv.SUMMARY_COLUMNS if name not in summary.column_names]
+    if missing:
+        raise ValueError(
+            f"{CLV_SUMMARY_TABLE}: missing column(s) {', '.join(missing)}; "
+            f"available columns: {', '.join(summary.column_names)}"
+        )
+    if "time_unit" in summary.column_names:
+        units = sorted(set(summary.column("time_unit").drop_null().to_pylist()))
+        if units and units != [settings.time_unit]:
+            raise ValueError(
+                f"{CLV_SUMMARY_TABLE}.time_unit: the summary is in {', '.join(units)} but "
+                f"segmentation.clv.time_unit is {settings.time_unit!r}; rebuild the summary"
+            )
+    has_purchases = pc.is_valid(summary.column("frequency"))
+    purchased = summary.filter(has_purchases).select(list(clv.SUMMARY_COLUMNS))
+    return purchased, summary.filter(pc.invert(has_purchases))
+
+
+def clv_parameters(summary: pa.Table, config: Config) -> pa.Table:
+    """Fit BG/NBD and Gamma-Gamma on the customers with purchases; the parameters table.
+
+    Returns :meth:`clv.ClvResult.parameters` (schema :data:`clv.PARAMETER_SCHEMA`): one row per
+    (model, parameter) plus the diagnostics, with the fit status (``converged`` False and the
+    reason in ``message`` when a fit failed or was not attempted).
+    """
+    settings = clv_settings(config)
+    purchased, _unscored = _clv_split(summary, settings)
+    return clv.fit_clv(purchased, settings).parameters()
+
+
+def _clv_fits(
+    parameters: pa.Table, n_customers: int
+) -> tuple[clv.BgNbdFit, clv.GammaGammaFit, float]:
+    """The two fits and the frequency-spend correlation as published in ``parameters``."""
+    rows = {(row["model"], row["parameter"]): row for row in parameters.to_pylist()}
+    names = [("bg_nbd", name) for name in clv.BG_NBD_PARAMETERS]
+    names += [("gamma_gamma", name) for name in clv.GAMMA_GAMMA_PARAMETERS]
+    names += [("gamma_gamma", "frequency_spend_correlation")]
+    missing = [f"{model}.{name}" for model, name in names if (model, name) not in rows]
+    if missing:
+        raise ValueError(f"{CLV_PARAMETERS_TABLE}: missing row(s) {', '.join(missing)}")
+
+    def value(model: str, name: str) -> float:
+        found = rows[(model, name)]["value"]
+        return math.nan if found is None else float(found)
+
+    def status(model: str) -> dict[str, Any]:
+        row = rows[(model, clv.BG_NBD_PARAMETERS[0] if model == "bg_nbd" else "p")]
+        ll = row["log_likelihood"]
+        return {
+            "log_likelihood": math.nan if ll is None else float(ll),
+            "converged": bool(row["converged"]),
+            "message": str(row["message"]),
+            "iterations": 0,
+            "n_customers": int(row["n_customers"]),
+        }
+
+    bg = clv.BgNbdFit(*(value("bg_nbd", n) for n in clv.BG_NBD_PARAMETERS), **status("bg_nbd"))
+    gg = clv.GammaGammaFit(
+        *(value("gamma_gamma", n) for n in clv.GAMMA_GAMMA_PARAMETERS), **status("gamma_gamma")
+    )
+    if bg.n_customers != n_customers:
+        raise ValueError(
+            f"{CLV_PARAMETERS_TABLE}: fitted on {bg.n_customers} customers but "
+            f"{CLV_SUMMARY_TABLE} has {n_customers} with purchases; rebuild {CLV_PARAMETERS_TABLE}"
+        )
+    return bg, gg, value("gamma_gamma", "frequency_spend_correlation")
+
+
+def _clv_score(
+    purchased: pa.Table,
+    bg: clv.BgNbdFit,
+    gg: clv.GammaGammaFit,
+    correlation: float,
+    settings: clv.ClvSettings,
+) -> clv.ClvResult:
+    """Predictions of given fits for the customers of a summary, exactly as clv.fit_clv makes them.
+
+    This is the scoring half of :func:`clv.fit_clv` (same formulas, statuses and null rules);
+    tests/python/test_clv_dbt.py checks that both give identical customer tables.
+    """
+    ids = pc.cast(purchased.column(ID_COLUMN), pa.string()).combine_chunks()
+    x, t_x, big_t = clv.validate_rft(
+        *(
+            np.asarray(
+                pc.cast(purchased.column(name), pa.float64()).to_numpy(zero_copy_only=False),
+                dtype=np.float64,
+            )
+            for name in ("frequency", "recency", "T")
+        )
+    )
+    m = clv.validate_monetary(
+        x,
+        pc.cast(purchased.column("monetary_value"), pa.float64()).to_numpy(zero_copy_only=False),
+    )
+    n = int(x.size)
+    nan = np.full(n, np.nan)
+    expected, alive, clv_units, spend = nan.copy(), nan.copy(), nan.copy(), nan.copy()
+    reasons: list[str] = []
+    if bg.converged:
+        with np.errstate(all="ignore"):
+            expected = clv.bg_nbd_conditional_expected_purchases(
+                bg.params, settings.horizon, x, t_x, big_t
+            )
+            alive = clv.bg_nbd_probability_alive(bg.params, x, t_x, big_t)
+            clv_units = clv.discounted_expected_purchases(
+                bg.params,
+                x,
+                t_x,
+                big_t,
+                horizon=settings.horizon,
+                step=settings.discount_step,
+                annual_discount_rate=settings.annual_discount_rate,
+                unit_days=settings.unit_days,
+            )
+    else:
+        reasons.append(f"bg_nbd not fitted: {bg.message}")
+    if gg.converged:
+        with np.errstate(all="ignore"):
+            spend = clv.gamma_gamma_conditional_expected_value(gg.params, x, m)
+    else:
+        reasons.append(f"gamma_gamma not fitted: {gg.message}")
+    produced = ([expected, alive, clv_units] if bg.converged else []) + (
+        [spend] if gg.converged else []
+    )
+    broken = np.zeros(n, dtype=bool)
+    for values in produced:
+        broken |= ~np.isfinite(values)
+    for values in (expected, alive, clv_units, spend):
+        values[broken] = np.nan
+    status = np.full(n, "ok" if not reasons else "; ".join(reasons), dtype=object)
+    if broken.any():
+        status[broken] = "; ".join(
+            ["numerical failure: non-finite prediction for this customer", *reasons]
+        )
+    return clv.ClvResult(
+        settings=settings,
+        bg_nbd=bg,
+        gamma_gamma=gg,
+        frequency_spend_correlation=correlation,
+        customer_id=ids,
+        expected_purchases=expected,
+        probability_alive=alive,
+        expected_average_value=spend,
+        predicted_clv=clv_units * spend,
+        churn_risk_band=clv.churn_risk_band(
+            alive, high_below=settings.churn_high_below, medium_below=settings.churn_medium_below
+        ),
+        clv_status=status,
+        n_repeat_customers=int(np.count_nonzero(x > 0)),
+    )
+
+
+def customer_clv(summary: pa.Table, parameters: pa.Table, config: Config) -> pa.Table:
+    """Predicted CLV for every customer of the summary (schema :data:`clv.CUSTOMER_SCHEMA`).
+
+    ``parameters`` is the output of :func:`clv_parameters` on the same summary and config (the
+    model ml_clv_parameters); the customers are scored with it, without refitting. Customers with
+    purchases get :meth:`clv.ClvResult.customers` (predictions null with the reason in
+    ``clv_status`` when a fit failed); customers without a purchase up to the calibration end get
+    null predictions and ``clv_status`` :data:`CLV_NO_PURCHASES`.
+    """
+    settings = clv_settings(config)
+    purchased, unscored = _clv_split(summary, settings)
+    bg, gg, correlation = _clv_fits(parameters, purchased.num_rows)
+    scored = _clv_score(purchased, bg, gg, correlation, settings).customers()
+    n = unscored.num_rows
+    empty = pa.nulls(n, pa.float64())
+    rows = pa.Table.from_arrays(
+        [
+            pc.cast(unscored.column(ID_COLUMN), pa.string()).combine_chunks(),
+            empty,
+            empty,
+            empty,
+            empty,
+            pa.nulls(n, pa.string()),
+            pa.array([CLV_NO_PURCHASES] * n, pa.string()),
+        ],
+        schema=clv.CUSTOMER_SCHEMA,
+    )
+    return pa.concat_tables([scored, rows])
