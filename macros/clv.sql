@@ -1,0 +1,64 @@
+{#-
+    The SQL side of the predictive CLV configuration: the `clv` key of the var `segmentation`
+    (README, "Predictive CLV"). SQL reads two of its keys; the Python models read the rest
+    (segmentation.pipeline.customer_clv, which leaves out the SQL-only keys below):
+
+        segmentation:
+          clv:
+            time_unit: weeks        # days | weeks (= days / 7); unit of frequency, recency, T
+            calibration_end: null   # YYYY-MM-DD; null = the reference date minus one day
+            horizon_days: 365       # and the other settings of segmentation.clv.ClvSettings
+
+    Every value is validated here, so a typo fails at compile time naming the key.
+-#}
+
+{% macro segments_clv_config() %}
+    {#- The `segmentation.clv` mapping ({} when absent or null). -#}
+    {%- set segmentation = var('segmentation', {}) -%}
+    {%- if segmentation is not mapping -%}
+        {{ exceptions.raise_compiler_error("var segmentation: expected a mapping, got " ~ segmentation) }}
+    {%- endif -%}
+    {%- set clv = segmentation.get('clv') -%}
+    {%- if clv is none -%}
+        {{ return({}) }}
+    {%- endif -%}
+    {%- if clv is not mapping -%}
+        {{ exceptions.raise_compiler_error("var segmentation.clv: expected a mapping of CLV settings, got " ~ clv) }}
+    {%- endif -%}
+    {{ return(clv) }}
+{% endmacro %}
+
+
+{% macro segments_clv_time_unit() %}
+    {#- 'days' or 'weeks' (default), or a compile error naming segmentation.clv.time_unit. -#}
+    {%- set value = segments_clv_config().get('time_unit') -%}
+    {%- if value is none -%}
+        {{ return('weeks') }}
+    {%- endif -%}
+    {%- if value not in ['days', 'weeks'] -%}
+        {{ exceptions.raise_compiler_error("var segmentation.clv.time_unit: expected days or weeks, got '" ~ value ~ "'") }}
+    {%- endif -%}
+    {{ return(value) }}
+{% endmacro %}
+
+
+{% macro segments_clv_days_per_unit() %}
+    {#- Days per time unit as a SQL number literal: 1.0 for days, 7.0 for weeks. -#}
+    {{ return('7.0' if segments_clv_time_unit() == 'weeks' else '1.0') }}
+{% endmacro %}
+
+
+{% macro segments_clv_calibration_end() %}
+    {#-
+        The calibration end date as a SQL date expression: segmentation.clv.calibration_end
+        (YYYY-MM-DD, validated) when set, else the reference date (segments_reference_date())
+        minus one day, i.e. by default the day of the last order. The reference date's refs are
+        registered whatever the var says, so the DAG does not change with it.
+    -#}
+    {%- set reference_date = segments_reference_date() -%}
+    {%- set value = segments_clv_config().get('calibration_end') -%}
+    {%- if value is none -%}
+        {{ return("cast(" ~ reference_date ~ " - 1 as date)") }}
+    {%- endif -%}
+    {{ return("date '" ~ segments_validated_date(value, 'segmentation.clv.calibration_end') ~ "'") }}
+{% endmacro %}
