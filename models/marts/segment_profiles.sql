@@ -4,6 +4,8 @@
     the population (segment mean minus population mean, over the population standard deviation),
     and for categorical features the most frequent level and its share. total_value and
     average_value sum and average var('segments_value_column') (default monetary_value).
+    Floating figures are rounded to 6 decimals: DuckDB sums doubles in parallel in an order that
+    changes between runs, and the rounding keeps re-runs of the same data byte-identical.
 -#}
 {%- set columns = segments_feature_columns(ref('customer_features')) -%}
 {%- set value_column = var('segments_value_column', 'monetary_value') -%}
@@ -214,18 +216,18 @@ final as (
         cast(sizes.segment_id as integer) as segment_id,
         sizes.segment_name,
         cast(sizes.size as bigint) as size,
-        cast(sizes.share as double) as share,
-        cast(sizes.total_value as double) as total_value,
-        cast(sizes.average_value as double) as average_value,
+        round(cast(sizes.share as double), 6) as share,
+        round(cast(sizes.total_value as double), 6) as total_value,
+        round(cast(sizes.average_value as double), 6) as average_value,
         feature_profiles.feature,
         feature_profiles.feature_kind,
-        cast(feature_profiles.mean as double) as mean,
-        cast(feature_profiles.median as double) as median,
-        cast(feature_profiles.population_mean as double) as population_mean,
-        cast(feature_profiles.population_std as double) as population_std,
-        cast(feature_profiles.z_score as double) as z_score,
+        round(cast(feature_profiles.mean as double), 6) as mean,
+        round(cast(feature_profiles.median as double), 6) as median,
+        round(cast(feature_profiles.population_mean as double), 6) as population_mean,
+        round(cast(feature_profiles.population_std as double), 6) as population_std,
+        round(cast(feature_profiles.z_score as double), 6) as z_score,
         feature_profiles.top_level,
-        cast(feature_profiles.top_level_share as double) as top_level_share,
+        round(cast(feature_profiles.top_level_share as double), 6) as top_level_share,
     from sizes
     inner join feature_profiles
         on sizes.method = feature_profiles.method

@@ -7,4 +7,6 @@ def model(dbt, session):
     dbt.config(materialized="table")
     features = dbt.ref("customer_features")
     spec = dbt.ref("ml_preprocessing_spec")
-    return pipeline.feature_matrix(features.to_arrow_table(), spec.to_arrow_table())
+    return pipeline.feature_matrix(
+        features.order("customer_id").to_arrow_table(), spec.to_arrow_table()
+    )

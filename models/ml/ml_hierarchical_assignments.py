@@ -12,8 +12,8 @@ def model(dbt, session):
     sweep = dbt.ref("ml_kmeans_sweep")
     spec = dbt.ref("ml_preprocessing_spec")
     return pipeline.hierarchical_assignments(
-        matrix.to_arrow_table(),
-        leaves.to_arrow_table(),
+        matrix.order("customer_id").to_arrow_table(),
+        leaves.order("customer_id").to_arrow_table(),
         linkage.to_arrow_table(),
         sweep.to_arrow_table(),
         spec.to_arrow_table(),

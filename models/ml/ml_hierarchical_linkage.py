@@ -9,5 +9,7 @@ def model(dbt, session):
     matrix = dbt.ref("ml_feature_matrix")
     leaves = dbt.ref("ml_hierarchical_leaves")
     return pipeline.hierarchical_linkage(
-        matrix.to_arrow_table(), leaves.to_arrow_table(), config
+        matrix.order("customer_id").to_arrow_table(),
+        leaves.order("customer_id").to_arrow_table(),
+        config,
     )

@@ -11,8 +11,8 @@ def model(dbt, session):
     linkage = dbt.ref("ml_hierarchical_linkage")
     sweep = dbt.ref("ml_kmeans_sweep")
     return pipeline.hierarchical_metrics(
-        matrix.to_arrow_table(),
-        leaves.to_arrow_table(),
+        matrix.order("customer_id").to_arrow_table(),
+        leaves.order("customer_id").to_arrow_table(),
         linkage.to_arrow_table(),
         sweep.to_arrow_table(),
         config,

@@ -9,5 +9,5 @@ def model(dbt, session):
     matrix = dbt.ref("ml_feature_matrix")
     centroids = dbt.ref("ml_kmeans_centroids")
     return pipeline.kmeans_assignments(
-        matrix.to_arrow_table(), centroids.to_arrow_table(), config
+        matrix.order("customer_id").to_arrow_table(), centroids.to_arrow_table(), config
     )

@@ -7,4 +7,4 @@ def model(dbt, session):
     dbt.config(materialized="table")
     config = dbt.config.get("segmentation")
     matrix = dbt.ref("ml_feature_matrix")
-    return pipeline.kmeans_sweep(matrix.to_arrow_table(), config)
+    return pipeline.kmeans_sweep(matrix.order("customer_id").to_arrow_table(), config)

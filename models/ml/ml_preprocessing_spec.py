@@ -7,4 +7,4 @@ def model(dbt, session):
     dbt.config(materialized="table")
     config = dbt.config.get("segmentation")
     features = dbt.ref("customer_features")
-    return pipeline.preprocessing_spec(features.to_arrow_table(), config)
+    return pipeline.preprocessing_spec(features.order("customer_id").to_arrow_table(), config)

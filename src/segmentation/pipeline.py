@@ -23,6 +23,18 @@ ID_COLUMN = "customer_id"
 Config = Mapping[str, Any] | str | None
 
 
+def by_customer(table: pa.Table) -> pa.Table:
+    """The table in customer_id order, so results never depend on the warehouse's row order.
+
+    The dbt models already read their inputs ordered (DuckDB sorts in parallel); the check is
+    O(n) and the pyarrow sort only runs for callers that did not.
+    """
+    ids = table.column(ID_COLUMN)
+    if len(ids) < 2 or pc.all(pc.less(ids[:-1], ids[1:])).as_py():
+        return table
+    return table.sort_by(ID_COLUMN)
+
+
 def _settings(config: Config) -> SegmentationSettings:
     return SegmentationSettings.from_config(config)
 
@@ -45,17 +57,19 @@ def matrix_array(matrix: pa.Table) -> np.ndarray:
 
 def preprocessing_spec(features: pa.Table, config: Config) -> pa.Table:
     """Fit the preprocessing spec on customer_features (see ``preprocessing.fit_spec``)."""
-    return preprocessing.fit_spec(features, _settings(config), table_name="customer_features")
+    return preprocessing.fit_spec(
+        by_customer(features), _settings(config), table_name="customer_features"
+    )
 
 
 def feature_matrix(features: pa.Table, spec: pa.Table) -> pa.Table:
     """Apply the fitted spec: customer_id plus one float64 column per spec output column."""
-    return preprocessing.transform_table(features, spec)
+    return preprocessing.transform_table(by_customer(features), spec)
 
 
 def kmeans_sweep(matrix: pa.Table, config: Config) -> pa.Table:
     """K-Means over the configured k range with metrics and the selected k."""
-    return kmeans.kmeans_sweep_table(matrix, _settings(config).clustering)
+    return kmeans.kmeans_sweep_table(by_customer(matrix), _settings(config).clustering)
 
 
 def kmeans_centroids(sweep: pa.Table, spec: pa.Table, config: Config) -> pa.Table:
@@ -90,6 +104,7 @@ def kmeans_assignments(matrix: pa.Table, centroids: pa.Table, config: Config) ->
     as the sweep above it; other customers get null.
     """
     clustering = _settings(config).clustering
+    matrix = by_customer(matrix)
     X = matrix_array(matrix)
     output_columns = [name for name in matrix.column_names if name != ID_COLUMN]
     labels, distances = kmeans.assign_nearest(X, _centroid_array(centroids, output_columns))
@@ -172,7 +187,7 @@ def hierarchical_leaves(matrix: pa.Table, config: Config) -> pa.Table:
     settings = _settings(config)
     if not _hierarchical_enabled(settings):
         return LEAVES_SCHEMA.empty_table()
-    return hierarchical.leaves_table(matrix, settings.clustering)
+    return hierarchical.leaves_table(by_customer(matrix), settings.clustering)
 
 
 def hierarchical_linkage(matrix: pa.Table, leaves: pa.Table, config: Config) -> pa.Table:
@@ -180,7 +195,7 @@ def hierarchical_linkage(matrix: pa.Table, leaves: pa.Table, config: Config) -> 
     settings = _settings(config)
     if not _hierarchical_enabled(settings):
         return LINKAGE_SCHEMA.empty_table()
-    return hierarchical.linkage_table(matrix, leaves, settings.clustering)
+    return hierarchical.linkage_table(by_customer(matrix), leaves, settings.clustering)
 
 
 def hierarchical_assignments(
@@ -196,6 +211,7 @@ def hierarchical_assignments(
     if not _hierarchical_enabled(settings):
         return ASSIGNMENTS_SCHEMA.empty_table()
     k, _reason = hierarchical.resolve_k(settings.clustering, _selected_k(sweep))
+    matrix = by_customer(matrix)
     assigned = hierarchical.assignments_table(linkage, leaves, k)
     # Names come from each segment's mean in the scaled space, as for K-Means centroids.
     rows = pc.index_in(
@@ -232,7 +248,12 @@ def hierarchical_metrics(
     selected, _reason = hierarchical.resolve_k(settings.clustering, _selected_k(sweep))
     k_values = sorted({*(int(k) for k in sweep.column("k").to_pylist()), selected})
     return hierarchical.metrics_table(
-        matrix, linkage, leaves, settings.clustering, k_values=k_values, selected_k=selected
+        by_customer(matrix),
+        linkage,
+        leaves,
+        settings.clustering,
+        k_values=k_values,
+        selected_k=selected,
     )
 
 

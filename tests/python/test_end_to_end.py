@@ -1,0 +1,176 @@
+"""End to end: `dbt build` of the real project on the committed demo seeds, on a fresh DuckDB file.
+
+One build is shared by the module (about a minute and a half on 2 cores); the determinism test
+makes a second one and compares the published tables.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from dbt_harness import REPO_ROOT, DbtRun, project_vars, run_dbt
+from sklearn.metrics import adjusted_rand_score
+
+PUBLISHED = {
+    "customer_segments": "customer_id",
+    "clustering_metrics": "method, k",
+    "kmeans_centroids": "segment_id, output_column",
+    "segment_profiles": "method, segment_id, feature",
+    "preprocessing_spec": "position",
+    "hierarchical_linkage": "step",
+}
+
+
+def _assert_ok(run: DbtRun) -> None:
+    assert run.returncode == 0, run.output[-6000:]
+
+
+@pytest.fixture(scope="module")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
+    run = run_dbt(["build"], tmp_path_factory.mktemp("demo_build"))
+    _assert_ok(run)
+    return run
+
+
+def test_every_table_is_built(demo_build: DbtRun) -> None:
+    query = "select table_name from information_schema.tables"
+    tables = {row[0] for row in demo_build.query(query)}
+    expected = {
+        "customer_features",
+        "rejects",
+        "eda_numeric_summary",
+        "eda_histograms",
+        "eda_categorical_levels",
+        "eda_missing_values",
+        "eda_correlations",
+        "eda_crosstabs",
+        "eda_numeric_by_category",
+        "demo_customer_personas",
+        *PUBLISHED,
+        "segment_agreement",
+    }
+    assert expected <= tables, expected - tables
+    for table in expected:
+        assert demo_build.scalar(f"select count(*) from {table}") > 0, table
+
+
+def test_every_customer_is_accounted_for(demo_build: DbtRun) -> None:
+    raw = demo_build.scalar("select count(*) from base_customers")
+    staged = demo_build.scalar("select count(*) from stg_customers")
+    rejected = demo_build.scalar("select count(*) from rejects where source = 'customers'")
+    assert raw == staged + rejected
+    # The generator planted 2,000 customers; each is in the segments exactly once.
+    assert demo_build.scalar("select count(distinct customer_id) from customer_segments") == 2000
+    assert demo_build.scalar("select count(*) from customer_segments") == 2000
+    missing = demo_build.scalar(
+        "select count(*) from demo_customer_personas p "
+        "anti join customer_segments s using (customer_id)"
+    )
+    assert missing == 0
+
+
+def test_planted_mess_is_cleaned_and_counted(demo_build: DbtRun) -> None:
+    reasons = dict(demo_build.query("select reason, count(*) from rejects group by reason"))
+    for reason in (
+        "missing_customer_id",
+        "duplicate_customer_id",
+        "duplicate_order_line",
+        "unparseable_ordered_at",
+        "unknown_customer_id",
+    ):
+        assert reasons.get(reason, 0) > 0, (reason, reasons)
+    genders = {row[0] for row in demo_build.query("select distinct gender from stg_customers")}
+    assert genders <= {"female", "male", "other", None}
+    statuses = {row[0] for row in demo_build.query("select distinct status from stg_order_lines")}
+    assert statuses == {"completed", "cancelled", "returned"}
+    # Returns are kept as negative lines and show up in the features, not silently dropped.
+    assert demo_build.scalar("select sum(returned_value) from customer_features") > 0
+    # Customers without orders stay, with frequency 0 and no recency.
+    no_orders = demo_build.query(
+        "select count(*), max(frequency), count(recency_days) from customer_features "
+        "where not has_orders"
+    )[0]
+    assert no_orders[0] > 0 and no_orders[1] == 0 and no_orders[2] == 0
+
+
+def test_kmeans_recovers_the_planted_personas(demo_build: DbtRun) -> None:
+    rows = demo_build.query(
+        "select p.persona, s.kmeans_segment_id, s.hierarchical_segment_id "
+        "from customer_segments s join demo_customer_personas p using (customer_id)"
+    )
+    personas = [r[0] for r in rows]
+    true_k = len(set(personas))
+    selected = demo_build.scalar(
+        "select k from clustering_metrics where method = 'kmeans' and is_selected"
+    )
+    assert selected == true_k
+    kmeans_ari = adjusted_rand_score(personas, [r[1] for r in rows])
+    hierarchical_ari = adjusted_rand_score(personas, [r[2] for r in rows])
+    print(f"ARI vs personas: kmeans {kmeans_ari:.3f}, hierarchical {hierarchical_ari:.3f}")
+    assert kmeans_ari >= 0.8
+    assert hierarchical_ari >= 0.8
+
+
+def test_segment_names_are_unique_and_profiles_add_up(demo_build: DbtRun) -> None:
+    names = demo_build.query("select distinct segment_id, segment_name from kmeans_centroids")
+    assert len({name for _, name in names}) == len(names)
+    sizes = demo_build.query(
+        "select method, sum(size) from (select distinct method, segment_id, size "
+        "from segment_profiles) group by method"
+    )
+    assert dict(sizes) == {"kmeans": 2000, "hierarchical": 2000}
+
+
+def test_sql_agreement_equals_sklearn(demo_build: DbtRun) -> None:
+    rows = demo_build.query(
+        "select kmeans_segment_id, hierarchical_segment_id from customer_segments"
+    )
+    expected = adjusted_rand_score([r[0] for r in rows], [r[1] for r in rows])
+    assert demo_build.scalar("select adjusted_rand_index from segment_agreement") == (
+        pytest.approx(expected, abs=1e-9)
+    )
+
+
+def test_two_builds_publish_identical_tables(demo_build: DbtRun, tmp_path: Path) -> None:
+    second = run_dbt(["build", "--exclude", "models/eda"], tmp_path)
+    _assert_ok(second)
+    for table, order in PUBLISHED.items():
+        first_rows = demo_build.query(f"select * from {table} order by {order}")
+        second_rows = second.query(f"select * from {table} order by {order}")
+        assert first_rows == second_rows, table
+
+
+def test_a_new_sql_feature_flows_through_configuration(tmp_path: Path) -> None:
+    """An analytics engineer adds a feature with SQL and configuration only, no Python."""
+    project = tmp_path / "project"
+    shutil.copytree(
+        REPO_ROOT,
+        project,
+        ignore=shutil.ignore_patterns(".venv", ".git", "target", "logs", "*.duckdb", "bench"),
+    )
+    (project / "models" / "intermediate" / "int_customer_weekend_share.sql").write_text(
+        "select\n"
+        "    customer_id,\n"
+        "    avg(case when dayofweek(ordered_at) in (0, 6) then 1.0 else 0.0 end)"
+        " as weekend_share,\n"
+        "from {{ ref('stg_order_lines') }}\n"
+        "group by customer_id\n"
+    )
+    variables = project_vars()
+    variables["segments_extra_feature_models"] = ["int_customer_weekend_share"]
+    variables["segmentation"]["features"].append({"name": "weekend_share", "impute": "median"})
+    run = run_dbt(
+        ["run", "-s", "+ml_preprocessing_spec", "+ml_feature_matrix"],
+        tmp_path,
+        vars=variables,
+        project_dir=project,
+    )
+    _assert_ok(run)
+    spec = run.query("select feature, transform from ml_preprocessing_spec")
+    assert ("weekend_share", "none") in spec
+    columns = {r[0] for r in run.query("select column_name from (describe ml_feature_matrix)")}
+    assert "weekend_share" in columns
+    share = run.scalar("select avg(weekend_share) from customer_features")
+    assert 0 < share < 1
