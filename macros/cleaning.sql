@@ -1,0 +1,216 @@
+{#-
+    Normalisation and parsing rules of the staging layer (models/staging/stg_*__checked.sql).
+    segments_clean_text turns any value into trimmed text, empty text as null; the models apply it
+    once per raw column, and every other macro expects text cleaned that way (the expression is
+    repeated inside the macros, so pass a column, not a long expression).
+
+    Optional per-input rules (segments_inputs.<input>.rules), validated here:
+
+        segments_inputs:
+          orders:
+            path: data/orders.csv
+            rules:
+              datetime_formats: ['%d/%m/%Y %H:%M']   # strptime formats tried after ISO 8601
+              status_values: {shipped: completed}     # extra status spellings (orders only)
+-#}
+
+{% macro segments_cleaning_rules(entity) %}
+    {#- The validated `rules` of one input, with defaults. -#}
+    {%- set cfg = segments_input_config(entity) or {} -%}
+    {%- set key = 'segments_inputs.' ~ entity ~ '.rules' -%}
+    {%- set rules = cfg.get('rules') or {} -%}
+    {%- set allowed = {'customers': ['datetime_formats'], 'orders': ['datetime_formats', 'status_values']}[entity] -%}
+    {%- if rules is not mapping -%}
+        {{ exceptions.raise_compiler_error(key ~ ": expected a mapping with some of " ~ allowed | join(', ') ~ ", got " ~ rules) }}
+    {%- endif -%}
+    {%- for name in rules -%}
+        {%- if name not in allowed -%}
+            {{ exceptions.raise_compiler_error(key ~ ": unknown rule '" ~ name ~ "'; expected some of " ~ allowed | join(', ')) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set formats = rules.get('datetime_formats') or [] -%}
+    {%- if formats is string or formats is mapping or formats is not iterable -%}
+        {{ exceptions.raise_compiler_error(key ~ ".datetime_formats: expected a list of strptime formats such as '%d/%m/%Y', got " ~ formats) }}
+    {%- endif -%}
+    {%- for item in formats -%}
+        {%- if item is not string or '%' not in item -%}
+            {{ exceptions.raise_compiler_error(key ~ ".datetime_formats: '" ~ item ~ "' is not a strptime format (no % directive)") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set status_values = rules.get('status_values') or {} -%}
+    {%- if status_values is not mapping -%}
+        {{ exceptions.raise_compiler_error(key ~ ".status_values: expected a mapping input spelling: completed | cancelled | returned, got " ~ status_values) }}
+    {%- endif -%}
+    {%- for spelling, status in status_values.items() -%}
+        {%- if status not in ['completed', 'cancelled', 'returned'] -%}
+            {{ exceptions.raise_compiler_error(key ~ ".status_values." ~ spelling ~ ": '" ~ status ~ "' is not one of completed, cancelled, returned") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return({'datetime_formats': formats | list, 'status_values': status_values}) }}
+{% endmacro %}
+
+
+{% macro segments_clean_text(expr) -%}
+    nullif(trim(cast({{ expr }} as varchar)), '')
+{%- endmacro %}
+
+
+{% macro segments_clean_id(expr) -%}
+    {#- Trimmed; an integral id exported as a float ('17850.0') loses its '.0'. -#}
+    regexp_replace({{ expr }}, '^([0-9]+)\.0+$', '\1')
+{%- endmacro %}
+
+
+{% macro segments_clean_lower(expr) -%}
+    lower({{ expr }})
+{%- endmacro %}
+
+
+{% macro segments_clean_upper(expr) -%}
+    upper({{ expr }})
+{%- endmacro %}
+
+
+{% macro segments_clean_title(expr) -%}
+    {#-
+        Title case that depends only on the lower-cased text, so BAVARIA, bavaria and Bavaria all
+        become Bavaria: each part between spaces and hyphens starts upper case, the rest lower
+        (Ile-de-France -> Ile-De-France, north  holland -> North Holland).
+    -#}
+    array_to_string(
+        list_transform(
+            string_split(lower(regexp_replace({{ expr }}, '\s+', ' ', 'g')), ' '),
+            lambda word: array_to_string(
+                list_transform(
+                    string_split(word, '-'),
+                    lambda part: upper(left(part, 1)) || substr(part, 2)
+                ),
+                '-'
+            )
+        ),
+        ' '
+    )
+{%- endmacro %}
+
+
+{% macro segments_gender_spellings() %}
+    {{ return({
+        'female': ['f', 'female', 'w', 'woman'],
+        'male': ['m', 'male', 'man'],
+        'other': ['x', 'd', 'diverse', 'other', 'non-binary', 'nonbinary', 'non binary'],
+    }) }}
+{% endmacro %}
+
+
+{% macro segments_clean_gender(expr) -%}
+    {#- female | male | other; null when missing; any other non-empty value is 'other'. -#}
+    {%- set spellings = segments_gender_spellings() -%}
+    case
+        when {{ expr }} is null then null
+        when {{ segments_clean_lower(expr) }} in ('{{ spellings.female | join("', '") }}') then 'female'
+        when {{ segments_clean_lower(expr) }} in ('{{ spellings.male | join("', '") }}') then 'male'
+        else 'other'
+    end
+{%- endmacro %}
+
+
+{% macro segments_is_gender_unlisted(expr) -%}
+    {#- True for a non-empty gender that is none of the known spellings (mapped to 'other'). -#}
+    {%- set spellings = segments_gender_spellings() -%}
+    coalesce(
+        {{ segments_clean_lower(expr) }}
+        not in ('{{ (spellings.female + spellings.male + spellings.other) | join("', '") }}'),
+        false
+    )
+{%- endmacro %}
+
+
+{% macro segments_clean_status(expr, extra_values={}) -%}
+    {#-
+        completed | cancelled | returned. A missing status is completed; an unknown one is null
+        (the line is rejected as unknown_status). extra_values: more spelling -> status pairs.
+    -#}
+    case
+        when {{ expr }} is null then 'completed'
+        {%- for spelling, status in extra_values.items() %}
+        when {{ segments_clean_lower(expr) }} = {{ segments_quote_literal(modules.re.sub('\\s+', ' ', spelling | string | trim | lower), 'status_values') }} then '{{ status }}'
+        {%- endfor %}
+        when {{ segments_clean_lower(expr) }} in ('completed', 'complete') then 'completed'
+        when {{ segments_clean_lower(expr) }} in ('cancelled', 'canceled', 'cancel') then 'cancelled'
+        when {{ segments_clean_lower(expr) }} in ('returned', 'return') then 'returned'
+    end
+{%- endmacro %}
+
+
+{% macro segments_parse_timestamp(expr, formats=[]) -%}
+    {#-
+        A timestamp from text: ISO 8601 (2024-01-31, 2024-01-31 10:00:00, 2024-01-31T10:00),
+        compact YYYYMMDD, then each strptime format of `formats`; null when none matches.
+    -#}
+    coalesce(
+        try_cast({{ expr }} as timestamp),
+        case
+            when regexp_full_match({{ expr }}, '[0-9]{8}')
+                then try_strptime({{ expr }}, '%Y%m%d')
+        end,
+        {%- for item in formats %}
+        try_strptime({{ expr }}, {{ segments_quote_literal(item, 'datetime_formats') }}),
+        {%- endfor %}
+        cast(null as timestamp)
+    )
+{%- endmacro %}
+
+
+{% macro segments_parse_date(expr, formats=[]) -%}
+    cast({{ segments_parse_timestamp(expr, formats) }} as date)
+{%- endmacro %}
+
+
+{% macro segments_parse_number(expr) -%}
+    {#- A finite double from text; null for text that is not a number, NaN or infinity. -#}
+    case
+        when isfinite(try_cast({{ expr }} as double))
+            then try_cast({{ expr }} as double)
+    end
+{%- endmacro %}
+
+
+{% macro segments_parse_integer(expr) -%}
+    {#- An integer from text such as 3, +3 or 3.0; null for 3.5 or text that is not a number. -#}
+    case
+        when regexp_full_match({{ expr }}, '[+-]?[0-9]{1,9}(\.0*)?')
+            then cast(cast({{ expr }} as double) as integer)
+    end
+{%- endmacro %}
+
+
+{% macro segments_parse_money(expr) -%}
+    {#- A decimal(18, 2) from text (rounded to cents); null when not a number or out of range. -#}
+    case
+        when isfinite(try_cast({{ expr }} as double))
+            then try_cast({{ expr }} as decimal(18, 2))
+    end
+{%- endmacro %}
+
+
+{% macro segments_quoted_value(expr) -%}
+    {#- A value for a reject's detail text: 'value' in quotes, or null. -#}
+    coalesce('''' || cast({{ expr }} as varchar) || '''', 'null')
+{%- endmacro %}
+
+
+{% macro segments_raw_columns(entity) -%}
+    {#- The raw row of a base_* relation (contract column names, text) as a struct. -#}
+    {%- set contract = segments_input_contract(entity) -%}
+    struct_pack(
+        {%- for name in contract.required + contract.optional -%}
+        {{ name }} := {{ name }}{{ ', ' if not loop.last }}
+        {%- endfor -%}
+    )
+{%- endmacro %}
+
+
+{% macro segments_raw_record(raw_columns, keep) -%}
+    {#- The struct of segments_raw_columns as JSON text where `keep` is true, else null. -#}
+    case when {{ keep }} then cast(to_json({{ raw_columns }}) as varchar) end
+{%- endmacro %}

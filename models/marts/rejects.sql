@@ -1,0 +1,59 @@
+{#-
+    One row per raw row that staging could not use, with a stable reason code (the lists are in
+    stg_customers__checked and stg_order_lines__checked, and in _rejects.yml), a human-readable
+    detail naming the column and the value, and the raw row as JSON text.
+-#}
+
+with
+
+customers as (
+
+    select * from {{ ref('stg_customers__checked') }}
+
+),
+
+order_lines as (
+
+    select * from {{ ref('stg_order_lines__checked') }}
+
+),
+
+rejected_customers as (
+
+    select
+        'customers' as source,
+        source_row_key,
+        customer_id as record_key,
+        reject_reason as reason,
+        reject_detail as detail,
+        raw_record,
+
+    from customers
+    where reject_reason is not null
+
+),
+
+rejected_order_lines as (
+
+    select
+        'orders' as source,
+        source_row_key,
+        nullif(concat_ws('/', order_id, line_number), '') as record_key,
+        reject_reason as reason,
+        reject_detail as detail,
+        raw_record,
+
+    from order_lines
+    where reject_reason is not null
+
+),
+
+final as (
+
+    select * from rejected_customers
+    union all
+    select * from rejected_order_lines
+
+)
+
+select * from final

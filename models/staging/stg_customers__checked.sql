@@ -1,0 +1,204 @@
+{#-
+    Every row of base_customers, parsed and normalised, with the cleaning flags and the reason it
+    is rejected (null when it is kept). stg_customers keeps the rows without a reason, rejects
+    lists the others. Reasons, the first that applies:
+        missing_customer_id     no customer id
+        duplicate_customer_id   another row has the same id and is kept: the most complete row
+                                (most parsed, non-null attributes), ties by the smallest
+                                source_row_key
+    Region: the most frequent mixed-case spelling of the same lower-cased text (BAVARIA and
+    bavaria become Bavaria when Bavaria occurs, ILE-DE-FRANCE becomes Ile-de-France), else title
+    case (NORTH HOLLAND alone becomes North Holland).
+-#}
+{%- set rules = segments_cleaning_rules('customers') -%}
+{%- set contract = segments_input_contract('customers') -%}
+
+with
+
+base_customers as (
+
+    select * from {{ ref('base_customers') }}
+
+),
+
+cleaned as (
+
+    select
+        source_row_key,
+        derived_from,
+        {%- for name in contract.required + contract.optional %}
+        {{ segments_clean_text(name) }} as {{ name }},
+        {%- endfor %}
+        {{ segments_raw_columns('customers') }} as raw_columns,
+
+    from base_customers
+
+),
+
+parsed as (
+
+    select
+        source_row_key,
+        {{ segments_clean_id('customer_id') }} as customer_id,
+        derived_from = 'customers' as has_customer_record,
+        {{ segments_parse_date('signup_date', rules.datetime_formats) }} as signup_date,
+        {{ segments_parse_date('birth_date', rules.datetime_formats) }} as birth_date,
+        {{ segments_parse_number('age') }} as age,
+        {{ segments_clean_gender('gender') }} as gender,
+        {{ segments_parse_number('income') }} as income_value,
+        {{ segments_clean_upper('country') }} as country,
+        region as region_text,
+        {{ segments_clean_lower('acquisition_channel') }} as acquisition_channel,
+        {{ segments_is_gender_unlisted('gender') }} as is_gender_unlisted,
+        signup_date as signup_date_text,
+        birth_date as birth_date_text,
+        age as age_text,
+        income as income_text,
+        raw_columns,
+
+    from cleaned
+
+),
+
+region_spellings as (
+
+    select
+        lower(region_text) as region_key,
+        region_text as spelling,
+        region_text not in (upper(region_text), lower(region_text)) as is_mixed_case,
+        count(*) as spelling_rows,
+
+    from parsed
+    where region_text is not null
+    group by all
+
+),
+
+ranked_spellings as (
+
+    select
+        *,
+        row_number() over (
+            partition by region_key
+            order by is_mixed_case desc, spelling_rows desc, spelling asc
+        ) as spelling_rank,
+
+    from region_spellings
+
+),
+
+region_names as (
+
+    select
+        region_key,
+        case
+            when is_mixed_case then spelling
+            else {{ segments_clean_title('spelling') }}
+        end as region,
+
+    from ranked_spellings
+    where spelling_rank = 1
+
+),
+
+flagged as (
+
+    select
+        parsed.source_row_key,
+        parsed.customer_id,
+        parsed.has_customer_record,
+        parsed.signup_date,
+        parsed.birth_date,
+        parsed.age,
+        parsed.gender,
+        case when parsed.income_value >= 0 then parsed.income_value end as income,
+        parsed.country,
+        region_names.region,
+        parsed.acquisition_channel,
+        parsed.birth_date_text,
+        parsed.age_text,
+        parsed.signup_date_text is not null and parsed.signup_date is null
+            as is_signup_date_unparseable,
+        parsed.birth_date_text is not null and parsed.birth_date is null
+            as is_birth_date_unparseable,
+        parsed.age_text is not null and parsed.age is null as is_age_unparseable,
+        parsed.income_text is not null and parsed.income_value is null as is_income_unparseable,
+        coalesce(parsed.income_value < 0, false) as is_income_negative,
+        parsed.is_gender_unlisted,
+        parsed.raw_columns,
+        -- How many attributes parsed to a usable value: the duplicate with most of them is kept.
+        cast(parsed.signup_date is not null as integer)
+        + cast(parsed.birth_date is not null as integer)
+        + cast(parsed.age is not null as integer)
+        + cast(parsed.gender is not null as integer)
+        + cast(coalesce(parsed.income_value >= 0, false) as integer)
+        + cast(parsed.country is not null as integer)
+        + cast(region_names.region is not null as integer)
+        + cast(parsed.acquisition_channel is not null as integer) as completeness,
+
+    from parsed
+    left join region_names
+        on lower(parsed.region_text) = region_names.region_key
+
+),
+
+ranked as (
+
+    select
+        *,
+        count(*) over (partition by customer_id) as id_rows,
+        row_number() over (
+            partition by customer_id order by completeness desc, source_row_key asc
+        ) as id_rank,
+        first_value(source_row_key) over (
+            partition by customer_id order by completeness desc, source_row_key asc
+        ) as kept_source_row_key,
+
+    from flagged
+
+),
+
+final as (
+
+    select
+        source_row_key,
+        customer_id,
+        has_customer_record,
+        signup_date,
+        birth_date,
+        age,
+        gender,
+        income,
+        country,
+        region,
+        acquisition_channel,
+        birth_date_text,
+        age_text,
+        is_signup_date_unparseable,
+        is_birth_date_unparseable,
+        is_age_unparseable,
+        is_income_unparseable,
+        is_income_negative,
+        is_income_unparseable or is_income_negative as is_income_implausible,
+        is_gender_unlisted,
+        case
+            when customer_id is null then 'missing_customer_id'
+            when id_rank > 1 then 'duplicate_customer_id'
+        end as reject_reason,
+        case
+            when customer_id is null then 'customer_id is missing'
+            when id_rank > 1
+                then
+                    'customer_id = ' || {{ segments_quoted_value('customer_id') }}
+                    || ' occurs in ' || id_rows || ' rows; kept the most complete one'
+                    || ' (source_row_key ' || {{ segments_quoted_value('kept_source_row_key') }}
+                    || ')'
+        end as reject_detail,
+        {{ segments_raw_record('raw_columns', 'customer_id is null or id_rank > 1') }}
+            as raw_record,
+
+    from ranked
+
+)
+
+select * from final

@@ -1,0 +1,40 @@
+{#- The usable order lines: the rows of stg_order_lines__checked without a reject reason. -#}
+
+with
+
+checked as (
+
+    select * from {{ ref('stg_order_lines__checked') }}
+
+),
+
+kept as (
+
+    select * from checked
+    where reject_reason is null
+
+),
+
+final as (
+
+    select
+        order_line_key,
+        order_id,
+        line_number,
+        customer_id,
+        ordered_at,
+        order_date,
+        product_category,
+        sales_channel,
+        quantity,
+        amount,
+        status,
+        is_cancelled,
+        is_return,
+        source_row_key,
+
+    from kept
+
+)
+
+select * from final

@@ -1,0 +1,300 @@
+{#-
+    Every row of base_orders, parsed and normalised, with the reason it is rejected (null when
+    it is kept). stg_order_lines keeps the rows without a reason, rejects lists the others.
+    Reasons, the first that applies:
+        missing_customer_id     no customer id
+        missing_ordered_at      no timestamp
+        unparseable_ordered_at  a timestamp that is not ISO 8601, YYYYMMDD or a configured format
+        unparseable_line_number a line number that is not an integer
+        unparseable_quantity    a quantity that is not a number
+        unparseable_unit_price  a unit price that is not a number
+        unparseable_amount      an amount that is not a number (or beyond decimal(18, 2))
+        missing_amount          no amount, and no quantity and unit price to compute it from
+        unknown_status          a status that is no spelling of completed, cancelled, returned
+        unknown_customer_id     a customer id that no kept customer row has (only when a
+                                customer input is configured)
+        duplicate_order_line    an exact copy (same source_row_key) of a usable row; one copy
+                                is kept (copies of an unusable row get that row's reason)
+    Derived values: a missing order_id is customer_id || '@' || ordered_at (ISO, seconds); a
+    missing line_number is the rank of the row's source_row_key within its order; a missing
+    amount is round(quantity * unit_price, 2).
+-#}
+{%- set rules = segments_cleaning_rules('orders') -%}
+{%- set contract = segments_input_contract('orders') -%}
+{%- set has_customer_input = segments_input_config('customers') is not none -%}
+
+with
+
+base_orders as (
+
+    select * from {{ ref('base_orders') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('stg_customers__checked') }}
+
+),
+
+kept_customers as (
+
+    select customer_id from customers
+    where reject_reason is null
+
+),
+
+distinct_rows as (
+
+    -- Exact copies share source_row_key: parse each distinct raw row once, count its copies.
+    select
+        source_row_key,
+        {%- for name in contract.required + contract.optional %}
+        {{ name }},
+        {%- endfor %}
+        count(*) as copies,
+
+    from base_orders
+    group by all
+
+),
+
+cleaned as (
+
+    select
+        source_row_key,
+        copies,
+        {%- for name in contract.required + contract.optional %}
+        {{ segments_clean_text(name) }} as {{ name }},
+        {%- endfor %}
+
+    from distinct_rows
+
+),
+
+parsed as (
+
+    select
+        source_row_key,
+        copies,
+        order_id as order_id_text,
+        line_number as line_number_text,
+        {{ segments_clean_id('customer_id') }} as customer_id,
+        ordered_at as ordered_at_text,
+        {{ segments_parse_timestamp('ordered_at', rules.datetime_formats) }} as ordered_at,
+        {{ segments_parse_integer('line_number') }} as line_number_value,
+        {{ segments_clean_lower('product_category') }} as product_category,
+        {{ segments_clean_lower('sales_channel') }} as sales_channel,
+        quantity as quantity_text,
+        {{ segments_parse_number('quantity') }} as quantity,
+        unit_price as unit_price_text,
+        {{ segments_parse_number('unit_price') }} as unit_price,
+        amount as amount_text,
+        {{ segments_parse_money('amount') }} as amount_value,
+        status as status_text,
+        {{ segments_clean_status('status', rules.status_values) }} as status,
+
+    from cleaned
+
+),
+
+derived as (
+
+    select
+        *,
+        coalesce(
+            order_id_text,
+            customer_id || '@' || strftime(ordered_at, '%Y-%m-%dT%H:%M:%S')
+        ) as order_id,
+        coalesce(
+            amount_value,
+            case
+                when amount_text is null
+                    then try_cast(round(quantity * unit_price, 2) as decimal(18, 2))
+            end
+        ) as amount,
+        amount_text is null and quantity is not null and unit_price is not null
+            as is_amount_derived,
+
+    from parsed
+
+),
+
+derived_line_numbers as (
+
+    -- Lines without a line number are numbered by source_row_key within their order.
+    select
+        source_row_key,
+        row_number() over (partition by order_id order by source_row_key) as line_number,
+
+    from derived
+    where line_number_text is null
+
+),
+
+numbered as (
+
+    select
+        derived.*,
+        coalesce(derived.line_number_value, derived_line_numbers.line_number) as line_number,
+
+    from derived
+    left join derived_line_numbers
+        on derived.source_row_key = derived_line_numbers.source_row_key
+
+),
+
+checked as (
+
+    select
+        *,
+        case
+            when customer_id is null then 'missing_customer_id'
+            when ordered_at_text is null then 'missing_ordered_at'
+            when ordered_at is null then 'unparseable_ordered_at'
+            when line_number is null then 'unparseable_line_number'
+            when quantity_text is not null and quantity is null then 'unparseable_quantity'
+            when unit_price_text is not null and unit_price is null then 'unparseable_unit_price'
+            when amount_text is not null and amount_value is null then 'unparseable_amount'
+            when amount is null then 'missing_amount'
+            when status is null then 'unknown_status'
+            {%- if has_customer_input %}
+            when customer_id not in (select kept.customer_id from kept_customers as kept)
+                then 'unknown_customer_id'
+            {%- endif %}
+        end as content_reason,
+
+    from numbered
+
+),
+
+extra_copies as (
+
+    -- copies - 1 rows for each distinct row that was exported more than once.
+    select
+        *,
+        unnest(range(copies - 1)) as copy_index,
+
+    from checked
+    where copies > 1
+
+),
+
+all_copies as (
+
+    -- One row per raw row again: the first copy keeps the content reason (null when usable),
+    -- the other copies of a usable row are duplicate_order_line.
+    select
+        *,
+        content_reason as reject_reason,
+
+    from checked
+
+    union all
+
+    select
+        * exclude (copy_index),
+        coalesce(content_reason, 'duplicate_order_line') as reject_reason,
+
+    from extra_copies
+
+),
+
+rejected_keys as (
+
+    select distinct source_row_key from all_copies
+    where reject_reason is not null
+
+),
+
+rejected_rows as (
+
+    select distinct_rows.*
+    from distinct_rows
+    inner join rejected_keys
+        on distinct_rows.source_row_key = rejected_keys.source_row_key
+
+),
+
+raw_records as (
+
+    -- The raw row as JSON text, for the rows that are rejected.
+    select
+        source_row_key,
+        {{ segments_raw_record(segments_raw_columns('orders'), 'true') }} as raw_record,
+
+    from rejected_rows
+
+),
+
+with_raw_records as (
+
+    select
+        all_copies.*,
+        raw_records.raw_record,
+
+    from all_copies
+    left join raw_records
+        on all_copies.source_row_key = raw_records.source_row_key
+
+),
+
+final as (
+
+    select
+        md5(concat_ws('|', order_id, line_number, source_row_key)) as order_line_key,
+        order_id,
+        cast(line_number as integer) as line_number,
+        customer_id,
+        ordered_at,
+        cast(ordered_at as date) as order_date,
+        product_category,
+        sales_channel,
+        quantity,
+        amount,
+        status,
+        status = 'cancelled' as is_cancelled,
+        coalesce(status = 'returned' or amount < 0, false) as is_return,
+        is_amount_derived,
+        source_row_key,
+        reject_reason,
+        case reject_reason
+            when 'missing_customer_id' then 'customer_id is missing'
+            when 'missing_ordered_at' then 'ordered_at is missing'
+            when 'unparseable_ordered_at'
+                then 'ordered_at = ' || {{ segments_quoted_value('ordered_at_text') }}
+                    || ' is not a timestamp'
+            when 'unparseable_line_number'
+                then 'line_number = ' || {{ segments_quoted_value('line_number_text') }}
+                    || ' is not an integer'
+            when 'unparseable_quantity'
+                then 'quantity = ' || {{ segments_quoted_value('quantity_text') }}
+                    || ' is not a number'
+            when 'unparseable_unit_price'
+                then 'unit_price = ' || {{ segments_quoted_value('unit_price_text') }}
+                    || ' is not a number'
+            when 'unparseable_amount'
+                then 'amount = ' || {{ segments_quoted_value('amount_text') }}
+                    || ' is not a number in the range of decimal(18, 2)'
+            when 'missing_amount'
+                then 'amount is missing and quantity * unit_price cannot replace it (quantity = '
+                    || {{ segments_quoted_value('quantity_text') }} || ', unit_price = '
+                    || {{ segments_quoted_value('unit_price_text') }} || ')'
+            when 'unknown_status'
+                then 'status = ' || {{ segments_quoted_value('status_text') }}
+                    || ' is not a spelling of completed, cancelled or returned'
+            when 'unknown_customer_id'
+                then 'customer_id = ' || {{ segments_quoted_value('customer_id') }}
+                    || ' is not a customer of the customers input'
+            when 'duplicate_order_line'
+                then 'exact copy of another row of order_id = '
+                    || {{ segments_quoted_value('order_id') }} || ', line_number = '
+                    || {{ segments_quoted_value('line_number') }} || '; one copy is kept'
+        end as reject_detail,
+        case when reject_reason is not null then raw_record end as raw_record,
+
+    from with_raw_records
+
+)
+
+select * from final
