@@ -1,4 +1,7 @@
-{#- One row per customer: the K-Means and hierarchical segment, for BI tools (a contract). -#}
+{#-
+    One row per customer: the K-Means and hierarchical segment, the RFM segment and the
+    predicted CLV, for BI tools (a contract).
+-#}
 
 with
 
@@ -29,6 +32,18 @@ hierarchical as (
 
 ),
 
+rfm as (
+
+    select * from {{ ref('customer_rfm') }}
+
+),
+
+clv as (
+
+    select * from {{ ref('customer_clv') }}
+
+),
+
 final as (
 
     select
@@ -39,6 +54,11 @@ final as (
         kmeans.silhouette as kmeans_silhouette,
         hierarchical.hierarchical_segment_id,
         hierarchical.hierarchical_segment_name,
+        rfm.rfm_score,
+        rfm.rfm_segment,
+        clv.predicted_clv,
+        clv.probability_alive,
+        clv.churn_risk_band,
 
     from features
     left join kmeans
@@ -47,6 +67,10 @@ final as (
         on kmeans.kmeans_segment_id = kmeans_names.segment_id
     left join hierarchical
         on features.customer_id = hierarchical.customer_id
+    left join rfm
+        on features.customer_id = rfm.customer_id
+    left join clv
+        on features.customer_id = clv.customer_id
 
 )
 

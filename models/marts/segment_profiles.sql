@@ -31,6 +31,9 @@ assigned as (
         'kmeans' as method,
         segments.kmeans_segment_id as segment_id,
         segments.kmeans_segment_name as segment_name,
+        segments.predicted_clv as _predicted_clv,
+        segments.probability_alive as _probability_alive,
+        segments.rfm_segment as _rfm_segment,
         features.*,
     from features
     inner join segments
@@ -43,6 +46,9 @@ assigned as (
         'hierarchical' as method,
         segments.hierarchical_segment_id as segment_id,
         segments.hierarchical_segment_name as segment_name,
+        segments.predicted_clv as _predicted_clv,
+        segments.probability_alive as _probability_alive,
+        segments.rfm_segment as _rfm_segment,
         features.*,
     from features
     inner join segments
@@ -66,7 +72,33 @@ sizes as (
         cast(null as double) as total_value,
         cast(null as double) as average_value,
         {%- endif %}
+        avg(_predicted_clv) as average_predicted_clv,
+        avg(_probability_alive) as average_probability_alive,
     from assigned
+    group by method, segment_id
+
+),
+
+rfm_counts as (
+
+    select
+        method,
+        segment_id,
+        _rfm_segment as rfm_segment,
+        count(*) as customers,
+    from assigned
+    group by all
+
+),
+
+top_rfm as (
+
+    select
+        method,
+        segment_id,
+        first(rfm_segment order by customers desc, rfm_segment) as top_rfm_segment,
+        max(customers) / sum(customers) as top_rfm_segment_share,
+    from rfm_counts
     group by method, segment_id
 
 ),
@@ -219,6 +251,10 @@ final as (
         round(cast(sizes.share as double), 6) as share,
         round(cast(sizes.total_value as double), 6) as total_value,
         round(cast(sizes.average_value as double), 6) as average_value,
+        round(cast(sizes.average_predicted_clv as double), 6) as average_predicted_clv,
+        round(cast(sizes.average_probability_alive as double), 6) as average_probability_alive,
+        top_rfm.top_rfm_segment,
+        round(cast(top_rfm.top_rfm_segment_share as double), 6) as top_rfm_segment_share,
         feature_profiles.feature,
         feature_profiles.feature_kind,
         round(cast(feature_profiles.mean as double), 6) as mean,
@@ -229,6 +265,9 @@ final as (
         feature_profiles.top_level,
         round(cast(feature_profiles.top_level_share as double), 6) as top_level_share,
     from sizes
+    inner join top_rfm
+        on sizes.method = top_rfm.method
+        and sizes.segment_id = top_rfm.segment_id
     inner join feature_profiles
         on sizes.method = feature_profiles.method
         and sizes.segment_id = feature_profiles.segment_id
