@@ -1,0 +1,212 @@
+{#-
+    Helpers of the EDA tables (models/eda). The features profiled are discovered at execution time
+    from the columns of customer_features, so new share columns or extra feature models show up
+    without code changes:
+      - numeric: integer, bigint, double, decimal, float, ... columns, except keys (`*_id`);
+      - categorical: varchar (and enum) columns except keys, and booleans (levels 'true' / 'false');
+      - dates, timestamps, lists and structs are skipped.
+    The var `segments_eda_features` ({numeric: [...], categorical: [...]}) replaces the discovery
+    with explicit column lists (used by the unit tests, useful to profile a subset).
+-#}
+
+{% macro segments_eda_columns(relation) %}
+    {%- set numeric_types = [
+        'TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT',
+        'UINTEGER', 'UBIGINT', 'UHUGEINT', 'INT', 'INT1', 'INT2', 'INT4', 'INT8', 'SIGNED',
+        'LONG', 'SHORT', 'FLOAT', 'FLOAT4', 'FLOAT8', 'REAL', 'DOUBLE', 'DECIMAL', 'NUMERIC',
+    ] -%}
+    {%- set categorical_types = [
+        'VARCHAR', 'TEXT', 'STRING', 'CHAR', 'BPCHAR', 'ENUM', 'BOOLEAN', 'BOOL', 'LOGICAL',
+    ] -%}
+    {%- set override = var('segments_eda_features', none) -%}
+    {%- if override is not none -%}
+        {%- if override is not mapping -%}
+            {{ exceptions.raise_compiler_error("segments_eda_features: expected a mapping with keys numeric and categorical, got " ~ override) }}
+        {%- endif -%}
+        {%- set result = {'numeric': [], 'categorical': []} -%}
+        {%- for key in override -%}
+            {%- if key not in result -%}
+                {{ exceptions.raise_compiler_error("segments_eda_features: unknown key '" ~ key ~ "'; expected numeric and/or categorical") }}
+            {%- endif -%}
+            {%- set names = override[key] or [] -%}
+            {%- if names is string or names is mapping -%}
+                {{ exceptions.raise_compiler_error("segments_eda_features." ~ key ~ ": expected a list of column names, got " ~ names) }}
+            {%- endif -%}
+            {%- for name in names -%}
+                {%- if name is not string or name | length == 0 -%}
+                    {{ exceptions.raise_compiler_error("segments_eda_features." ~ key ~ ": expected column names, got " ~ name) }}
+                {%- endif -%}
+                {%- do result[key].append(name) -%}
+            {%- endfor -%}
+        {%- endfor -%}
+        {{ return(result) }}
+    {%- endif -%}
+    {%- set result = {'numeric': [], 'categorical': []} -%}
+    {%- if not execute -%}
+        {{ return(result) }}
+    {%- endif -%}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
+        {%- set name = column.name -%}
+        {%- set base_type = (column.dtype | upper).split('(')[0] | trim -%}
+        {%- if name | lower == 'customer_id' or (name | lower).endswith('_id') -%}
+            {#- keys are neither features nor levels -#}
+        {%- elif base_type in numeric_types -%}
+            {%- do result['numeric'].append(name) -%}
+        {%- elif base_type in categorical_types -%}
+            {%- do result['categorical'].append(name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(result) }}
+{% endmacro %}
+
+
+{% macro segments_eda_identifier(name) %}
+    {#- A column name as SQL: bare when it is a plain lowercase name, quoted otherwise. -#}
+    {%- set reserved = [
+        'all', 'and', 'any', 'array', 'as', 'asc', 'between', 'both', 'case', 'cast', 'check',
+        'collate', 'column', 'constraint', 'create', 'default', 'desc', 'distinct', 'do', 'else',
+        'end', 'except', 'false', 'fetch', 'for', 'foreign', 'from', 'grant', 'group', 'having',
+        'in', 'initially', 'intersect', 'into', 'lateral', 'leading', 'limit', 'not', 'null',
+        'offset', 'on', 'only', 'or', 'order', 'pivot', 'placing', 'primary', 'qualify',
+        'references', 'returning', 'select', 'some', 'symmetric', 'table', 'then', 'to',
+        'trailing', 'true', 'union', 'unique', 'unpivot', 'using', 'variadic', 'when', 'where',
+        'window', 'with',
+    ] -%}
+    {%- if modules.re.match('^[a-z_][a-z0-9_]*$', name) and name not in reserved -%}
+        {{ return(name) }}
+    {%- endif -%}
+    {{ return(adapter.quote(name)) }}
+{% endmacro %}
+
+
+{% macro segments_eda_identifiers(names) %}
+    {#- segments_eda_identifier of each name. -#}
+    {%- set result = [] -%}
+    {%- for name in names -%}
+        {%- do result.append(segments_eda_identifier(name)) -%}
+    {%- endfor -%}
+    {{ return(result) }}
+{% endmacro %}
+
+
+{% macro segments_eda_relation_columns(relation, skipped=[]) %}
+    {#- The column names of a relation (at execution time; [] when parsing), less `skipped`. -#}
+    {%- set result = [] -%}
+    {%- if execute -%}
+        {%- for column in adapter.get_columns_in_relation(relation) -%}
+            {%- if column.name not in skipped -%}
+                {%- do result.append(column.name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(result) }}
+{% endmacro %}
+
+
+{% macro segments_eda_pairs(names) %}
+    {#- The unordered pairs of names, as [{x, y, i, j}] with i < j (1-based positions). -#}
+    {%- set result = [] -%}
+    {%- for x in names -%}
+        {%- set i = loop.index -%}
+        {%- for y in names[i:] -%}
+            {%- do result.append({'x': x, 'y': y, 'i': i, 'j': i + loop.index}) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(result) }}
+{% endmacro %}
+
+
+{% macro segments_eda_literal(value) %}
+    {#- A string as a SQL string literal. -#}
+    {{ return("'" ~ (value | string) | replace("'", "''") ~ "'") }}
+{% endmacro %}
+
+
+{% macro segments_eda_level(expression) %}
+    {#- A categorical value as its level: trimmed text ('true' / 'false' for booleans), null when
+        missing or blank. -#}
+    {{ return("nullif(trim(cast(" ~ expression ~ " as varchar)), '')") }}
+{% endmacro %}
+
+
+{% macro segments_eda_top_levels() %}
+    {%- set top_levels = var('segments_eda_top_levels', 10) -%}
+    {%- if top_levels is not number or top_levels < 1 or top_levels != top_levels | int -%}
+        {{ exceptions.raise_compiler_error("segments_eda_top_levels: expected a whole number >= 1, got " ~ top_levels) }}
+    {%- endif -%}
+    {{ return(top_levels | int) }}
+{% endmacro %}
+
+
+{% macro segments_eda_histogram_bins() %}
+    {%- set bins = var('segments_eda_histogram_bins', 20) -%}
+    {%- if bins is not number or bins < 1 or bins != bins | int -%}
+        {{ exceptions.raise_compiler_error("segments_eda_histogram_bins: expected a whole number >= 1, got " ~ bins) }}
+    {%- endif -%}
+    {{ return(bins | int) }}
+{% endmacro %}
+
+
+{#-
+    Fragments of the EDA models' SQL. Each renders at the indentation of the place it is called
+    from in the models, so the compiled SQL reads (and lints) like hand-written SQL. When a list
+    of features is empty, a placeholder column (`__no_feature__`) keeps the SQL valid; the
+    models drop it (`where false`) and return an empty table with the documented columns.
+-#}
+
+{% macro segments_eda_double_columns(names, placeholder='__no_feature__') %}
+    {%- for name in names or [placeholder] %}
+        {%- if names %}
+        {%- set column = segments_eda_identifier(name) %}
+        cast({{ column }} as double) as {{ column }},
+        {%- else %}
+        cast(null as double) as {{ placeholder }},
+        {%- endif %}
+    {%- endfor -%}
+{% endmacro %}
+
+
+{% macro segments_eda_level_columns(names) %}
+    {%- for name in names or ['__no_feature__'] %}
+        {%- if names %}
+        {%- set column = segments_eda_identifier(name) %}
+        {{ segments_eda_level(column) }} as {{ column }},
+        {%- else %}
+        cast(null as varchar) as __no_feature__,
+        {%- endif %}
+    {%- endfor -%}
+{% endmacro %}
+
+
+{% macro segments_eda_in_list(names, placeholder='__no_feature__') %}
+    {%- for name in names or [placeholder] %}
+            {{ segments_eda_identifier(name) if names else name }}{{ ',' if not loop.last }}
+    {%- endfor -%}
+{% endmacro %}
+
+
+{% macro segments_eda_grouped_level_columns(names, levels) %}
+    {#-
+        Each categorical feature as its level after the top-N grouping of eda_categorical_levels
+        (`levels`: a relation with feature, level, level_kind): the level itself when it is one of
+        the top levels, '__missing__' when missing or blank, '__other__' otherwise.
+    -#}
+    {%- for name in names or ['__no_feature__'] %}
+        {%- if names %}
+        {%- set column = segments_eda_identifier(name) %}
+        {%- set level = segments_eda_level(column) %}
+        case
+            when {{ level }} is null then '__missing__'
+            when {{ level }} in (
+                select levels.level from {{ levels }} as levels
+                where
+                    levels.feature = {{ segments_eda_literal(name) }}
+                    and levels.level_kind = 'level'
+            ) then {{ level }}
+            else '__other__'
+        end as {{ column }},
+        {%- else %}
+        cast(null as varchar) as __no_feature__,
+        {%- endif %}
+    {%- endfor -%}
+{% endmacro %}

@@ -1,0 +1,210 @@
+{#-
+    Pearson and Spearman correlations of every pair of numeric features of customer_features, in
+    long format with both orders of each pair and the diagonal. Pairwise deletion: a pair uses the
+    customers where both features are present (n_pairs).
+
+    Spearman is the Pearson correlation of the ranks. Ranks are average ranks: ties share the mean
+    of the positions they span, (rank() + count of values <= the value) / 2 over the same order.
+    They are computed once per feature over all its non-missing values; when a feature has
+    missing values, the ranks of a pair are therefore not re-computed on the pair's complete
+    rows, which can move Spearman slightly from a per-pair re-ranking (exact when both features
+    are complete or missing for the same customers).
+
+    Cost on large inputs: one narrow window (one sort) per feature for the ranks, joined back on
+    a row number, then all pairs in one scan (one aggregate per pair and statistic, collected in
+    lists that are unnested into rows).
+-#}
+{%- set features_relation = ref('customer_features') -%}
+{%- set columns = segments_eda_columns(features_relation) -%}
+{%- set names = columns.numeric -%}
+{%- set identifiers = segments_eda_identifiers(names) -%}
+{%- set pairs = segments_eda_pairs(names) -%}
+
+with
+
+features as (
+
+    select * from {{ features_relation }}
+
+),
+
+numeric_wide as materialized (
+
+    select
+        row_number() over () as row_id,
+        {{- segments_eda_double_columns(names) }}
+
+    from features
+
+),
+{%- for column in identifiers %}
+
+ranks_{{ loop.index }} as (
+
+    select
+        row_id,
+        (rank() over by_value + count(*) over by_value) / 2 as average_rank
+
+    from numeric_wide
+    where {{ column }} is not null
+    window by_value as (order by {{ column }})
+
+),
+{%- endfor %}
+
+ranked as (
+
+    select
+        numeric_wide.*,
+        {%- for column in identifiers %}
+        ranks_{{ loop.index }}.average_rank as rank_{{ loop.index }},
+        {%- endfor %}
+
+    from numeric_wide
+    {% for column in identifiers -%}
+    left join ranks_{{ loop.index }}
+        on numeric_wide.row_id = ranks_{{ loop.index }}.row_id
+    {% endfor %}
+
+),
+
+aggregated as (
+
+    select
+        [
+            {%- for column in identifiers %}
+            count({{ column }}){{ ',' if not loop.last }}
+            {%- endfor %}
+        ] as feature_counts,
+        [
+            {%- for column in identifiers %}
+            var_samp({{ column }}){{ ',' if not loop.last }}
+            {%- endfor %}
+        ] as feature_variances,
+        [
+            {%- for pair in pairs %}
+            corr({{ identifiers[pair.i - 1] }}, {{ identifiers[pair.j - 1] }})
+            {{- ',' if not loop.last }}
+            {%- endfor %}
+        ] as pair_pearson,
+        [
+            {%- for pair in pairs %}
+            corr(rank_{{ pair.i }}, rank_{{ pair.j }}){{ ',' if not loop.last }}
+            {%- endfor %}
+        ] as pair_spearman,
+        [
+            {%- for pair in pairs %}
+            regr_count({{ identifiers[pair.i - 1] }}, {{ identifiers[pair.j - 1] }})
+            {{- ',' if not loop.last }}
+            {%- endfor %}
+        ] as pair_counts
+
+    from ranked
+
+),
+
+feature_statistics as (
+
+    select
+        unnest([
+            {%- for name in names %}
+            {{ segments_eda_literal(name) }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        ]) as feature,
+        unnest(feature_counts) as value_count,
+        unnest(feature_variances) as variance
+
+    from aggregated
+
+),
+
+upper_pairs as (
+
+    select
+        unnest([
+            {%- for pair in pairs %}
+            {{ segments_eda_literal(pair.x) }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        ]) as feature_x,
+        unnest([
+            {%- for pair in pairs %}
+            {{ segments_eda_literal(pair.y) }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        ]) as feature_y,
+        unnest(pair_pearson) as pearson,
+        unnest(pair_spearman) as spearman,
+        unnest(pair_counts) as n_pairs
+
+    from aggregated
+
+),
+
+all_pairs as (
+
+    select
+        feature_x,
+        feature_y,
+        pearson,
+        spearman,
+        n_pairs
+
+    from upper_pairs
+
+    union all
+
+    select
+        feature_y as feature_x,
+        feature_x as feature_y,
+        pearson,
+        spearman,
+        n_pairs
+
+    from upper_pairs
+
+    union all
+
+    select
+        feature as feature_x,
+        feature as feature_y,
+        case when value_count >= 2 and variance > 0 then 1.0 end as pearson,
+        case when value_count >= 2 and variance > 0 then 1.0 end as spearman,
+        value_count as n_pairs
+
+    from feature_statistics
+
+),
+
+final as (
+
+    select
+        cast(all_pairs.feature_x as varchar) as feature_x,
+        cast(all_pairs.feature_y as varchar) as feature_y,
+        -- Rounded to 12 decimals: floating-point noise (0.49999999999999983, 1.0000000000000002)
+        -- is not a property of the data, and the clamp keeps the rounding inside [-1, 1].
+        -- (The case also turns NaN into null; DuckDB's least / greatest would skip a null.)
+        case
+            when isfinite(all_pairs.pearson)
+                then greatest(least(round(all_pairs.pearson, 12), 1.0), -1.0)
+        end as pearson,
+        case
+            when isfinite(all_pairs.spearman)
+                then greatest(least(round(all_pairs.spearman, 12), 1.0), -1.0)
+        end as spearman,
+        cast(all_pairs.n_pairs as bigint) as n_pairs,
+        case
+            when all_pairs.n_pairs < 2 then 'fewer than two customers with both values'
+            when coalesce(statistics_x.variance, 0) = 0 then 'feature_x is constant'
+            when coalesce(statistics_y.variance, 0) = 0 then 'feature_y is constant'
+            when not coalesce(isfinite(all_pairs.pearson), false)
+                then 'a feature is constant where both values are present'
+        end as note
+
+    from all_pairs
+    left join feature_statistics as statistics_x
+        on all_pairs.feature_x = statistics_x.feature
+    left join feature_statistics as statistics_y
+        on all_pairs.feature_y = statistics_y.feature
+
+)
+
+select * from final

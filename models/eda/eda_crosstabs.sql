@@ -1,0 +1,136 @@
+{#-
+    Contingency tables of every pair of categorical features of customer_features (both orders,
+    no feature with itself), on the levels of eda_categorical_levels (top levels, '__other__',
+    '__missing__'). Every combination of the two features' levels has a row, with count 0 when
+    no customer has it. The customers are first counted per combination of all categorical
+    features (a small table), so the pairs never rescan customer_features.
+-#}
+{%- set features_relation = ref('customer_features') -%}
+{%- set levels_relation = ref('eda_categorical_levels') -%}
+{%- set columns = segments_eda_columns(features_relation) -%}
+{%- set names = columns.categorical -%}
+
+with
+
+features as (
+
+    select * from {{ features_relation }}
+
+),
+
+levels as (
+
+    select * from {{ levels_relation }}
+
+),
+
+categorical_wide as (
+
+    select
+        {{- segments_eda_grouped_level_columns(names, 'levels') }}
+
+    from features
+
+),
+
+combinations as (
+
+    select
+        *,
+        count(*) as customer_count
+
+    from categorical_wide
+    group by all
+
+),
+
+numbered_combinations as (
+
+    select
+        *,
+        row_number() over () as combination_id
+
+    from combinations
+
+),
+
+combinations_long as (
+
+    select
+        combination_id,
+        customer_count,
+        feature,
+        level
+
+    from numbered_combinations
+    unpivot (
+        level for feature in (
+            {{- segments_eda_in_list(names) }}
+        )
+    )
+    {%- if not names %}
+    where false
+    {%- endif %}
+
+),
+
+pair_counts as (
+
+    select
+        cell_x.feature as feature_x,
+        cell_x.level as level_x,
+        cell_y.feature as feature_y,
+        cell_y.level as level_y,
+        sum(cell_x.customer_count) as customer_count
+
+    from combinations_long as cell_x
+    inner join combinations_long as cell_y
+        on
+            cell_x.combination_id = cell_y.combination_id
+            and cell_x.feature != cell_y.feature
+    group by cell_x.feature, cell_x.level, cell_y.feature, cell_y.level
+
+),
+
+level_grid as (
+
+    select
+        levels_x.feature as feature_x,
+        levels_x.level as level_x,
+        levels_x.level_rank as level_rank_x,
+        levels_y.feature as feature_y,
+        levels_y.level as level_y,
+        levels_y.level_rank as level_rank_y
+
+    from levels as levels_x
+    inner join levels as levels_y
+        on levels_x.feature != levels_y.feature
+
+),
+
+final as (
+
+    select
+        level_grid.feature_x,
+        level_grid.level_x,
+        level_grid.level_rank_x,
+        level_grid.feature_y,
+        level_grid.level_y,
+        level_grid.level_rank_y,
+        cast(coalesce(pair_counts.customer_count, 0) as bigint) as count,
+        coalesce(pair_counts.customer_count, 0)
+        / sum(coalesce(pair_counts.customer_count, 0)) over (
+            partition by level_grid.feature_x, level_grid.feature_y
+        ) as share
+
+    from level_grid
+    left join pair_counts
+        on
+            level_grid.feature_x = pair_counts.feature_x
+            and level_grid.level_x = pair_counts.level_x
+            and level_grid.feature_y = pair_counts.feature_y
+            and level_grid.level_y = pair_counts.level_y
+
+)
+
+select * from final

@@ -1,0 +1,87 @@
+{#-
+    Missing values per column at each stage of the flow: 'raw' (base_customers, base_orders: the
+    inputs as text, where an empty or blank value counts as missing), 'clean' (stg_customers,
+    stg_order_lines: typed; a value that could not be parsed is null there) and 'features'
+    (customer_features). Columns are read from each relation at execution time; the row
+    bookkeeping columns source_row_key and derived_from are left out.
+-#}
+{%- set stages = [
+    {'stage': 'raw', 'relation': ref('base_customers'), 'table_name': 'base_customers'},
+    {'stage': 'raw', 'relation': ref('base_orders'), 'table_name': 'base_orders'},
+    {'stage': 'clean', 'relation': ref('stg_customers'), 'table_name': 'stg_customers'},
+    {'stage': 'clean', 'relation': ref('stg_order_lines'), 'table_name': 'stg_order_lines'},
+    {'stage': 'features', 'relation': ref('customer_features'), 'table_name': 'customer_features'},
+] -%}
+{%- set skipped_columns = ['source_row_key', 'derived_from'] -%}
+{%- for stage in stages -%}
+{%- do stage.update({'columns': segments_eda_relation_columns(stage.relation, skipped_columns)}) -%}
+{%- endfor %}
+
+with
+
+{% for stage in stages -%}
+{{ stage.table_name }}_counts as (
+
+    select
+        count(*) as row_count,
+        {%- for name in stage.columns %}
+        {%- if stage.stage == 'raw' %}
+        count({{ segments_eda_level(segments_eda_identifier(name)) }}) as column_{{ loop.index }},
+        {%- else %}
+        count({{ segments_eda_identifier(name) }}) as column_{{ loop.index }},
+        {%- endif %}
+        {%- endfor %}
+
+    from {{ stage.relation }}
+
+),
+
+{{ stage.table_name }}_columns as (
+
+    select
+        {{ segments_eda_literal(stage.stage) }} as stage,
+        {{ segments_eda_literal(stage.table_name) }} as table_name,
+        row_count,
+        unnest([
+            {%- for name in stage.columns %}
+            struct_pack(
+                column_name := {{ segments_eda_literal(name) }},
+                column_position := {{ loop.index }},
+                non_missing_count := column_{{ loop.index }}
+            ){{ ',' if not loop.last }}
+            {%- endfor %}
+        ]) as entry
+
+    from {{ stage.table_name }}_counts
+
+),
+
+{% endfor -%}
+
+unioned as (
+
+    {%- for stage in stages %}
+    select * from {{ stage.table_name }}_columns
+    {{- '\n    union all' if not loop.last }}
+    {%- endfor %}
+
+),
+
+final as (
+
+    select
+        stage,
+        table_name,
+        entry['column_name'] as column_name,
+        cast(entry['column_position'] as integer) as column_position,
+        row_count as count,
+        row_count - entry['non_missing_count'] as missing_count,
+        case
+            when row_count > 0 then (row_count - entry['non_missing_count']) / row_count
+        end as missing_share
+
+    from unioned
+
+)
+
+select * from final
