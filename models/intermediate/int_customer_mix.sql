@@ -27,13 +27,17 @@ final as (
     select
         customer_id,
         {%- for item in categories %}
-        coalesce(sum(amount) filter (where product_category = '{{ item.level | replace("'", "''") }}'), 0)
+        coalesce(
+            sum(amount) filter (where product_category = '{{ item.level | replace("'", "''") }}'), 0
+        )
         / nullif(sum(amount), 0) as category_share_{{ item.slug }},
         {%- endfor %}
-        {%- for item in channels %}
-        coalesce(sum(amount) filter (where sales_channel = '{{ item.level | replace("'", "''") }}'), 0)
-        / nullif(sum(amount), 0) as channel_share_{{ item.slug }},
-        {%- endfor %}
+    {%- for item in channels %}
+    coalesce(
+        sum(amount) filter (where sales_channel = '{{ item.level | replace("'", "''") }}'), 0
+    )
+    / nullif(sum(amount), 0) as channel_share_{{ item.slug }},
+    {%- endfor %}
 
     from purchases
     group by customer_id

@@ -31,11 +31,17 @@ sums as (
         (select sum(n_ij * (n_ij - 1) / 2) from cells) as index_sum,
         (
             select sum(a * (a - 1) / 2)
-            from (select sum(n_ij) as a from cells group by kmeans_segment_id)
+            from (
+                select sum(n_ij) as a from cells
+                group by kmeans_segment_id
+            )
         ) as rows_sum,
         (
             select sum(b * (b - 1) / 2)
-            from (select sum(n_ij) as b from cells group by hierarchical_segment_id)
+            from (
+                select sum(n_ij) as b from cells
+                group by hierarchical_segment_id
+            )
         ) as columns_sum,
         (select sum(n_ij) from cells) as n,
 
