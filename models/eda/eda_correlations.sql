@@ -55,10 +55,13 @@ ranks_{{ loop.index }} as (
 ranked as (
 
     select
-        numeric_wide.*,
         {%- for column in identifiers %}
         ranks_{{ loop.index }}.average_rank as rank_{{ loop.index }},
         {%- endfor %}
+        {%- for column in identifiers or ['__no_feature__'] %}
+        numeric_wide.{{ column }},
+        {%- endfor %}
+        numeric_wide.row_id
 
     from numeric_wide
     {% for column in identifiers -%}
@@ -166,8 +169,8 @@ all_pairs as (
     select
         feature as feature_x,
         feature as feature_y,
-        case when value_count >= 2 and variance > 0 then 1.0 end as pearson,
-        case when value_count >= 2 and variance > 0 then 1.0 end as spearman,
+        case when value_count >= 2 and variance > 0 then cast(1 as double) end as pearson,
+        case when value_count >= 2 and variance > 0 then cast(1 as double) end as spearman,
         value_count as n_pairs
 
     from feature_statistics
@@ -182,14 +185,18 @@ final as (
         -- Rounded to 12 decimals: floating-point noise (0.49999999999999983, 1.0000000000000002)
         -- is not a property of the data, and the clamp keeps the rounding inside [-1, 1].
         -- (The case also turns NaN into null; DuckDB's least / greatest would skip a null.)
-        case
-            when isfinite(all_pairs.pearson)
-                then greatest(least(round(all_pairs.pearson, 12), 1.0), -1.0)
-        end as pearson,
-        case
-            when isfinite(all_pairs.spearman)
-                then greatest(least(round(all_pairs.spearman, 12), 1.0), -1.0)
-        end as spearman,
+        cast(
+            case
+                when isfinite(all_pairs.pearson)
+                    then greatest(least(round(all_pairs.pearson, 12), 1.0), -1.0)
+            end as double
+        ) as pearson,
+        cast(
+            case
+                when isfinite(all_pairs.spearman)
+                    then greatest(least(round(all_pairs.spearman, 12), 1.0), -1.0)
+            end as double
+        ) as spearman,
         cast(all_pairs.n_pairs as bigint) as n_pairs,
         case
             when all_pairs.n_pairs < 2 then 'fewer than two customers with both values'

@@ -23,7 +23,8 @@ with
 {{ stage.table_name }}_counts as (
 
     select
-        count(*) as row_count,
+        {{ segments_eda_literal(stage.stage) }} as stage,
+        {{ segments_eda_literal(stage.table_name) }} as table_name,
         {%- for name in stage.columns %}
         {%- if stage.stage == 'raw' %}
         count({{ segments_eda_level(segments_eda_identifier(name)) }}) as column_{{ loop.index }},
@@ -31,6 +32,7 @@ with
         count({{ segments_eda_identifier(name) }}) as column_{{ loop.index }},
         {%- endif %}
         {%- endfor %}
+        count(*) as row_count
 
     from {{ stage.relation }}
 
@@ -39,8 +41,8 @@ with
 {{ stage.table_name }}_columns as (
 
     select
-        {{ segments_eda_literal(stage.stage) }} as stage,
-        {{ segments_eda_literal(stage.table_name) }} as table_name,
+        stage,
+        table_name,
         row_count,
         unnest([
             {%- for name in stage.columns %}
