@@ -1,0 +1,65 @@
+"""Publish every BI-facing mart of this build, all with one run id, into published/segments.duckdb.
+
+The last node of `dbt build`: it runs only after the tests of every table it refs passed, so a
+failed test or a killed build publishes nothing (segmentation.publish explains the file swap).
+"""
+
+from segmentation import publish
+
+
+def _running_command():
+    """The running dbt command's flags and invocation id; dbt-duckdb runs Python models in the
+    dbt process, so these are the live values (a YAML-rendered invocation_id can be stale)."""
+    try:
+        from dbt.flags import get_flags
+        from dbt_common.invocation import get_invocation_id
+    except ImportError:
+        return {}, None
+    flags = get_flags()
+    return {
+        "which": getattr(flags, "WHICH", None),
+        "empty": getattr(flags, "EMPTY", False),
+        "resource_types": getattr(flags, "RESOURCE_TYPES", ()),
+        "exclude_resource_types": getattr(flags, "EXCLUDE_RESOURCE_TYPES", ()),
+    }, get_invocation_id()
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    segmentation = dbt.config.get("segmentation")
+    segments_inputs = dbt.config.get("segments_inputs")
+    publish_dir = dbt.config.get("publish_dir")
+    tables = {
+        "customer_segments": dbt.ref("customer_segments"),
+        "segment_profiles": dbt.ref("segment_profiles"),
+        "clustering_metrics": dbt.ref("clustering_metrics"),
+        "kmeans_centroids": dbt.ref("kmeans_centroids"),
+        "hierarchical_linkage": dbt.ref("hierarchical_linkage"),
+        "preprocessing_spec": dbt.ref("preprocessing_spec"),
+        "segment_agreement": dbt.ref("segment_agreement"),
+        "customer_clv": dbt.ref("customer_clv"),
+        "clv_parameters": dbt.ref("clv_parameters"),
+        "customer_rfm": dbt.ref("customer_rfm"),
+        "rfm_segment_crosstab": dbt.ref("rfm_segment_crosstab"),
+        "rejects": dbt.ref("rejects"),
+        "customer_features": dbt.ref("customer_features"),
+    }
+    inputs = {
+        "base_customers": dbt.ref("base_customers"),
+        "base_orders": dbt.ref("base_orders"),
+        "stg_customers": dbt.ref("stg_customers"),
+        "stg_order_lines": dbt.ref("stg_order_lines"),
+    }
+    flags, invocation_id = _running_command()
+    blocker = publish.publication_blocker(flags)
+    if blocker is not None:
+        print(f"segment_publication: nothing published: {blocker}")
+        return publish.empty_runs()
+    return publish.publish(
+        session,
+        tables,
+        inputs=inputs,
+        config={"segmentation": segmentation, "segments_inputs": segments_inputs},
+        publish_dir=publish.resolve_publish_dir(session, publish_dir),
+        invocation_id=invocation_id,
+    )

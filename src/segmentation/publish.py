@@ -1,0 +1,435 @@
+"""Publication: one build's BI-facing tables, all or nothing, in one read-only DuckDB file.
+
+BI tools never read the build database (dbt rewrites it table by table, and DuckDB lets one
+process write a file at a time). They read ``<publish_dir>/segments.duckdb``, which only ever
+holds the tables of one complete, tested build:
+
+1. under an exclusive lock on ``<publish_dir>/.publish.lock`` (so two builds sharing a publish
+   folder take turns), remove the ``segments.*.duckdb.tmp`` files that killed publications left
+   behind: while the lock is held, no live publication owns one;
+2. write every table, with ``run_id`` and ``built_at`` columns added, plus ``segment_runs`` (the
+   previous file's rows and this run's) and the view ``current_run``, into a new file
+   ``segments.<run_id>.duckdb.tmp``; checkpoint, detach and fsync it;
+3. ``os.replace`` it onto ``segments.duckdb`` and fsync the folder. The rename is atomic: a new
+   reader opens either the old file or the new one, and a reader that has the old file open
+   keeps reading the old file (its inode) until it reconnects.
+
+A publication killed at any point leaves the previous ``segments.duckdb`` untouched. The dbt
+model ``segment_publication`` calls :func:`publish` as the last node of ``dbt build``, after the
+tests of every table it publishes passed; :func:`publication_blocker` refuses commands that do
+not run those tests (``dbt run``, ``--empty``, builds that exclude tests).
+
+Test hook: with the environment variable ``SEGMENTS_TEST_PAUSE_IN=segment_publication``,
+:func:`publish` prints a line to stderr and sleeps (``SEGMENTS_TEST_PAUSE_SECONDS``, default 600)
+right before the rename, so a test can kill the build at that point. Unset (the default), the
+hook does nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from segmentation import __version__
+
+try:  # POSIX; on Windows publications sharing a folder are not serialised.
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+PUBLISHED_FILE = "segments.duckdb"
+RUNS_TABLE = "segment_runs"
+CURRENT_RUN_VIEW = "current_run"
+LOCK_FILE = ".publish.lock"
+PUBLISH_DIR_ENV = "SEGMENTS_PUBLISH_DIR"
+PAUSE_ENV = "SEGMENTS_TEST_PAUSE_IN"
+PAUSE_SECONDS_ENV = "SEGMENTS_TEST_PAUSE_SECONDS"
+PAUSE_POINT = "segment_publication"
+ADDED_COLUMNS = ("run_id", "built_at")
+TMP_PATTERN = "segments.*.duckdb.tmp*"
+IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+# The published tables segment_runs summarises, and the inputs whose rows it counts.
+SUMMARY_TABLES = ("customer_segments", "clustering_metrics", "rejects")
+INPUT_TABLES = ("base_customers", "base_orders", "stg_customers", "stg_order_lines")
+
+SEGMENT_RUNS_SCHEMA = pa.schema(
+    [
+        pa.field("run_id", pa.string()),
+        pa.field("built_at", pa.timestamp("us")),
+        pa.field("config_hash", pa.string()),
+        pa.field("raw_customers", pa.int64()),
+        pa.field("raw_order_lines", pa.int64()),
+        pa.field("staged_customers", pa.int64()),
+        pa.field("staged_order_lines", pa.int64()),
+        pa.field("rejected_customers", pa.int64()),
+        pa.field("rejected_order_lines", pa.int64()),
+        pa.field("customers_segmented", pa.int64()),
+        pa.field("kmeans_k", pa.int32()),
+        pa.field("kmeans_silhouette", pa.float64()),
+        pa.field("hierarchical_k", pa.int32()),
+        pa.field("hierarchical_silhouette", pa.float64()),
+        pa.field("published_tables", pa.int32()),
+        pa.field("dbt_invocation_id", pa.string()),
+        pa.field("package_version", pa.string()),
+    ]
+)
+
+
+class PublicationError(RuntimeError):
+    """The publication could not be made; the previously published file is unchanged."""
+
+
+Relations = Mapping[str, duckdb.DuckDBPyRelation]
+
+
+def config_hash(config: Mapping[str, Any]) -> str:
+    """sha256 (hex) of the canonical JSON of ``config``: keys sorted, no whitespace, UTF-8.
+
+    Values may be mappings or their JSON text (dbt renders vars either way); equal
+    configurations give equal hashes whatever the key order.
+    """
+
+    def parsed(value: Any) -> Any:
+        if isinstance(value, str):
+            with suppress(json.JSONDecodeError):
+                return json.loads(value)
+        return value
+
+    canonical = json.dumps(
+        {str(key): parsed(value) for key, value in config.items()},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def publication_blocker(flags: Mapping[str, Any]) -> str | None:
+    """Why the running dbt command must not publish, or None when it may.
+
+    ``flags`` holds the command (``which``) and the options ``empty``, ``resource_types`` and
+    ``exclude_resource_types``. Only ``dbt build`` runs the data tests before the publication
+    node; ``dbt run``, ``--empty`` (zero-row tables) and builds that leave data tests out would
+    publish untested or empty tables.
+    """
+    command = flags.get("which")
+    if command != "build":
+        return f"dbt {command or '(unknown command)'} runs no tests; only dbt build publishes"
+    if flags.get("empty"):
+        return "dbt build --empty builds zero-row tables"
+    included = tuple(flags.get("resource_types") or ())
+    excluded = tuple(flags.get("exclude_resource_types") or ())
+    if "test" in excluded or (included and "test" not in included):
+        return "this dbt build does not run the data tests"
+    return None
+
+
+def database_path(session: duckdb.DuckDBPyConnection) -> Path | None:
+    """The file of the session's current database, or None for an in-memory database."""
+    row = session.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchone()
+    return Path(row[0]).resolve() if row and row[0] else None
+
+
+def resolve_publish_dir(session: duckdb.DuckDBPyConnection, configured: str | None) -> Path:
+    """The publication folder: ``configured``, else ``published/`` next to the database file.
+
+    ``configured`` is env SEGMENTS_PUBLISH_DIR as the model's config renders it; empty or None
+    means unset. Relative paths are resolved against the working directory.
+    """
+    if configured:
+        return Path(configured).expanduser().resolve()
+    database = database_path(session)
+    if database is None:
+        raise PublicationError(
+            f"the build database is in memory: set {PUBLISH_DIR_ENV} to choose where to publish"
+        )
+    return database.parent / "published"
+
+
+def remove_stale_temporaries(publish_dir: Path) -> list[Path]:
+    """Delete the ``segments.*.duckdb.tmp`` files (and their WAL) killed publications left.
+
+    Only safe under the publication lock (:func:`publication_lock`): no live publication owns
+    a temporary file then. Returns the removed paths.
+    """
+    removed = []
+    for path in sorted(publish_dir.glob(TMP_PATTERN)):
+        with suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+@contextmanager
+def publication_lock(publish_dir: Path, timeout_seconds: float = 600.0) -> Iterator[None]:
+    """Hold an exclusive lock on ``<publish_dir>/.publish.lock``.
+
+    The operating system releases it when the holder dies, so a killed build never leaves the
+    folder locked. Raises PublicationError after ``timeout_seconds`` of waiting.
+    """
+    publish_dir.mkdir(parents=True, exist_ok=True)
+    lock_path = publish_dir / LOCK_FILE
+    with lock_path.open("a+b") as handle:
+        if fcntl is not None:
+            deadline = time.monotonic() + timeout_seconds
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise PublicationError(
+                            f"{lock_path}: another publication held the lock for more than "
+                            f"{timeout_seconds:g} s"
+                        ) from None
+                    time.sleep(0.1)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def pause_point(point: str) -> None:
+    """Test hook: sleep here when env SEGMENTS_TEST_PAUSE_IN names ``point`` (off by default).
+
+    Lets the kill tests stop a build at an exact point. Prints one line to stderr first, so the
+    test knows the point was reached.
+    """
+    if os.environ.get(PAUSE_ENV) != point:
+        return
+    seconds = float(os.environ.get(PAUSE_SECONDS_ENV, "600"))
+    print(f"segmentation: paused in {point} ({PAUSE_ENV}) for {seconds:g} s", file=sys.stderr)
+    sys.stderr.flush()
+    time.sleep(seconds)
+
+
+def _quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _check_name(name: str, what: str) -> None:
+    if not IDENTIFIER.match(name):
+        raise PublicationError(f"{what} {name!r}: expected a lowercase SQL identifier")
+
+
+def _count(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation) -> int:
+    return int(con.execute(f"select count(*) from ({relation.sql_query()})").fetchone()[0])
+
+
+def run_summary(
+    con: duckdb.DuckDBPyConnection, tables: Relations, inputs: Relations
+) -> dict[str, Any]:
+    """The counts and figures of one build that segment_runs records.
+
+    ``inputs`` are base_customers and base_orders (raw rows) and stg_customers and
+    stg_order_lines (staged rows); ``tables`` must hold customer_segments, clustering_metrics
+    (selected k and silhouette per method) and rejects (rows by source).
+    """
+    for name in SUMMARY_TABLES:
+        if name not in tables:
+            raise PublicationError(f"published tables: {name} is missing (segment_runs needs it)")
+    for name in INPUT_TABLES:
+        if name not in inputs:
+            raise PublicationError(f"publication inputs: {name} is missing")
+    rejects = dict(
+        con.execute(
+            f"select source, count(*) from ({tables['rejects'].sql_query()}) group by source"
+        ).fetchall()
+    )
+    selected = {
+        method: (k, silhouette)
+        for method, k, silhouette in con.execute(
+            "select method, cast(k as integer), cast(silhouette as double) "
+            f"from ({tables['clustering_metrics'].sql_query()}) where is_selected"
+        ).fetchall()
+    }
+    return {
+        "raw_customers": _count(con, inputs["base_customers"]),
+        "raw_order_lines": _count(con, inputs["base_orders"]),
+        "staged_customers": _count(con, inputs["stg_customers"]),
+        "staged_order_lines": _count(con, inputs["stg_order_lines"]),
+        "rejected_customers": int(rejects.get("customers", 0)),
+        "rejected_order_lines": int(rejects.get("orders", 0)),
+        "customers_segmented": _count(con, tables["customer_segments"]),
+        "kmeans_k": selected.get("kmeans", (None, None))[0],
+        "kmeans_silhouette": selected.get("kmeans", (None, None))[1],
+        "hierarchical_k": selected.get("hierarchical", (None, None))[0],
+        "hierarchical_silhouette": selected.get("hierarchical", (None, None))[1],
+    }
+
+
+def empty_runs() -> pa.Table:
+    """A segment_runs table with no row (what the model returns when it does not publish)."""
+    return SEGMENT_RUNS_SCHEMA.empty_table()
+
+
+def _fsync(path: Path) -> None:
+    flags = (os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)) if path.is_dir() else os.O_RDONLY
+    try:
+        descriptor = os.open(path, flags)
+    except OSError:  # pragma: no cover - folders cannot be opened on Windows
+        return
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _write_tables(
+    con: duckdb.DuckDBPyConnection, alias: str, tables: Relations, run_id: str, built_at: datetime
+) -> None:
+    stamp = (
+        f"{_quote_literal(run_id)} as run_id, timestamp '{built_at.isoformat(sep=' ')}' as built_at"
+    )
+    for name, relation in tables.items():
+        clashes = [c for c in relation.columns if c.lower() in ADDED_COLUMNS]
+        if clashes:
+            raise PublicationError(
+                f"published table {name}: already has column(s) {', '.join(clashes)}, which the "
+                "publication adds"
+            )
+        con.execute(
+            f'create table "{alias}".main."{name}" as '
+            f"select *, {stamp} from ({relation.sql_query()})"
+        )
+
+
+def _write_runs(con: duckdb.DuckDBPyConnection, alias: str, run: pa.Table, previous: Path) -> None:
+    con.register("__segment_runs_new", run)
+    try:
+        con.execute(
+            f'create table "{alias}".main.{RUNS_TABLE} as select * from __segment_runs_new limit 0'
+        )
+        if previous.exists():
+            _copy_previous_runs(con, alias, previous)
+        con.execute(f'insert into "{alias}".main.{RUNS_TABLE} select * from __segment_runs_new')
+    finally:
+        con.unregister("__segment_runs_new")
+    run_id = run.column("run_id")[0].as_py()
+    con.execute(
+        f'create view "{alias}".main.{CURRENT_RUN_VIEW} as '
+        f"select * from {RUNS_TABLE} where run_id = {_quote_literal(run_id)}"
+    )
+
+
+def _copy_previous_runs(con: duckdb.DuckDBPyConnection, alias: str, previous: Path) -> None:
+    """Append the previous published file's segment_runs rows (the columns both files have)."""
+    previous_alias = f"{alias}_previous"
+    try:
+        con.execute(f"attach {_quote_literal(str(previous))} as {previous_alias} (read_only)")
+    except duckdb.Error as error:
+        raise PublicationError(
+            f"{previous}: cannot read the published file to carry its segment_runs over "
+            f"({error}); BI tools must open it read-only"
+        ) from None
+    try:
+        columns = [
+            row[0]
+            for row in con.execute(
+                "select column_name from duckdb_columns() "
+                "where database_name = ? and table_name = ? order by column_index",
+                [previous_alias, RUNS_TABLE],
+            ).fetchall()
+        ]
+        common = [name for name in SEGMENT_RUNS_SCHEMA.names if name in columns]
+        if common:
+            listed = ", ".join(common)
+            con.execute(
+                f'insert into "{alias}".main.{RUNS_TABLE} ({listed}) '
+                f"select {listed} from {previous_alias}.main.{RUNS_TABLE} order by built_at"
+            )
+    finally:
+        con.execute(f"detach {previous_alias}")
+
+
+def publish(
+    session: duckdb.DuckDBPyConnection,
+    tables: Relations,
+    *,
+    inputs: Relations,
+    config: Mapping[str, Any],
+    publish_dir: Path,
+    invocation_id: str | None = None,
+) -> pa.Table:
+    """Publish ``tables`` as one run into ``<publish_dir>/segments.duckdb``; return its runs row.
+
+    ``tables`` maps each published table's name to a relation of ``session``'s database (what
+    ``dbt.ref`` returns); each is copied with ``run_id`` (uuid4 hex, the same in every table) and
+    ``built_at`` (UTC timestamp) appended. ``inputs`` and ``tables`` feed :func:`run_summary`;
+    ``config`` is hashed into ``config_hash``. The file is built as
+    ``segments.<run_id>.duckdb.tmp`` and atomically renamed onto ``segments.duckdb``; on any
+    error the temporary file is removed and the published file is left as it was.
+
+    The work happens on a cursor of its own: dbt runs Python models inside a transaction on the
+    build database, and DuckDB commits a transaction to one database only.
+    """
+    if not tables:
+        raise PublicationError("published tables: none given")
+    for name in [*tables, *inputs]:
+        _check_name(name, "table")
+    if RUNS_TABLE in tables or CURRENT_RUN_VIEW in tables:
+        raise PublicationError(
+            f"published tables: {RUNS_TABLE} and {CURRENT_RUN_VIEW} are reserved"
+        )
+    run_id = uuid.uuid4().hex
+    built_at = datetime.now(UTC).replace(tzinfo=None)
+    publish_dir = Path(publish_dir)
+    target = publish_dir / PUBLISHED_FILE
+    temporary = publish_dir / f"segments.{run_id}.duckdb.tmp"
+    alias = f"publication_{run_id}"
+    con = session.cursor()
+    try:
+        with publication_lock(publish_dir):
+            for path in remove_stale_temporaries(publish_dir):
+                print(f"segmentation: removed {path} left by a killed publication", file=sys.stderr)
+            summary = run_summary(con, tables, inputs)
+            row = {
+                "run_id": run_id,
+                "built_at": built_at,
+                "config_hash": config_hash(config),
+                **summary,
+                "published_tables": len(tables),
+                "dbt_invocation_id": invocation_id,
+                "package_version": __version__,
+            }
+            run = pa.Table.from_pylist([row], schema=SEGMENT_RUNS_SCHEMA)
+            con.execute(f"attach {_quote_literal(str(temporary))} as {alias}")
+            try:
+                _write_tables(con, alias, tables, run_id, built_at)
+                _write_runs(con, alias, run, target)
+                con.execute(f"checkpoint {alias}")
+            finally:
+                con.execute(f"detach {alias}")
+            _fsync(temporary)
+            pause_point(PAUSE_POINT)
+            # A WAL next to the published file would belong to the old file (someone opened it
+            # read-write); replayed onto the new one it would corrupt it.
+            with suppress(FileNotFoundError):
+                (publish_dir / f"{PUBLISHED_FILE}.wal").unlink()
+            os.replace(temporary, target)
+            _fsync(publish_dir)
+    except BaseException:
+        for path in (temporary, temporary.with_name(temporary.name + ".wal")):
+            with suppress(OSError):
+                path.unlink()
+        raise
+    finally:
+        con.close()
+    return run
