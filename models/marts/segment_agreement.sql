@@ -21,29 +21,79 @@ cells as (
         hierarchical_segment_id,
         count(*) as n_ij,
     from segments
-    group by all
+    group by kmeans_segment_id, hierarchical_segment_id
+
+),
+
+kmeans_sizes as (
+
+    select
+        kmeans_segment_id,
+        sum(n_ij) as a_i,
+    from cells
+    group by kmeans_segment_id
+
+),
+
+hierarchical_sizes as (
+
+    select
+        hierarchical_segment_id,
+        sum(n_ij) as b_j,
+    from cells
+    group by hierarchical_segment_id
+
+),
+
+cell_sums as (
+
+    select
+        sum(n_ij * (n_ij - 1) / 2) as index_sum,
+        sum(n_ij) as n,
+    from cells
+
+),
+
+row_sums as (
+
+    select
+        sum(a_i * (a_i - 1) / 2) as rows_sum,
+        count(*) as k_a,
+    from kmeans_sizes
+
+),
+
+column_sums as (
+
+    select
+        sum(b_j * (b_j - 1) / 2) as columns_sum,
+        count(*) as k_b,
+    from hierarchical_sizes
 
 ),
 
 sums as (
 
     select
-        (select sum(n_ij * (n_ij - 1) / 2) from cells) as index_sum,
-        (
-            select sum(a * (a - 1) / 2)
-            from (
-                select sum(n_ij) as a from cells
-                group by kmeans_segment_id
-            )
-        ) as rows_sum,
-        (
-            select sum(b * (b - 1) / 2)
-            from (
-                select sum(n_ij) as b from cells
-                group by hierarchical_segment_id
-            )
-        ) as columns_sum,
-        (select sum(n_ij) from cells) as n,
+        cell_sums.index_sum,
+        cell_sums.n,
+        row_sums.rows_sum,
+        row_sums.k_a,
+        column_sums.columns_sum,
+        column_sums.k_b,
+    from cell_sums
+    cross join row_sums
+    cross join column_sums
+
+),
+
+expected as (
+
+    select
+        *,
+        rows_sum * columns_sum / (n * (n - 1) / 2) as expected_index,
+        0.5 * (rows_sum + columns_sum) as max_index,
+    from sums
 
 ),
 
@@ -52,20 +102,17 @@ final as (
     select
         'kmeans' as method_a,
         'hierarchical' as method_b,
-        (select count(distinct kmeans_segment_id) from segments) as k_a,
-        (select count(distinct hierarchical_segment_id) from segments) as k_b,
+        k_a,
+        k_b,
         cast(n as bigint) as n_customers,
         cast(
             case
-                when 0.5 * (rows_sum + columns_sum) - rows_sum * columns_sum / (n * (n - 1) / 2) = 0
-                    then 1.0
-                else
-                    (index_sum - rows_sum * columns_sum / (n * (n - 1) / 2))
-                    / (0.5 * (rows_sum + columns_sum) - rows_sum * columns_sum / (n * (n - 1) / 2))
+                when max_index - expected_index = 0 then 1.0
+                else (index_sum - expected_index) / (max_index - expected_index)
             end
             as double
         ) as adjusted_rand_index,
-    from sums
+    from expected
 
 )
 

@@ -96,7 +96,7 @@ top_rfm as (
     select
         method,
         segment_id,
-        first(rfm_segment order by customers desc, rfm_segment) as top_rfm_segment,
+        first(rfm_segment order by customers desc, rfm_segment asc) as top_rfm_segment,
         max(customers) / sum(customers) as top_rfm_segment_share,
     from rfm_counts
     group by method, segment_id
@@ -129,7 +129,8 @@ population_wide as (
 
     select
         {%- for name in columns.numeric %}
-        cast({{ name }} as double) as {{ name }},
+        {%- if not loop.first %},{% endif %}
+        cast({{ name }} as double) as {{ name }}
         {%- endfor %}
     from features
 
@@ -219,7 +220,7 @@ categorical_profiles as (
         cast(null as double) as population_mean,
         cast(null as double) as population_std,
         cast(null as double) as z_score,
-        first(level order by level_count desc, level) as top_level,
+        first(level order by level_count desc, level asc) as top_level,
         max(level_count) / sum(level_count) as top_level_share,
     from level_counts
     group by method, segment_id, feature
@@ -266,11 +267,13 @@ final as (
         round(cast(feature_profiles.top_level_share as double), 6) as top_level_share,
     from sizes
     inner join top_rfm
-        on sizes.method = top_rfm.method
-        and sizes.segment_id = top_rfm.segment_id
+        on
+            sizes.method = top_rfm.method
+            and sizes.segment_id = top_rfm.segment_id
     inner join feature_profiles
-        on sizes.method = feature_profiles.method
-        and sizes.segment_id = feature_profiles.segment_id
+        on
+            sizes.method = feature_profiles.method
+            and sizes.segment_id = feature_profiles.segment_id
 
 )
 

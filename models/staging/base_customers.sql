@@ -2,6 +2,7 @@
     yet). With no customer input configured, the customers are the distinct ids of the orders. -#}
 {%- set relation = segments_input_relation('customers') -%}
 {%- set columns = segments_input_columns('customers') -%}
+{%- set contract = segments_input_contract('customers') -%}
 
 {%- if relation is none %}
 
@@ -25,17 +26,23 @@ final as (
         cast(null as varchar) as country,
         cast(null as varchar) as region,
         cast(null as varchar) as acquisition_channel,
-        'orders' as derived_from
+        'orders' as derived_from,
 
     from orders
     where customer_id is not null
 
+),
+
+keyed as (
+
+    select
+        *,
+        md5(concat_ws('|', customer_id, derived_from)) as source_row_key,
+    from final
+
 )
 
-select
-    *,
-    md5(concat_ws('|', customer_id, derived_from)) as source_row_key,
-from final
+select * from keyed
 
 {%- else %}
 
@@ -50,7 +57,7 @@ source as (
 renamed as (
 
     select
-        {%- for name in segments_input_contract('customers').required + segments_input_contract('customers').optional %}
+        {%- for name in contract.required + contract.optional %}
         {{ segments_text(columns, name) }} as {{ name }},
         {%- endfor %}
         'customers' as derived_from,
@@ -65,8 +72,8 @@ final as (
         *,
         md5(concat_ws(
             '|',
-            {%- for name in segments_input_contract('customers').required + segments_input_contract('customers').optional %}
-            coalesce({{ name }}, '\N'),
+            {%- for name in contract.required + contract.optional %}
+            coalesce({{ name }}, '\N'){% if not loop.last %},{% endif %}
             {%- endfor %}
         )) as source_row_key,
 

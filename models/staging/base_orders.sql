@@ -31,9 +31,9 @@ renamed as (
 
     select
         {%- for name in contract.required + contract.optional %}
-        {{ segments_text(columns, name) }} as {{ name }},
+        {%- if not loop.first %},{% endif %}
+        {{ segments_text(columns, name) }} as {{ name }}
         {%- endfor %}
-
     from source
 
 ),
@@ -47,7 +47,7 @@ final as (
         md5(concat_ws(
             '|',
             {%- for name in contract.required + contract.optional %}
-            coalesce({{ name }}, '\N'),
+            coalesce({{ name }}, '\N'){% if not loop.last %},{% endif %}
             {%- endfor %}
         )) as source_row_key,
 
