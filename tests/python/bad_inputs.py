@@ -1,0 +1,656 @@
+"""The catalogue of bad inputs: one entry per case, with the fixture and the expected outcome.
+
+Data cases (layers ``customers`` and ``orders``) contribute rows to ONE customers table and ONE
+orders table that a single dbt build stages (``test_bad_inputs.py``); each row carries a tag
+(customers: ``acquisition_channel``, orders: ``product_category``) so that its fate can be
+found in ``stg_customers`` / ``stg_order_lines`` or in ``rejects`` (``raw_record``). Each data
+case lists ``checks``: SQL run on the built database and the exact rows it must return.
+Cases whose outcome is a failed build (``outcome == "error"`` in a data layer) and the Python
+cases (``features``, ``clustering``, ``configuration``) are checked by dedicated tests keyed by
+the case id. ``docs/troubleshooting.md`` has one line per case, generated from the same facts.
+
+``outcome`` is one of: reject (a rejects reason), flag (kept, with a flag or a nulled value),
+kept (kept as given, by design), fallback (a documented fallback), error (the build or the call
+fails with a message naming the key/table/column/value), gap (accepted silently although it is
+probably wrong: pinned here so a fix shows up, and listed as a gap in the troubleshooting page).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+CUSTOMER_COLUMNS = (
+    "customer_id", "signup_date", "birth_date", "age", "gender", "income", "country", "region",
+    "acquisition_channel",
+)  # fmt: skip
+ORDER_COLUMNS = (
+    "customer_id", "ordered_at", "order_id", "line_number", "product_category", "sales_channel",
+    "quantity", "unit_price", "amount", "status",
+)  # fmt: skip
+REFERENCE_DATE = "2024-01-01"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input and what the engine does with it."""
+
+    id: str
+    layer: str  # customers | orders | features | clustering | configuration
+    input: str  # the bad input, in words
+    outcome: str  # reject | flag | kept | fallback | error | gap
+    expected: str  # the reason code, flag, message fragment or fallback
+    behaviour: str  # what the engine does, one sentence
+    customers: tuple[dict[str, Any], ...] = ()
+    orders: tuple[dict[str, Any], ...] = ()
+    checks: tuple[tuple[str, list[tuple[Any, ...]]], ...] = field(default=())
+
+    @property
+    def is_grouped(self) -> bool:
+        """Checked on the shared dbt build (a data case that does not fail the build)."""
+        data = self.layer in ("customers", "orders") and self.outcome != "error"
+        return data and bool(self.customers or self.orders or self.checks)
+
+
+def customer(customer_id: Any, tag: str, **values: Any) -> dict[str, Any]:
+    """A raw customer row (all text); ``tag`` becomes its acquisition_channel."""
+    row = dict.fromkeys(CUSTOMER_COLUMNS)
+    row.update(customer_id=customer_id, acquisition_channel=tag, signup_date="2020-01-01")
+    row.update(values)
+    return row
+
+
+def order(customer_id: Any, tag: str, **values: Any) -> dict[str, Any]:
+    """A raw order line (all text); ``tag`` becomes its product_category."""
+    row = dict.fromkeys(ORDER_COLUMNS)
+    row.update(
+        customer_id=customer_id, product_category=tag, ordered_at="2023-06-01 10:00:00",
+        quantity="1", amount="10.00",
+    )  # fmt: skip
+    row.update(values)
+    return row
+
+
+def customer_reject(tag: str) -> str:
+    """SQL: reason of the rejected customer row(s) with this tag."""
+    return (
+        "select reason from rejects where source = 'customers' and "
+        f"json_extract_string(raw_record, '$.acquisition_channel') = '{tag}' order by reason"
+    )
+
+
+def order_reject(tag: str, detail: bool = False) -> str:
+    """SQL: reason (and detail) of the rejected order line(s) with this tag."""
+    columns = "reason, detail" if detail else "reason"
+    return (
+        f"select {columns} from rejects where source = 'orders' and "
+        f"json_extract_string(raw_record, '$.product_category') = '{tag}' order by all"
+    )
+
+
+def staged_customer(tag: str, columns: str) -> str:
+    return f"select {columns} from stg_customers where acquisition_channel = '{tag}' order by all"
+
+
+def staged_line(tag: str, columns: str) -> str:
+    return f"select {columns} from stg_order_lines where product_category = '{tag}' order by all"
+
+
+# Every order of the grouped build needs a kept customer: this one (and the data cases' own).
+BASELINE_CUSTOMERS = (customer("C-OK", "ok", gender="F", income="40000", birth_date="1985-03-01"),)
+
+CASES: tuple[Case, ...] = (
+    # ------------------------------------------------------------------------------ customers
+    Case(
+        "customer_duplicate_id_conflicting",
+        "customers",
+        "two rows with customer_id C-DUP and conflicting attributes (female, income 50000, "
+        "born 1980 vs male with nothing else)",
+        "reject",
+        "duplicate_customer_id",
+        "the most complete row is kept (ties: smallest source_row_key); the other goes to rejects "
+        "with detail \"customer_id = 'C-DUP' occurs in 2 rows; kept the most complete one\"",
+        customers=(
+            customer("C-DUP", "dup-full", gender="F", income="50000", birth_date="1980-05-05"),
+            customer("C-DUP", "dup-sparse", gender="M", signup_date=None),
+        ),
+        checks=(
+            (customer_reject("dup-sparse"), [("duplicate_customer_id",)]),
+            (
+                staged_customer("dup-full", "customer_id, gender, income"),
+                [("C-DUP", "female", 50000.0)],
+            ),
+            (
+                "select count(*) from rejects where record_key = 'C-DUP' and "
+                "detail like '%occurs in 2 rows; kept the most complete one%'",
+                [(1,)],
+            ),
+        ),
+    ),
+    Case(
+        "customer_null_id",
+        "customers",
+        "customer_id is NULL",
+        "reject",
+        "missing_customer_id",
+        "rejected with detail 'customer_id is missing'",
+        customers=(customer(None, "null-id"),),
+        checks=((customer_reject("null-id"), [("missing_customer_id",)]),),
+    ),
+    Case(
+        "customer_empty_id",
+        "customers",
+        "customer_id is '' (empty text)",
+        "reject",
+        "missing_customer_id",
+        "empty text is null after trimming: rejected",
+        customers=(customer("", "empty-id"),),
+        checks=((customer_reject("empty-id"), [("missing_customer_id",)]),),
+    ),
+    Case(
+        "customer_blank_id",
+        "customers",
+        "customer_id is '   ' (blanks only)",
+        "reject",
+        "missing_customer_id",
+        "trimmed to empty, so null: rejected",
+        customers=(customer("   ", "blank-id"),),
+        checks=((customer_reject("blank-id"), [("missing_customer_id",)]),),
+    ),
+    Case(
+        "customer_id_whitespace",
+        "customers",
+        "ids 'C-WS' and '  C-WS  ' (differ by blanks)",
+        "reject",
+        "duplicate_customer_id",
+        "ids are trimmed, so the two rows are the same customer: one is kept, one rejected",
+        customers=(
+            customer("C-WS", "ws-plain", gender="F"),
+            customer("  C-WS  ", "ws-padded"),
+        ),
+        checks=(
+            (customer_reject("ws-padded"), [("duplicate_customer_id",)]),
+            (staged_customer("ws-plain", "customer_id"), [("C-WS",)]),
+        ),
+    ),
+    Case(
+        "customer_id_case",
+        "customers",
+        "ids 'C-Case' and 'c-case' (differ by case only)",
+        "kept",
+        "two customers",
+        "case is kept: ids are case-sensitive, so these are two distinct customers",
+        customers=(customer("C-Case", "case-upper"), customer("c-case", "case-lower")),
+        checks=(
+            (
+                "select customer_id from stg_customers where lower(customer_id) = 'c-case' "
+                "order by all",
+                [("C-Case",), ("c-case",)],
+            ),
+        ),
+    ),
+    Case(
+        "customer_future_birth_date",
+        "customers",
+        "birth_date 2999-01-01 (after the reference date)",
+        "flag",
+        "is_age_implausible",
+        "the birth date is set to null, age_years is null, is_age_implausible = true",
+        customers=(customer("C-FUTURE", "future-birth", birth_date="2999-01-01"),),
+        checks=(
+            (
+                staged_customer("future-birth", "birth_date, age_years, is_age_implausible"),
+                [(None, None, True)],
+            ),
+        ),
+    ),
+    Case(
+        "customer_age_zero",
+        "customers",
+        "age 0",
+        "flag",
+        "is_age_implausible",
+        "outside segments_plausible_age [16, 100]: age_years null, is_age_implausible = true",
+        customers=(customer("C-AGE0", "age-zero", age="0"),),
+        checks=((staged_customer("age-zero", "age_years, is_age_implausible"), [(None, True)]),),
+    ),
+    Case(
+        "customer_age_150",
+        "customers",
+        "age 150",
+        "flag",
+        "is_age_implausible",
+        "outside segments_plausible_age [16, 100]: age_years null, is_age_implausible = true",
+        customers=(customer("C-AGE150", "age-150", age="150"),),
+        checks=((staged_customer("age-150", "age_years, is_age_implausible"), [(None, True)]),),
+    ),
+    Case(
+        "customer_income_negative",
+        "customers",
+        "income -100",
+        "flag",
+        "is_income_implausible",
+        "income set to null (imputed later), is_income_implausible = true",
+        customers=(customer("C-INCNEG", "income-negative", income="-100"),),
+        checks=(
+            (staged_customer("income-negative", "income, is_income_implausible"), [(None, True)]),
+        ),
+    ),
+    Case(
+        "customer_income_absurd",
+        "customers",
+        "income 1e12",
+        "gap",
+        "kept as 1e12, not flagged",
+        "GAP: accepted as 1000000000000.0 with is_income_implausible = false; only negative or "
+        "unparseable incomes are flagged (log1p in the default feature config tames it, but a "
+        "plausible-income range like segments_plausible_age does not exist)",
+        customers=(customer("C-INCBIG", "income-absurd", income="1e12"),),
+        checks=(
+            (
+                staged_customer("income-absurd", "income, is_income_implausible"),
+                [(1e12, False)],
+            ),
+        ),
+    ),
+    Case(
+        "customer_unknown_gender",
+        "customers",
+        "gender 'zz'",
+        "fallback",
+        "gender 'other', is_gender_unlisted",
+        "any non-empty gender that is no known spelling becomes 'other' and "
+        "stg_customers__checked.is_gender_unlisted = true",
+        customers=(customer("C-GENDER", "gender-unknown", gender="zz"),),
+        checks=(
+            (
+                "select gender, is_gender_unlisted from stg_customers__checked "
+                "where customer_id = 'C-GENDER'",
+                [("other", True)],
+            ),
+        ),
+    ),
+    Case(
+        "customer_control_characters",
+        "customers",
+        "control characters in text: region 'Bav\\taria\\x07', customer_id 'C-CTRL\\x01'",
+        "gap",
+        "kept verbatim",
+        "GAP: only blanks are trimmed; tabs and other control characters stay in ids and "
+        "categories (a region 'Bav\\taria\\x07' is a level of its own, not Bavaria)",
+        customers=(customer("C-CTRL\x01", "control-chars", region="Bav\taria\x07"),),
+        checks=(
+            (
+                staged_customer("control-chars", "customer_id, region"),
+                [("C-CTRL\x01", "Bav\taria\x07")],
+            ),
+        ),
+    ),
+    Case(
+        "customer_country_all_null",
+        "customers",
+        "the country column is null in every row",
+        "kept",
+        "country null",
+        "no reject and no error in staging: every customer is kept with country null (as a "
+        "clustering feature it would fail: see feature_all_null)",
+        checks=(("select count(*), count(country) from stg_customers", [(12, 0)]),),
+    ),
+    Case(
+        "input_csv_latin1",
+        "orders",
+        "an input CSV file (here the orders) encoded in latin-1 (bytes 0xFC, 0xCE)",
+        "error",
+        "This file is not utf-8 encoded",
+        "base_orders fails: 'Invalid unicode (byte sequence mismatch) detected. This file is "
+        "not utf-8 encoded.' with the file name; fix: csv_options: {encoding: latin-1}",
+    ),
+    Case(
+        "customer_csv_latin1_with_encoding",
+        "customers",
+        "a latin-1 customers CSV with segments_inputs.customers.csv_options: {encoding: latin-1}",
+        "fallback",
+        "decoded",
+        "read correctly: 'München' and 'Île' arrive as UTF-8 text",
+    ),
+    # --------------------------------------------------------------------------------- orders
+    Case(
+        "order_unknown_customer",
+        "orders",
+        "an order line for customer C-GHOST, not in customers",
+        "reject",
+        "unknown_customer_id",
+        "rejected: \"customer_id = 'C-GHOST' is not a customer of the customers input\"",
+        orders=(order("C-GHOST", "ghost"),),
+        checks=(
+            (
+                order_reject("ghost", detail=True),
+                [
+                    (
+                        "unknown_customer_id",
+                        "customer_id = 'C-GHOST' is not a customer of the customers input",
+                    )
+                ],
+            ),
+        ),
+    ),
+    Case(
+        "order_missing_customer",
+        "orders",
+        "an order line without customer_id",
+        "reject",
+        "missing_customer_id",
+        "rejected: 'customer_id is missing'",
+        orders=(order(None, "no-customer"),),
+        checks=((order_reject("no-customer"), [("missing_customer_id",)]),),
+    ),
+    Case(
+        "order_negative_amount",
+        "orders",
+        "amount -25.00 with no status",
+        "fallback",
+        "is_return",
+        "a negative amount is treated as a return: kept, status completed, is_return = true",
+        orders=(order("C-OK", "negative-amount", amount="-25.00"),),
+        checks=(
+            (
+                staged_line("negative-amount", "amount, status, is_return"),
+                [(-25.0, "completed", True)],
+            ),
+        ),
+    ),
+    Case(
+        "order_zero_amount",
+        "orders",
+        "amount 0 with status completed",
+        "gap",
+        "kept as a purchase",
+        "GAP: kept as a completed purchase of value 0 (not a return, not rejected); it counts in "
+        "frequency. rules.reject_non_positive only covers quantity and unit_price",
+        orders=(order("C-OK", "zero-amount", amount="0", status="completed"),),
+        checks=(
+            (staged_line("zero-amount", "amount, is_return, is_cancelled"), [(0.0, False, False)]),
+        ),
+    ),
+    Case(
+        "order_amount_currency_symbol",
+        "orders",
+        "amount '€1,234.50'",
+        "reject",
+        "unparseable_amount",
+        "rejected: \"amount = '€1,234.50' is not a number in the range of decimal(18, 2)\"; "
+        "currency symbols are not stripped",
+        orders=(order("C-OK", "amount-euro", amount="€1,234.50"),),
+        checks=(
+            (
+                order_reject("amount-euro", detail=True),
+                [
+                    (
+                        "unparseable_amount",
+                        "amount = '€1,234.50' is not a number in the range of decimal(18, 2)",
+                    )
+                ],
+            ),
+        ),
+    ),
+    Case(
+        "order_amount_decimal_comma",
+        "orders",
+        "amount '1.234,50' (European format)",
+        "reject",
+        "unparseable_amount",
+        "rejected as unparseable_amount: only '.' is a decimal separator",
+        orders=(order("C-OK", "amount-comma", amount="1.234,50"),),
+        checks=((order_reject("amount-comma"), [("unparseable_amount",)]),),
+    ),
+    Case(
+        "order_amount_thousands_separator",
+        "orders",
+        "amount '1,234.50'",
+        "reject",
+        "unparseable_amount",
+        "rejected as unparseable_amount: thousands separators are not removed",
+        orders=(order("C-OK", "amount-thousands", amount="1,234.50"),),
+        checks=((order_reject("amount-thousands"), [("unparseable_amount",)]),),
+    ),
+    Case(
+        "order_timestamp_unparseable",
+        "orders",
+        "ordered_at '31/12/2020' (no datetime_formats)",
+        "reject",
+        "unparseable_ordered_at",
+        "rejected: \"ordered_at = '31/12/2020' is not a timestamp\"; add "
+        "rules.datetime_formats: ['%d/%m/%Y'] to accept it",
+        orders=(order("C-OK", "ts-unparseable", ordered_at="31/12/2020"),),
+        checks=(
+            (
+                order_reject("ts-unparseable", detail=True),
+                [("unparseable_ordered_at", "ordered_at = '31/12/2020' is not a timestamp")],
+            ),
+        ),
+    ),
+    Case(
+        "order_timestamp_future",
+        "orders",
+        "ordered_at 2999-01-01",
+        "gap",
+        "kept",
+        "GAP: accepted silently; with segments_reference_date null the reference date becomes "
+        "the day after this order, so every customer's recency is ~975 years",
+        orders=(order("C-OK", "ts-future", ordered_at="2999-01-01"),),
+        checks=((staged_line("ts-future", "cast(order_date as varchar)"), [("2999-01-01",)]),),
+    ),
+    Case(
+        "order_timestamp_before_1970",
+        "orders",
+        "ordered_at 1900-01-01",
+        "gap",
+        "kept",
+        "GAP: accepted silently (also before the customer's signup date); tenure and cadence "
+        "use it as given",
+        orders=(order("C-OK", "ts-1900", ordered_at="1900-01-01"),),
+        checks=((staged_line("ts-1900", "cast(order_date as varchar)"), [("1900-01-01",)]),),
+    ),
+    Case(
+        "order_id_shared_by_two_customers",
+        "orders",
+        "order_id O-SHARED used by customers C-OK and C-Case, line_number 1 each",
+        "gap",
+        "both lines kept",
+        "GAP: both kept as lines of order O-SHARED with two different customers; no check "
+        "that an order has one customer (each customer counts it as one order)",
+        orders=(
+            order("C-OK", "shared-order", order_id="O-SHARED", line_number="1"),
+            order("C-Case", "shared-order", order_id="O-SHARED", line_number="1"),
+        ),
+        checks=(
+            (
+                staged_line("shared-order", "order_id, line_number, customer_id"),
+                [("O-SHARED", 1, "C-Case"), ("O-SHARED", 1, "C-OK")],
+            ),
+        ),
+    ),
+    Case(
+        "order_unknown_status",
+        "orders",
+        "status 'shipped'",
+        "reject",
+        "unknown_status",
+        "rejected; map it with rules.status_values: {shipped: completed}",
+        orders=(order("C-OK", "status-shipped", status="shipped"),),
+        checks=((order_reject("status-shipped"), [("unknown_status",)]),),
+    ),
+    Case(
+        "order_exact_duplicate_line",
+        "orders",
+        "the same order line exported twice",
+        "reject",
+        "duplicate_order_line",
+        "one copy is kept, the other rejected as duplicate_order_line",
+        orders=(
+            order("C-OK", "dup-line", order_id="O-DUP", line_number="1"),
+            order("C-OK", "dup-line", order_id="O-DUP", line_number="1"),
+        ),
+        checks=(
+            (order_reject("dup-line"), [("duplicate_order_line",)]),
+            (staged_line("dup-line", "order_id"), [("O-DUP",)]),
+        ),
+    ),
+    Case(
+        "order_table_empty",
+        "orders",
+        "an orders table with zero rows (customers present)",
+        "error",
+        "unknown column 'category_share_grocery' in customer_features",
+        "staging and customer_features build (every customer kept, frequency 0, recency null, no "
+        "category_share_* / channel_share_* columns); the clustering then fails on the first "
+        'feature that needs orders: with the default configuration "segmentation.features[8].'
+        "name: unknown column 'category_share_grocery' in customer_features; available columns: "
+        '...", and without the share features "customer_features.recency_days: every value is '
+        "null (N rows); nothing to impute or scale - fix the upstream model or remove the feature "
+        'from segmentation.features"',
+    ),
+    # ------------------------------------------------------------------------------- features
+    Case(
+        "feature_constant",
+        "features",
+        "a numeric feature with the same value for everyone",
+        "fallback",
+        "weight 0, note 'constant'",
+        "preprocessing_spec gives it scale 1, weight 0 and the note 'constant (every value ... "
+        "after imputation): ... contributes nothing to distances'",
+    ),
+    Case(
+        "feature_all_null",
+        "features",
+        "a numeric feature that is null for every customer",
+        "error",
+        "every value is null",
+        "ConfigError 'customer_features.<name>: every value is null (N rows); nothing to impute "
+        "or scale - fix the upstream model or remove the feature from segmentation.features'",
+    ),
+    Case(
+        "feature_single_value",
+        "features",
+        "a feature with one non-null value, the rest null",
+        "fallback",
+        "imputed to that value, then constant",
+        "the median is that value, every null is imputed with it, so the column is constant: "
+        "weight 0 with the 'constant' note",
+    ),
+    # ----------------------------------------------------------------------------- clustering
+    Case(
+        "clustering_fewer_customers_than_k",
+        "clustering",
+        "k: 5 with 4 customers",
+        "error",
+        "segmentation.clustering.k: 5 is outside [2, 3]",
+        "ConfigError 'segmentation.clustering.k: 5 is outside [2, 3] (number of customers - 1 "
+        "= 3)'; with k: auto the range is cut to n - 1 (k_min above it is the same error on k_min)",
+    ),
+    Case(
+        "clustering_k_range_invalid",
+        "clustering",
+        "k_min 5, k_max 3 (and k_min 1)",
+        "error",
+        "segmentation.clustering.k_max: 3 is below k_min 5",
+        "ConfigError naming the key; k_min 1 gives 'segmentation.clustering.k_min: expected an "
+        "integer >= 2, got 1'",
+    ),
+    Case(
+        "clustering_two_customers",
+        "clustering",
+        "only two customers",
+        "error",
+        "clustering needs at least 3 customers, got 2",
+        "ConfigError 'segmentation.clustering: clustering needs at least 3 customers, got 2'",
+    ),
+    Case(
+        "clustering_identical_customers",
+        "clustering",
+        "six customers with identical features",
+        "fallback",
+        "silhouette undefined for every k",
+        "no crash: every feature is constant (weight 0), silhouette is null for every k and the "
+        "selection reason says 'silhouette undefined for every k and no inertia elbow; smallest "
+        "k'; k = 2 is selected with segment sizes [6, 0] (one empty segment)",
+    ),
+    Case(
+        "clustering_extreme_outlier",
+        "clustering",
+        "one customer with spend 1e9 among 59 with spend ~100",
+        "flag",
+        "every k has a segment below min_segment_share 0.02; rule ignored",
+        "the outlier is a one-customer segment at every k, so min_segment_share cannot exclude "
+        "them; the selection reason flags it ('every k has a segment below min_segment_share "
+        "0.02; rule ignored'). GAP: with fewer than 50 customers one customer is >= 2 % and "
+        "nothing is flagged",
+    ),
+    # -------------------------------------------------------------------------- configuration
+    Case(
+        "config_unknown_feature",
+        "configuration",
+        "segmentation.features name 'recency'",
+        "error",
+        "unknown column 'recency' in customer_features",
+        "ConfigError 'segmentation.features[0].name: unknown column 'recency' in "
+        "customer_features; available columns: ...' (check_columns)",
+    ),
+    Case(
+        "config_feature_declared_twice",
+        "configuration",
+        "the same feature listed twice",
+        "error",
+        "'frequency' is declared twice",
+        "ConfigError \"segmentation.features[1].name: 'frequency' is declared twice (also "
+        'segmentation.features[0])"',
+    ),
+    Case(
+        "config_negative_weight",
+        "configuration",
+        "weight: -1",
+        "error",
+        "segmentation.features[0].weight: expected a number > 0, got -1",
+        "ConfigError naming the key and the value",
+    ),
+    Case(
+        "config_unknown_transform",
+        "configuration",
+        "transform: log2",
+        "error",
+        "segmentation.features[0].transform: unknown value 'log2'",
+        "ConfigError \"...: unknown value 'log2'; expected one of: none, log1p\"",
+    ),
+    Case(
+        "config_feature_name_sql",
+        "configuration",
+        "feature name 'x; drop table y'",
+        "error",
+        "'x; drop table y' is not a valid column name",
+        "ConfigError: feature names must be lower-case identifiers",
+    ),
+    Case(
+        "config_input_column_sql",
+        "configuration",
+        "segments_inputs.customers.columns.customer_id: 'x; drop table y'",
+        "error",
+        "column 'x; drop table y' not found in the customers input",
+        "the value is only ever a quoted identifier: base_customers fails with "
+        "\"segments_inputs.customers.columns.customer_id: column 'x; drop table y' not found in "
+        'the customers input; available columns: ..."; no SQL is executed (table y survives)',
+    ),
+)
+
+BY_ID = {case.id: case for case in CASES}
+assert len(BY_ID) == len(CASES), "duplicate case id"
+
+
+def grouped_customers() -> list[dict[str, Any]]:
+    """Every raw customer row of the grouped build (country null everywhere)."""
+    rows = [row for case in CASES if case.is_grouped for row in case.customers]
+    return [*BASELINE_CUSTOMERS, *rows]
+
+
+def grouped_orders() -> list[dict[str, Any]]:
+    """Every raw order line of the grouped build."""
+    return [row for case in CASES if case.is_grouped for row in case.orders]
