@@ -12,6 +12,11 @@
             rules:
               datetime_formats: ['%d/%m/%Y %H:%M']   # strptime formats tried after ISO 8601
               status_values: {shipped: completed}     # extra status spellings (orders only)
+              cancelled_when: {column: order_id, prefix: C}  # status cancelled when the contract
+                                                      # column starts with the prefix (orders only)
+              reject_non_positive: [quantity, unit_price]   # reject lines whose value is <= 0,
+                                                      # except cancelled and returned lines
+              deduplicate_exact_lines: true           # false keeps exact copies as real lines
 -#}
 
 {% macro segments_cleaning_rules(entity) %}
@@ -19,7 +24,11 @@
     {%- set cfg = segments_input_config(entity) or {} -%}
     {%- set key = 'segments_inputs.' ~ entity ~ '.rules' -%}
     {%- set rules = cfg.get('rules') or {} -%}
-    {%- set allowed = {'customers': ['datetime_formats'], 'orders': ['datetime_formats', 'status_values']}[entity] -%}
+    {%- set allowed = {
+        'customers': ['datetime_formats'],
+        'orders': ['datetime_formats', 'status_values', 'cancelled_when', 'reject_non_positive',
+                   'deduplicate_exact_lines'],
+    }[entity] -%}
     {%- if rules is not mapping -%}
         {{ exceptions.raise_compiler_error(key ~ ": expected a mapping with some of " ~ allowed | join(', ') ~ ", got " ~ rules) }}
     {%- endif -%}
@@ -46,7 +55,75 @@
             {{ exceptions.raise_compiler_error(key ~ ".status_values." ~ spelling ~ ": '" ~ status ~ "' is not one of completed, cancelled, returned") }}
         {%- endif -%}
     {%- endfor -%}
-    {{ return({'datetime_formats': formats | list, 'status_values': status_values}) }}
+    {%- set contract = segments_input_contract(entity) -%}
+    {%- set cancelled_when = rules.get('cancelled_when') -%}
+    {%- if cancelled_when is not none -%}
+        {%- set ckey = key ~ '.cancelled_when' -%}
+        {%- if cancelled_when is not mapping -%}
+            {{ exceptions.raise_compiler_error(ckey ~ ": expected a mapping {column: contract column, prefix: text}, got " ~ cancelled_when) }}
+        {%- endif -%}
+        {%- for k in cancelled_when -%}
+            {%- if k not in ['column', 'prefix'] -%}
+                {{ exceptions.raise_compiler_error(ckey ~ ": unknown key '" ~ k ~ "'; expected column and prefix") }}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if cancelled_when.get('column') not in contract.required + contract.optional -%}
+            {{ exceptions.raise_compiler_error(ckey ~ ".column: expected a contract column of the orders (" ~ (contract.required + contract.optional) | join(', ') ~ "), got " ~ cancelled_when.get('column')) }}
+        {%- endif -%}
+        {%- if cancelled_when.get('prefix') is not string or cancelled_when.get('prefix') | length == 0 -%}
+            {{ exceptions.raise_compiler_error(ckey ~ ".prefix: expected non-empty text such as C, got " ~ cancelled_when.get('prefix')) }}
+        {%- endif -%}
+    {%- endif -%}
+    {%- set non_positive = rules.get('reject_non_positive') or [] -%}
+    {%- if non_positive is string or non_positive is mapping or non_positive is not iterable -%}
+        {{ exceptions.raise_compiler_error(key ~ ".reject_non_positive: expected a list with quantity and/or unit_price, got " ~ non_positive) }}
+    {%- endif -%}
+    {%- for item in non_positive -%}
+        {%- if item not in ['quantity', 'unit_price'] -%}
+            {{ exceptions.raise_compiler_error(key ~ ".reject_non_positive: '" ~ item ~ "' is not quantity or unit_price") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set deduplicate = rules.get('deduplicate_exact_lines', true) -%}
+    {%- if deduplicate is not boolean -%}
+        {{ exceptions.raise_compiler_error(key ~ ".deduplicate_exact_lines: expected true or false, got " ~ deduplicate) }}
+    {%- endif -%}
+    {{ return({
+        'datetime_formats': formats | list,
+        'status_values': status_values,
+        'cancelled_when': cancelled_when,
+        'reject_non_positive': non_positive | list,
+        'deduplicate_exact_lines': deduplicate,
+    }) }}
+{% endmacro %}
+
+
+{% macro segments_check_rule_columns(entity, columns) %}
+    {#-
+        The contract columns the rules read must exist in the input: called by
+        segments_input_columns (base_orders) with the resolved mapping, at execution time.
+    -#}
+    {%- if entity == 'orders' and execute -%}
+        {%- set rules = segments_cleaning_rules(entity) -%}
+        {%- set key = 'segments_inputs.orders.rules' -%}
+        {%- set hint = " (map it under segments_inputs.orders.columns); " -%}
+        {%- if rules.cancelled_when is not none and columns[rules.cancelled_when.column] is none -%}
+            {{ exceptions.raise_compiler_error(key ~ ".cancelled_when.column: the orders input has no " ~ rules.cancelled_when.column ~ " column" ~ hint ~ "mapped columns: " ~ segments_mapped_names(columns)) }}
+        {%- endif -%}
+        {%- for item in rules.reject_non_positive -%}
+            {%- if columns[item] is none -%}
+                {{ exceptions.raise_compiler_error(key ~ ".reject_non_positive: the orders input has no " ~ item ~ " column" ~ hint ~ "mapped columns: " ~ segments_mapped_names(columns)) }}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro segments_mapped_names(columns) %}
+    {%- set names = [] -%}
+    {%- for name, column in columns.items() -%}
+        {%- if column is not none -%}{%- do names.append(name) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(names | join(', ')) }}
 {% endmacro %}
 
 

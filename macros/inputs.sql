@@ -1,21 +1,32 @@
 {#-
     The input contract: where the raw customers and orders come from and how their columns map to
-    the contract's column names. Driven by the var `segments_inputs` (see dbt_project.yml and the
-    README, "Use your own data"):
+    the contract's column names. Driven by the var `segments_inputs` (see dbt_project.yml and
+    docs/use_your_own_data.md):
 
         segments_inputs:
           customers:            # or null when there is no customer table
             seed: raw_customers # or  table: my_schema.my_table
-                                # or  path: data/customers.parquet  (format: parquet | csv)
-            columns:            # contract column: input column (defaults to the same name)
-              customer_id: CustomerID
+                                # or  path: data/customers.parquet
+            columns:            # contract column: input column (defaults to the same name;
+              customer_id: CustomerID   # null = the input has no such column)
+            attributes:         # extra customer columns that become features (customers only)
+              annual_income: {column: "Annual Income (k$)", type: numeric}
           orders:
-            path: data/orders.csv
-            format: csv
+            path: data/orders.txt
+            format: whitespace  # csv (also .csv.gz) | parquet | whitespace; default from the
+                                # file name: .parquet -> parquet, anything else -> csv
+            header: false       # csv: the first line names the columns (default true);
+                                # whitespace: the first line is a header to skip (default false)
+            columns: [customer_id, ordered_at, quantity, amount]  # field names, in file order,
+                                # for format whitespace and for csv with header: false
             csv_options: {delim: ';'}
+            customer_attributes:    # customer attributes given on the order lines (orders only)
+              country: {column: Country, type: categorical, aggregate: most_frequent}
 
-    Configuration values never reach SQL unvalidated: column names are quoted identifiers,
-    paths are quoted string literals, option names must be identifiers.
+    Configuration values never reach SQL unvalidated: column names are quoted identifiers
+    (adapter.quote), paths and other text are escaped string literals, option names and
+    attribute names must be identifiers. A path that matches no file fails at compile time with
+    the key and the path (checked with DuckDB's glob()).
 -#}
 
 {% macro segments_input_contract(entity) %}
@@ -51,7 +62,11 @@
     {%- if inputs.get('customers') is none and inputs.get('orders') is none -%}
         {{ exceptions.raise_compiler_error("segments_inputs: at least one of customers or orders must be given") }}
     {%- endif -%}
-    {{ return(inputs.get(entity)) }}
+    {%- set cfg = inputs.get(entity) -%}
+    {%- if cfg is not none and cfg is not mapping -%}
+        {{ exceptions.raise_compiler_error("segments_inputs." ~ entity ~ ": expected a mapping with one of seed, table or path (or null for no " ~ entity ~ " input), got " ~ cfg) }}
+    {%- endif -%}
+    {{ return(cfg) }}
 {% endmacro %}
 
 
@@ -63,6 +78,128 @@
 {% endmacro %}
 
 
+{% macro segments_quote_column(name) %}
+    {#- An input column name as a quoted identifier (adapter.quote, embedded quotes doubled). -#}
+    {{ return(adapter.quote(name | replace('"', '""'))) }}
+{% endmacro %}
+
+
+{% macro segments_is_identifier(value) %}
+    {#- A lower-case identifier: the names that become columns of customer_features. -#}
+    {{ return(value is string and modules.re.match('^[a-z_][a-z0-9_]*$', value) is not none) }}
+{% endmacro %}
+
+
+{% macro segments_input_keys(entity) %}
+    {#- The keys an input's configuration may have. -#}
+    {%- set keys = ['seed', 'table', 'path', 'format', 'header', 'csv_options', 'columns', 'rules'] -%}
+    {%- if entity == 'customers' -%}
+        {%- do keys.append('attributes') -%}
+    {%- else -%}
+        {%- do keys.append('customer_attributes') -%}
+    {%- endif -%}
+    {{ return(keys) }}
+{% endmacro %}
+
+
+{% macro segments_input_format(entity) %}
+    {#-
+        The validated file format of a path input: csv, parquet or whitespace (none for seed and
+        table inputs). Without `format`, .parquet files are parquet and every other file csv
+        (DuckDB decompresses .gz itself).
+    -#}
+    {%- set cfg = segments_input_config(entity) or {} -%}
+    {%- set key = 'segments_inputs.' ~ entity -%}
+    {%- if 'path' not in cfg -%}
+        {%- for option in ['format', 'header', 'csv_options'] -%}
+            {%- if option in cfg -%}
+                {{ exceptions.raise_compiler_error(key ~ "." ~ option ~ ": only applies to a path input (a file), not to seed or table") }}
+            {%- endif -%}
+        {%- endfor -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set given = cfg.get('format') -%}
+    {%- if given is none -%}
+        {%- set name = (cfg['path'] | string | lower) -%}
+        {%- set fmt = 'parquet' if name.endswith('.parquet') else 'csv' -%}
+    {%- else -%}
+        {%- set aliases = {'csv': 'csv', 'csv.gz': 'csv', 'parquet': 'parquet', 'whitespace': 'whitespace'} -%}
+        {%- if given is not string or given | lower not in aliases -%}
+            {{ exceptions.raise_compiler_error(key ~ ".format: unknown format '" ~ given ~ "'; expected csv, parquet or whitespace") }}
+        {%- endif -%}
+        {%- set fmt = aliases[given | lower] -%}
+    {%- endif -%}
+    {%- if 'csv_options' in cfg and fmt != 'csv' -%}
+        {{ exceptions.raise_compiler_error(key ~ ".csv_options: only applies to format csv, the format is " ~ fmt) }}
+    {%- endif -%}
+    {%- if 'header' in cfg -%}
+        {%- if fmt == 'parquet' -%}
+            {{ exceptions.raise_compiler_error(key ~ ".header: only applies to formats csv and whitespace; parquet files name their columns") }}
+        {%- endif -%}
+        {%- if cfg['header'] is not boolean -%}
+            {{ exceptions.raise_compiler_error(key ~ ".header: expected true or false, got " ~ cfg['header']) }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(fmt) }}
+{% endmacro %}
+
+
+{% macro segments_input_fields(entity) %}
+    {#-
+        The field names of a file without a header line (format whitespace, or csv with
+        header: false): the list under `columns`, validated; none for the other inputs, whose
+        `columns` is a mapping. Each name must be a contract column, the column of an attribute,
+        or start with an underscore (a field to ignore), so that a typo cannot hide a column.
+    -#}
+    {%- set cfg = segments_input_config(entity) or {} -%}
+    {%- set key = 'segments_inputs.' ~ entity ~ '.columns' -%}
+    {%- set fmt = segments_input_format(entity) -%}
+    {%- set columns = cfg.get('columns') -%}
+    {%- set needs_list = fmt == 'whitespace' or (fmt == 'csv' and cfg.get('header') is false) -%}
+    {%- set is_list = columns is not none and columns is not mapping and columns is not string and columns is iterable -%}
+    {%- if needs_list and not is_list -%}
+        {%- set why = 'format whitespace' if fmt == 'whitespace' else 'a csv file with header: false' -%}
+        {{ exceptions.raise_compiler_error(key ~ ": " ~ why ~ " has no header line; expected the list of field names in file order, e.g. [customer_id, ordered_at, quantity, amount], got " ~ columns) }}
+    {%- endif -%}
+    {%- if not needs_list -%}
+        {%- if is_list -%}
+            {{ exceptions.raise_compiler_error(key ~ ": a list of field names is for files without a header line (format: whitespace, or header: false); expected a mapping contract column: input column, got " ~ columns) }}
+        {%- endif -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set contract = segments_input_contract(entity) -%}
+    {%- set attribute_columns = [] -%}
+    {%- for item in segments_input_attributes(entity, check_columns=false) -%}
+        {%- do attribute_columns.append(item.source_column) -%}
+    {%- endfor -%}
+    {%- set seen = [] -%}
+    {%- for name in columns -%}
+        {%- if name is not string or name | length == 0 -%}
+            {{ exceptions.raise_compiler_error(key ~ "[" ~ loop.index0 ~ "]: expected a field name, got " ~ name) }}
+        {%- endif -%}
+        {%- if name in seen -%}
+            {{ exceptions.raise_compiler_error(key ~ "[" ~ loop.index0 ~ "]: field name '" ~ name ~ "' is given twice") }}
+        {%- endif -%}
+        {%- do seen.append(name) -%}
+        {%- if name not in contract.required + contract.optional and name not in attribute_columns and not name.startswith('_') -%}
+            {{ exceptions.raise_compiler_error(key ~ "[" ~ loop.index0 ~ "]: '" ~ name ~ "' is not a contract column (" ~ (contract.required + contract.optional) | join(', ') ~ ") nor the column of an attribute; name a field to ignore with a leading underscore, e.g. _" ~ name) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(columns | list) }}
+{% endmacro %}
+
+
+{% macro segments_check_path(path, key) %}
+    {#- At execution time: fail with the key and the path when no file matches it. -#}
+    {%- if execute and '://' not in path -%}
+        {%- set found = run_query("select count(*) from glob(" ~ segments_quote_literal(path, key) ~ ")") -%}
+        {%- if found.rows[0][0] == 0 -%}
+            {{ exceptions.raise_compiler_error(key ~ ": no file found at '" ~ path ~ "' (a relative path is read from the directory dbt runs in; use an absolute path to run from elsewhere)") }}
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}
+
+
 {% macro segments_input_relation(entity) %}
     {#- The FROM clause of one input: a ref, a table name, or a DuckDB file reader. -#}
     {%- set cfg = segments_input_config(entity) -%}
@@ -70,7 +207,7 @@
     {%- if cfg is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set known = ['seed', 'table', 'path', 'format', 'csv_options', 'columns', 'rules'] -%}
+    {%- set known = segments_input_keys(entity) -%}
     {%- for k in cfg -%}
         {%- if k not in known -%}
             {{ exceptions.raise_compiler_error(key ~ ": unknown key '" ~ k ~ "'; expected some of " ~ known | join(', ')) }}
@@ -81,42 +218,96 @@
     {%- if kinds | length != 1 -%}
         {{ exceptions.raise_compiler_error(key ~ ": give exactly one of seed, table or path, got " ~ (kinds | join(', ') or 'none')) }}
     {%- endif -%}
+    {%- set fmt = segments_input_format(entity) -%}
     {%- if 'seed' in cfg -%}
+        {%- if cfg['seed'] is not string or not modules.re.match('^[A-Za-z_][A-Za-z0-9_]*$', cfg['seed']) -%}
+            {{ exceptions.raise_compiler_error(key ~ ".seed: '" ~ cfg['seed'] ~ "' is not a seed name") }}
+        {%- endif -%}
         {{ return(ref(cfg['seed'])) }}
     {%- elif 'table' in cfg -%}
-        {%- set parts = cfg['table'].split('.') -%}
+        {%- set parts = (cfg['table'] | string).split('.') -%}
         {%- for part in parts -%}
-            {%- if not modules.re.match('^[A-Za-z_][A-Za-z0-9_$]*$', part) -%}
+            {%- if cfg['table'] is not string or not modules.re.match('^[A-Za-z_][A-Za-z0-9_$]*$', part) -%}
                 {{ exceptions.raise_compiler_error(key ~ ".table: '" ~ cfg['table'] ~ "' is not a table name (schema.table, identifiers only)") }}
             {%- endif -%}
         {%- endfor -%}
         {{ return(parts | map('tojson') | join('.')) }}
-    {%- else -%}
-        {%- set path = segments_quote_literal(cfg['path'], key ~ '.path') -%}
-        {%- set fmt = cfg.get('format') or (cfg['path'].split('.') | last | lower) -%}
-        {%- if fmt in ['csv', 'gz', 'txt', 'tsv'] -%}
-            {%- set options = ["all_varchar = true", "header = true"] -%}
-            {%- for name, value in (cfg.get('csv_options') or {}).items() -%}
-                {%- if not modules.re.match('^[a-z_]+$', name) -%}
-                    {{ exceptions.raise_compiler_error(key ~ ".csv_options: '" ~ name ~ "' is not an option name") }}
-                {%- endif -%}
-                {%- if value is string -%}
-                    {%- do options.append(name ~ ' = ' ~ segments_quote_literal(value, key ~ '.csv_options.' ~ name)) -%}
-                {%- elif value is boolean -%}
-                    {%- do options.append(name ~ ' = ' ~ ('true' if value else 'false')) -%}
-                {%- elif value is number -%}
-                    {%- do options.append(name ~ ' = ' ~ value) -%}
-                {%- else -%}
-                    {{ exceptions.raise_compiler_error(key ~ ".csv_options." ~ name ~ ": expected a string, number or boolean") }}
-                {%- endif -%}
-            {%- endfor -%}
-            {{ return("read_csv(" ~ path ~ ", " ~ options | join(', ') ~ ")") }}
-        {%- elif fmt == 'parquet' -%}
-            {{ return("read_parquet(" ~ path ~ ")") }}
-        {%- else -%}
-            {{ exceptions.raise_compiler_error(key ~ ".format: unknown format '" ~ fmt ~ "'; expected csv or parquet") }}
-        {%- endif -%}
     {%- endif -%}
+    {%- set path = segments_quote_literal(cfg['path'], key ~ '.path') -%}
+    {%- do segments_check_path(cfg['path'], key ~ '.path') -%}
+    {%- set fields = segments_input_fields(entity) -%}
+    {%- if fmt == 'parquet' -%}
+        {{ return("read_parquet(" ~ path ~ ")") }}
+    {%- elif fmt == 'csv' -%}
+        {%- set reserved = ['header', 'names', 'column_names', 'all_varchar', 'columns', 'types', 'dtypes', 'column_types', 'auto_type_candidates'] -%}
+        {%- set options = ["all_varchar = true"] -%}
+        {%- if fields is none -%}
+            {%- do options.append("header = true") -%}
+        {%- else -%}
+            {%- do options.append("header = false") -%}
+            {%- set quoted = [] -%}
+            {%- for name in fields -%}{%- do quoted.append(segments_quote_literal(name, key ~ '.columns')) -%}{%- endfor -%}
+            {%- do options.append("names = [" ~ quoted | join(', ') ~ "]") -%}
+        {%- endif -%}
+        {%- set csv_options = cfg.get('csv_options') or {} -%}
+        {%- if csv_options is not mapping -%}
+            {{ exceptions.raise_compiler_error(key ~ ".csv_options: expected a mapping of DuckDB read_csv options, e.g. {delim: ';'}, got " ~ csv_options) }}
+        {%- endif -%}
+        {%- for name, value in csv_options.items() -%}
+            {%- if name is not string or not modules.re.match('^[a-z_]+$', name) -%}
+                {{ exceptions.raise_compiler_error(key ~ ".csv_options: '" ~ name ~ "' is not an option name") }}
+            {%- endif -%}
+            {%- if name in reserved -%}
+                {{ exceptions.raise_compiler_error(key ~ ".csv_options." ~ name ~ ": set by the engine (every column is read as text; use " ~ key ~ ".header and " ~ key ~ ".columns for files without a header line)") }}
+            {%- endif -%}
+            {%- if value is string -%}
+                {%- do options.append(name ~ ' = ' ~ segments_quote_literal(value, key ~ '.csv_options.' ~ name)) -%}
+            {%- elif value is boolean -%}
+                {%- do options.append(name ~ ' = ' ~ ('true' if value else 'false')) -%}
+            {%- elif value is number -%}
+                {%- do options.append(name ~ ' = ' ~ value) -%}
+            {%- else -%}
+                {{ exceptions.raise_compiler_error(key ~ ".csv_options." ~ name ~ ": expected a string, number or boolean, got " ~ value) }}
+            {%- endif -%}
+        {%- endfor -%}
+        {{ return("read_csv(" ~ path ~ ", " ~ options | join(', ') ~ ")") }}
+    {%- else -%}
+        {#-
+            Whitespace-separated text: each line is read whole (the delimiter chr(1) does not
+            occur in text), trimmed and split on runs of blanks; field i is the i-th name of
+            `columns`. Blank lines are skipped; a line with fewer fields has nulls at the end.
+        -#}
+        {%- set skip = 1 if cfg.get('header') is true else 0 -%}
+        {%- set select_list = [] -%}
+        {%- for name in fields -%}
+            {%- do select_list.append("fields[" ~ loop.index ~ "] as " ~ segments_quote_column(name)) -%}
+        {%- endfor -%}
+        {%- set reader -%}
+            (
+                select {{ select_list | join(', ') }}
+                from (
+                    select regexp_split_to_array(regexp_replace(line, '^\s+|\s+$', '', 'g'), '\s+') as fields
+                    from read_csv(
+                        {{ path }}, columns = {'line': 'VARCHAR'}, delim = chr(1), quote = '',
+                        escape = '', header = false, auto_detect = false, skip = {{ skip }}
+                    )
+                    where regexp_replace(line, '^\s+|\s+$', '', 'g') <> ''
+                )
+            )
+        {%- endset -%}
+        {{ return(reader) }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro segments_input_available_columns(entity) %}
+    {#- The column names of an input, read at execution time (empty at parse time). -#}
+    {%- set available = [] -%}
+    {%- if execute and segments_input_config(entity) is not none -%}
+        {%- set described = run_query("describe select * from " ~ segments_input_relation(entity)) -%}
+        {%- for row in described.rows -%}{%- do available.append(row[0]) -%}{%- endfor -%}
+    {%- endif -%}
+    {{ return(available) }}
 {% endmacro %}
 
 
@@ -125,32 +316,39 @@
         The contract columns of one input as a mapping contract column -> quoted input column
         (or none when the input does not have it). At execution time the mapping is checked
         against the input's real columns, so a typo fails with the key and the columns found.
+        A contract column mapped to null is treated as absent even if a column of that name
+        exists (e.g. amount: null to compute amounts from quantity and unit_price).
     -#}
     {%- set cfg = segments_input_config(entity) or {} -%}
     {%- set contract = segments_input_contract(entity) -%}
     {%- set key = 'segments_inputs.' ~ entity ~ '.columns' -%}
-    {%- set mapping = cfg.get('columns') or {} -%}
+    {%- set fields = segments_input_fields(entity) if cfg else none -%}
+    {%- set mapping = (cfg.get('columns') or {}) if fields is none else {} -%}
+    {%- if mapping is not mapping -%}
+        {{ exceptions.raise_compiler_error(key ~ ": expected a mapping contract column: input column, got " ~ mapping) }}
+    {%- endif -%}
     {%- set all_columns = contract.required + contract.optional -%}
     {%- for name in mapping -%}
         {%- if name not in all_columns -%}
             {{ exceptions.raise_compiler_error(key ~ ": unknown contract column '" ~ name ~ "'; expected some of " ~ all_columns | join(', ')) }}
         {%- endif -%}
     {%- endfor -%}
-    {%- set available = [] -%}
-    {%- if execute and cfg -%}
-        {%- set described = run_query("describe select * from " ~ segments_input_relation(entity)) -%}
-        {%- for row in described.rows -%}{%- do available.append(row[0]) -%}{%- endfor -%}
-    {%- endif -%}
+    {%- set available = segments_input_available_columns(entity) if cfg else [] -%}
     {%- set result = {} -%}
     {%- for name in all_columns -%}
         {%- set source_name = mapping.get(name, name) -%}
-        {%- if source_name is not none and source_name is not string -%}
-            {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ": expected an input column name, got " ~ source_name) }}
+        {%- if source_name is not none and (source_name is not string or source_name | length == 0) -%}
+            {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ": expected an input column name (or null for none), got " ~ source_name) }}
         {%- endif -%}
         {%- if not execute or not cfg -%}
             {%- do result.update({name: none}) -%}
+        {%- elif source_name is none -%}
+            {%- if name in contract.required -%}
+                {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ": " ~ name ~ " is required and cannot be mapped to null; available columns: " ~ available | join(', ')) }}
+            {%- endif -%}
+            {%- do result.update({name: none}) -%}
         {%- elif source_name in available -%}
-            {%- do result.update({name: adapter.quote(source_name)}) -%}
+            {%- do result.update({name: segments_quote_column(source_name)}) -%}
         {%- elif name in mapping -%}
             {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ": column '" ~ source_name ~ "' not found in the " ~ entity ~ " input; available columns: " ~ available | join(', ')) }}
         {%- elif name in contract.required -%}
@@ -159,6 +357,9 @@
             {%- do result.update({name: none}) -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- if cfg -%}
+        {%- do segments_check_rule_columns(entity, result) -%}
+    {%- endif -%}
     {{ return(result) }}
 {% endmacro %}
 
@@ -170,4 +371,116 @@
     {%- else -%}
         nullif(trim(cast({{ columns[name] }} as varchar)), '')
     {%- endif -%}
+{% endmacro %}
+
+
+{% macro segments_source_row_key(entity, columns) -%}
+    {#-
+        base_customers / base_orders.source_row_key computed on the input relation itself: md5 of
+        the contract columns as trimmed text, '\N' for null, joined by '|', in contract order.
+        Must stay equal to the expression of the base models (stg_customer_attributes joins on it).
+    -#}
+    {%- set contract = segments_input_contract(entity) -%}
+    md5(concat_ws(
+        '|',
+        {%- for name in contract.required + contract.optional %}
+        coalesce({{ segments_text(columns, name) }}, '\N'){{ ',' if not loop.last }}
+        {%- endfor %}
+    ))
+{%- endmacro %}
+
+
+{% macro segments_reserved_feature_columns() %}
+    {#- The columns customer_features makes itself: an attribute may not take one of these names. -#}
+    {%- set names = ['customer_id', 'reference_date', 'tenure_days'] -%}
+    {%- if segments_input_config('orders') is not none -%}
+        {%- do names.extend(['has_orders', 'frequency', 'orders_placed', 'orders_cancelled',
+            'monetary_value', 'returned_value', 'net_revenue', 'first_order_at', 'last_order_at',
+            'recency_days', 'average_order_value', 'purchase_cadence_days', 'return_rate',
+            'cancellation_rate', 'historical_clv']) -%}
+    {%- endif -%}
+    {%- if segments_input_config('customers') is not none -%}
+        {%- do names.extend(['age_years', 'is_age_implausible', 'income', 'gender', 'country',
+            'region', 'acquisition_channel']) -%}
+    {%- endif -%}
+    {{ return(names) }}
+{% endmacro %}
+
+
+{% macro segments_input_attributes(entity, check_columns=true) %}
+    {#-
+        The validated extra attributes of one input, as a list of
+        {name, source_column, column (quoted, none before execution), type, aggregate}:
+        segments_inputs.customers.attributes (one value per customer row) or
+        segments_inputs.orders.customer_attributes (aggregated over each customer's order lines:
+        most_frequent, ties by the smallest value; numeric also mean, min, max).
+        Names are lower-case identifiers (they become customer_features columns); type is
+        numeric (parsed like every number, unparseable -> null and flagged) or categorical
+        (trimmed text).
+    -#}
+    {%- set cfg = segments_input_config(entity) or {} -%}
+    {%- set option = 'attributes' if entity == 'customers' else 'customer_attributes' -%}
+    {%- set key = 'segments_inputs.' ~ entity ~ '.' ~ option -%}
+    {%- set raw = cfg.get(option) or {} -%}
+    {%- if raw is not mapping -%}
+        {{ exceptions.raise_compiler_error(key ~ ": expected a mapping name: {column: input column, type: numeric | categorical}, got " ~ raw) }}
+    {%- endif -%}
+    {%- set reserved = segments_reserved_feature_columns() -%}
+    {%- set available = segments_input_available_columns(entity) if (check_columns and raw) else [] -%}
+    {%- set result = [] -%}
+    {%- for name, spec in raw.items() -%}
+        {%- if not segments_is_identifier(name) -%}
+            {{ exceptions.raise_compiler_error(key ~ ": '" ~ name ~ "' is not a valid attribute name (lowercase letters, digits and underscores, not starting with a digit); it becomes a column of customer_features") }}
+        {%- endif -%}
+        {%- if name in reserved or name.startswith('category_share_') or name.startswith('channel_share_') -%}
+            {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ": '" ~ name ~ "' is already a column of customer_features; choose another name") }}
+        {%- endif -%}
+        {%- if spec is not mapping -%}
+            {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ": expected a mapping {column: input column, type: numeric | categorical}, got " ~ spec) }}
+        {%- endif -%}
+        {%- set allowed = ['column', 'type'] + (['aggregate'] if entity == 'orders' else []) -%}
+        {%- for k in spec -%}
+            {%- if k not in allowed -%}
+                {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ": unknown key '" ~ k ~ "'; expected some of " ~ allowed | join(', ')) }}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set source_column = spec.get('column', name) -%}
+        {%- if source_column is not string or source_column | length == 0 -%}
+            {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ".column: expected an input column name, got " ~ source_column) }}
+        {%- endif -%}
+        {%- set kind = spec.get('type') -%}
+        {%- if kind not in ['numeric', 'categorical'] -%}
+            {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ".type: expected numeric or categorical, got " ~ kind) }}
+        {%- endif -%}
+        {%- set aggregates = ['most_frequent', 'mean', 'min', 'max'] if kind == 'numeric' else ['most_frequent'] -%}
+        {%- set aggregate = spec.get('aggregate', 'most_frequent') -%}
+        {%- if aggregate not in aggregates -%}
+            {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ".aggregate: expected " ~ aggregates | join(' or ') ~ " for a " ~ kind ~ " attribute, got " ~ aggregate) }}
+        {%- endif -%}
+        {%- if check_columns and execute and source_column not in available -%}
+            {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ".column: column '" ~ source_column ~ "' not found in the " ~ entity ~ " input; available columns: " ~ available | join(', ')) }}
+        {%- endif -%}
+        {%- do result.append({
+            'name': name,
+            'source_column': source_column,
+            'column': segments_quote_column(source_column) if (check_columns and execute) else none,
+            'type': kind,
+            'aggregate': aggregate,
+        }) -%}
+    {%- endfor -%}
+    {{ return(result) }}
+{% endmacro %}
+
+
+{% macro segments_customer_attributes() %}
+    {#- Every extra customer attribute (customers input first, then order-derived), names unique. -#}
+    {%- set result = segments_input_attributes('customers') + segments_input_attributes('orders') -%}
+    {%- set seen = [] -%}
+    {%- for item in result -%}
+        {%- if item.name in seen -%}
+            {{ exceptions.raise_compiler_error("segments_inputs.orders.customer_attributes." ~ item.name ~ ": '" ~ item.name ~ "' is also an attribute of segments_inputs.customers.attributes; choose another name") }}
+        {%- endif -%}
+        {%- do seen.append(item.name) -%}
+    {%- endfor -%}
+    {{ return(result) }}
 {% endmacro %}

@@ -6,10 +6,13 @@
 
     Extending: write a model with one row per customer_id and the new columns, list it in the var
     `segments_extra_feature_models`, and name the columns in `segmentation.features` (README).
+    Extra customer attributes configured under segments_inputs (customers.attributes,
+    orders.customer_attributes) come from stg_customer_attributes, one column each.
 -#}
 {%- set has_orders_input = segments_has_input('orders') -%}
 {%- set has_customer_input = segments_has_input('customers') -%}
 {%- set extra_models = var('segments_extra_feature_models', []) -%}
+{%- set attributes = segments_customer_attributes() -%}
 {%- set gross_margin = var('segments_gross_margin', 1.0) -%}
 {%- if gross_margin is not number or gross_margin <= 0 or gross_margin > 1 -%}
     {{ exceptions.raise_compiler_error("segments_gross_margin: expected a number in (0, 1], got " ~ gross_margin) }}
@@ -32,6 +35,12 @@ orders as (
 mix as (
 
     select * from {{ ref('int_customer_mix') }}
+
+),
+
+attributes as (
+
+    select * from {{ ref('stg_customer_attributes') }}
 
 ),
 
@@ -87,7 +96,8 @@ joined as (
             coalesce(orders.orders_cancelled, 0) / nullif(orders.orders_placed, 0) as double
         ) as cancellation_rate,
         cast(
-            {{ gross_margin }} * (coalesce(orders.monetary_value, 0) - coalesce(orders.returned_value, 0))
+            {{ gross_margin }}
+            * (coalesce(orders.monetary_value, 0) - coalesce(orders.returned_value, 0))
             as double
         ) as historical_clv,
         {%- endif %}
@@ -109,7 +119,10 @@ joined as (
         customers.acquisition_channel,
         {%- endif %}
         mix.* exclude (customer_id),
-        {%- for model_name in extra_models %}
+    {%- for item in attributes %}
+        attributes.{{ item.name }},
+        {%- endfor %}
+    {%- for model_name in extra_models %}
         extra_{{ loop.index }}.* exclude (customer_id),
         {%- endfor %}
 
@@ -119,6 +132,8 @@ joined as (
         on customers.customer_id = orders.customer_id
     left join mix
         on customers.customer_id = mix.customer_id
+    left join attributes
+        on customers.customer_id = attributes.customer_id
     {%- for model_name in extra_models %}
     left join extra_{{ loop.index }}
         on customers.customer_id = extra_{{ loop.index }}.customer_id
@@ -131,9 +146,9 @@ final as (
     -- Customers without purchases have a spend mix of zero in every level (documented).
     {%- set mix_columns = [] %}
     {%- if execute %}
-        {%- for column in adapter.get_columns_in_relation(ref('int_customer_mix')) %}
-            {%- if column.name != 'customer_id' %}{% do mix_columns.append(column.name) %}{% endif %}
-        {%- endfor %}
+    {%- for column in adapter.get_columns_in_relation(ref('int_customer_mix')) %}
+    {%- if column.name != 'customer_id' %}{% do mix_columns.append(column.name) %}{% endif %}
+    {%- endfor %}
     {%- endif %}
     select
         *{% if mix_columns %} replace (

@@ -11,17 +11,33 @@
         unparseable_amount      an amount that is not a number (or beyond decimal(18, 2))
         missing_amount          no amount, and no quantity and unit price to compute it from
         unknown_status          a status that is no spelling of completed, cancelled, returned
+        non_positive_quantity   quantity <= 0 on a line that is neither cancelled nor returned
+                                (only when rules.reject_non_positive lists quantity)
+        non_positive_unit_price unit_price <= 0 on such a line (rules.reject_non_positive lists
+                                unit_price)
         unknown_customer_id     a customer id that no kept customer row has (only when a
                                 customer input is configured)
         duplicate_order_line    an exact copy (same source_row_key) of a usable row; one copy
-                                is kept (copies of an unusable row get that row's reason)
+                                is kept (copies of an unusable row get that row's reason). With
+                                rules.deduplicate_exact_lines: false every copy is kept.
     Derived values: a missing order_id is customer_id || '@' || ordered_at (ISO, seconds); a
     missing line_number is the rank of the row's source_row_key within its order; a missing
-    amount is round(quantity * unit_price, 2).
+    amount is round(quantity * unit_price, 2). With rules.deduplicate_exact_lines: false, the
+    copies of a row without a line number get consecutive line numbers.
+    rules.cancelled_when {column, prefix}: a line whose contract column starts with the prefix
+    has status cancelled, whatever its status column says (is_cancelled_by_rule).
 -#}
 {%- set rules = segments_cleaning_rules('orders') -%}
 {%- set contract = segments_input_contract('orders') -%}
 {%- set has_customer_input = segments_input_config('customers') is not none -%}
+{%- set deduplicate = rules.deduplicate_exact_lines -%}
+{%- set cancelled_when = rules.cancelled_when -%}
+{%- if cancelled_when is not none -%}
+    {%- set cancel_key = 'segments_inputs.orders.rules.cancelled_when.prefix' -%}
+    {%- set is_cancelled_by_rule -%}
+        starts_with({{ cancelled_when.column }}, {{ segments_quote_literal(cancelled_when.prefix, cancel_key) }})
+    {%- endset -%}
+{%- endif -%}
 
 with
 
@@ -92,7 +108,16 @@ parsed as (
         amount as amount_text,
         {{ segments_parse_money('amount') }} as amount_value,
         status as status_text,
+        {%- if cancelled_when is not none %}
+        coalesce({{ is_cancelled_by_rule }}, false) as is_cancelled_by_rule,
+        case
+            when {{ is_cancelled_by_rule }} then 'cancelled'
+            else {{ segments_clean_status('status', rules.status_values) }}
+        end as status,
+        {%- else %}
+        false as is_cancelled_by_rule,
         {{ segments_clean_status('status', rules.status_values) }} as status,
+        {%- endif %}
 
     from cleaned
 
@@ -122,10 +147,18 @@ derived as (
 
 derived_line_numbers as (
 
-    -- Lines without a line number are numbered by source_row_key within their order.
+    -- Lines without a line number are numbered by source_row_key within their order. When exact
+    -- copies are kept, each copy takes a number: first_copy_line_number is the first copy's.
     select
         source_row_key,
         row_number() over (partition by order_id order by source_row_key) as line_number,
+        coalesce(
+            sum(copies) over (
+                partition by order_id order by source_row_key
+                rows between unbounded preceding and 1 preceding
+            ),
+            0
+        ) + 1 as first_copy_line_number,
 
     from derived
     where line_number_text is null
@@ -136,7 +169,11 @@ numbered as (
 
     select
         derived.*,
-        coalesce(derived.line_number_value, derived_line_numbers.line_number) as line_number,
+        coalesce(
+            derived.line_number_value,
+            derived_line_numbers.{{ 'line_number' if deduplicate else 'first_copy_line_number' }}
+        ) as line_number,
+        derived.line_number_text is null as is_line_number_derived,
 
     from derived
     left join derived_line_numbers
@@ -158,6 +195,12 @@ checked as (
             when amount_text is not null and amount_value is null then 'unparseable_amount'
             when amount is null then 'missing_amount'
             when status is null then 'unknown_status'
+            {%- if 'quantity' in rules.reject_non_positive %}
+            when quantity <= 0 and status = 'completed' then 'non_positive_quantity'
+            {%- endif %}
+            {%- if 'unit_price' in rules.reject_non_positive %}
+            when unit_price <= 0 and status = 'completed' then 'non_positive_unit_price'
+            {%- endif %}
             {%- if has_customer_input %}
             when customer_id not in (select kept.customer_id from kept_customers as kept)
                 then 'unknown_customer_id'
@@ -183,9 +226,11 @@ extra_copies as (
 all_copies as (
 
     -- One row per raw row again: the first copy keeps the content reason (null when usable),
-    -- the other copies of a usable row are duplicate_order_line.
+    -- the other copies of a usable row are duplicate_order_line (or kept, when exact copies
+    -- are not deduplicated). copy_number: 0 for the first copy, 1, 2, ... for the others.
     select
         *,
+        0 as copy_number,
         content_reason as reject_reason,
 
     from checked
@@ -194,7 +239,10 @@ all_copies as (
 
     select
         * exclude (copy_index),
-        coalesce(content_reason, 'duplicate_order_line') as reject_reason,
+        copy_index + 1 as copy_number,
+        -- Without deduplication (rules.deduplicate_exact_lines: false) the copy is a line.
+        coalesce(content_reason, {{ "'duplicate_order_line'" if deduplicate else 'null' }})
+            as reject_reason,
 
     from extra_copies
 
@@ -231,6 +279,13 @@ with_raw_records as (
 
     select
         all_copies.*,
+        -- Kept copies without a line number of their own take the following numbers.
+        all_copies.line_number
+        + case
+            when {{ 'false' if deduplicate else 'true' }} and all_copies.is_line_number_derived
+                then all_copies.copy_number
+            else 0
+        end as line_number_out,
         raw_records.raw_record,
 
     from all_copies
@@ -242,9 +297,11 @@ with_raw_records as (
 final as (
 
     select
-        md5(concat_ws('|', order_id, line_number, source_row_key)) as order_line_key,
+        md5(
+            concat_ws('|', order_id, line_number_out, source_row_key, nullif(copy_number, 0))
+        ) as order_line_key,
         order_id,
-        cast(line_number as integer) as line_number,
+        cast(line_number_out as integer) as line_number,
         customer_id,
         ordered_at,
         cast(ordered_at as date) as order_date,
@@ -254,6 +311,7 @@ final as (
         amount,
         status,
         status = 'cancelled' as is_cancelled,
+        is_cancelled_by_rule,
         coalesce(status = 'returned' or amount < 0, false) as is_return,
         is_amount_derived,
         source_row_key,
@@ -283,13 +341,19 @@ final as (
             when 'unknown_status'
                 then 'status = ' || {{ segments_quoted_value('status_text') }}
                     || ' is not a spelling of completed, cancelled or returned'
+            when 'non_positive_quantity'
+                then 'quantity = ' || {{ segments_quoted_value('quantity_text') }}
+                    || ' is not positive (rules.reject_non_positive)'
+            when 'non_positive_unit_price'
+                then 'unit_price = ' || {{ segments_quoted_value('unit_price_text') }}
+                    || ' is not positive (rules.reject_non_positive)'
             when 'unknown_customer_id'
                 then 'customer_id = ' || {{ segments_quoted_value('customer_id') }}
                     || ' is not a customer of the customers input'
             when 'duplicate_order_line'
                 then 'exact copy of another row of order_id = '
                     || {{ segments_quoted_value('order_id') }} || ', line_number = '
-                    || {{ segments_quoted_value('line_number') }} || '; one copy is kept'
+                    || {{ segments_quoted_value('line_number_out') }} || '; one copy is kept'
         end as reject_detail,
         case when reject_reason is not null then raw_record end as raw_record,
 
