@@ -14,7 +14,8 @@
               status_values: {shipped: completed}     # extra status spellings (orders only)
               cancelled_when: {column: order_id, prefix: C}  # status cancelled when the contract
                                                       # column starts with the prefix (orders only)
-              reject_non_positive: [quantity, unit_price]   # reject lines whose value is <= 0,
+              reject_non_positive: [quantity, unit_price]   # reject lines whose value is <= 0
+                                                      # (quantity, unit_price and/or amount),
                                                       # except cancelled and returned lines
               deduplicate_exact_lines: true           # false keeps exact copies as real lines
 -#}
@@ -76,11 +77,11 @@
     {%- endif -%}
     {%- set non_positive = rules.get('reject_non_positive') or [] -%}
     {%- if non_positive is string or non_positive is mapping or non_positive is not iterable -%}
-        {{ exceptions.raise_compiler_error(key ~ ".reject_non_positive: expected a list with quantity and/or unit_price, got " ~ non_positive) }}
+        {{ exceptions.raise_compiler_error(key ~ ".reject_non_positive: expected a list with some of quantity, unit_price, amount, got " ~ non_positive) }}
     {%- endif -%}
     {%- for item in non_positive -%}
-        {%- if item not in ['quantity', 'unit_price'] -%}
-            {{ exceptions.raise_compiler_error(key ~ ".reject_non_positive: '" ~ item ~ "' is not quantity or unit_price") }}
+        {%- if item not in ['quantity', 'unit_price', 'amount'] -%}
+            {{ exceptions.raise_compiler_error(key ~ ".reject_non_positive: '" ~ item ~ "' is not quantity, unit_price or amount") }}
         {%- endif -%}
     {%- endfor -%}
     {%- set deduplicate = rules.get('deduplicate_exact_lines', true) -%}
@@ -110,7 +111,8 @@
             {{ exceptions.raise_compiler_error(key ~ ".cancelled_when.column: the orders input has no " ~ rules.cancelled_when.column ~ " column" ~ hint ~ "mapped columns: " ~ segments_mapped_names(columns)) }}
         {%- endif -%}
         {%- for item in rules.reject_non_positive -%}
-            {%- if columns[item] is none -%}
+            {#- amount may be derived from quantity * unit_price: no column needed. -#}
+            {%- if item != 'amount' and columns[item] is none -%}
                 {{ exceptions.raise_compiler_error(key ~ ".reject_non_positive: the orders input has no " ~ item ~ " column" ~ hint ~ "mapped columns: " ~ segments_mapped_names(columns)) }}
             {%- endif -%}
         {%- endfor -%}

@@ -15,6 +15,8 @@
                                 (only when rules.reject_non_positive lists quantity)
         non_positive_unit_price unit_price <= 0 on such a line (rules.reject_non_positive lists
                                 unit_price)
+        non_positive_amount     amount <= 0 on such a line (rules.reject_non_positive lists
+                                amount): a negative amount is then not an implicit return
         unknown_customer_id     a customer id that no kept customer row has (only when a
                                 customer input is configured)
         duplicate_order_line    an exact copy (same source_row_key) of a usable row; one copy
@@ -201,6 +203,9 @@ checked as (
             {%- if 'unit_price' in rules.reject_non_positive %}
             when unit_price <= 0 and status = 'completed' then 'non_positive_unit_price'
             {%- endif %}
+            {%- if 'amount' in rules.reject_non_positive %}
+            when amount <= 0 and status = 'completed' then 'non_positive_amount'
+            {%- endif %}
             {%- if has_customer_input %}
             when customer_id not in (select kept.customer_id from kept_customers as kept)
                 then 'unknown_customer_id'
@@ -346,6 +351,9 @@ final as (
                     || ' is not positive (rules.reject_non_positive)'
             when 'non_positive_unit_price'
                 then 'unit_price = ' || {{ segments_quoted_value('unit_price_text') }}
+                    || ' is not positive (rules.reject_non_positive)'
+            when 'non_positive_amount'
+                then 'amount = ' || {{ segments_quoted_value('amount') }}
                     || ' is not positive (rules.reject_non_positive)'
             when 'unknown_customer_id'
                 then 'customer_id = ' || {{ segments_quoted_value('customer_id') }}

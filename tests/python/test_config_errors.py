@@ -225,8 +225,11 @@ def _cases(folder: Path) -> dict[str, dict[str, Any]]:
         },
         "reject_non_positive_unknown_column": {
             "select": "stg_order_lines__checked",
-            "vars": _orders(folder, rules={"reject_non_positive": ["quantity", "amount"]}),
-            "expected": ["segments_inputs.orders.rules.reject_non_positive", "'amount'"],
+            "vars": _orders(folder, rules={"reject_non_positive": ["quantity", "discount"]}),
+            "expected": [
+                "segments_inputs.orders.rules.reject_non_positive",
+                "'discount' is not quantity, unit_price or amount",
+            ],
         },
         "deduplicate_not_boolean": {
             "select": "stg_order_lines__checked",
