@@ -162,7 +162,14 @@ def test_a_new_sql_feature_flows_through_configuration(tmp_path: Path) -> None:
     variables["segments_extra_feature_models"] = ["int_customer_weekend_share"]
     variables["segmentation"]["features"].append({"name": "weekend_share", "impute": "median"})
     run = run_dbt(
-        ["run", "-s", "+ml_preprocessing_spec", "+ml_feature_matrix"],
+        [
+            "build",
+            "-s",
+            "+ml_feature_matrix",
+            "--exclude-resource-type",
+            "test",
+            "unit_test",
+        ],
         tmp_path,
         vars=variables,
         project_dir=project,
