@@ -118,7 +118,7 @@ joined as (
         customers.region,
         customers.acquisition_channel,
         {%- endif %}
-        mix.* exclude (customer_id),
+        mix.* exclude (customer_id),  -- noqa: RF02
     {%- for item in attributes %}
         attributes.{{ item.name }},
         {%- endfor %}
