@@ -680,6 +680,29 @@ def _optional(value: Any) -> float | None:
     return value if np.isfinite(value) else None
 
 
+# The columns of metrics_table, also used for the empty table when hierarchical is disabled.
+METRICS_SCHEMA = pa.schema(
+    [
+        ("method", pa.string()),
+        ("k", pa.int64()),
+        ("n_segments", pa.int64()),
+        ("inertia", pa.float64()),
+        ("silhouette", pa.float64()),
+        ("silhouette_method", pa.string()),
+        ("silhouette_rows", pa.int64()),
+        ("silhouette_ci_low", pa.float64()),
+        ("silhouette_ci_high", pa.float64()),
+        ("calinski_harabasz", pa.float64()),
+        ("davies_bouldin", pa.float64()),
+        ("cophenetic_correlation", pa.float64()),
+        ("cophenetic_method", pa.string()),
+        ("scheme", pa.string()),
+        ("is_selected", pa.bool_()),
+        ("selection_reason", pa.string()),
+    ]
+)
+
+
 def metrics_table(
     matrix: pa.Table,
     linkage: pa.Table,
@@ -771,24 +794,4 @@ def metrics_table(
                 "selection_reason": reason if k == selected_k else None,
             }
         )
-    schema = pa.schema(
-        [
-            ("method", pa.string()),
-            ("k", pa.int64()),
-            ("n_segments", pa.int64()),
-            ("inertia", pa.float64()),
-            ("silhouette", pa.float64()),
-            ("silhouette_method", pa.string()),
-            ("silhouette_rows", pa.int64()),
-            ("silhouette_ci_low", pa.float64()),
-            ("silhouette_ci_high", pa.float64()),
-            ("calinski_harabasz", pa.float64()),
-            ("davies_bouldin", pa.float64()),
-            ("cophenetic_correlation", pa.float64()),
-            ("cophenetic_method", pa.string()),
-            ("scheme", pa.string()),
-            ("is_selected", pa.bool_()),
-            ("selection_reason", pa.string()),
-        ]
-    )
-    return pa.Table.from_pylist(rows, schema=schema)
+    return pa.Table.from_pylist(rows, schema=METRICS_SCHEMA)

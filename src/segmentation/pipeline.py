@@ -162,24 +162,6 @@ ASSIGNMENTS_SCHEMA = pa.schema(
         ("k", pa.int64()),
     ]
 )
-METRICS_SCHEMA = pa.schema(
-    [
-        ("method", pa.string()),
-        ("k", pa.int64()),
-        ("inertia", pa.float64()),
-        ("silhouette", pa.float64()),
-        ("silhouette_method", pa.string()),
-        ("silhouette_rows", pa.int64()),
-        ("silhouette_ci_low", pa.float64()),
-        ("silhouette_ci_high", pa.float64()),
-        ("calinski_harabasz", pa.float64()),
-        ("davies_bouldin", pa.float64()),
-        ("cophenetic_correlation", pa.float64()),
-        ("scheme", pa.string()),
-        ("is_selected", pa.bool_()),
-        ("selection_reason", pa.string()),
-    ]
-)
 
 
 def hierarchical_leaves(matrix: pa.Table, config: Config) -> pa.Table:
@@ -244,7 +226,7 @@ def hierarchical_metrics(
     """Metrics of the tree cut at every k of the K-Means sweep's range."""
     settings = _settings(config)
     if not _hierarchical_enabled(settings):
-        return METRICS_SCHEMA.empty_table()
+        return hierarchical.METRICS_SCHEMA.empty_table()
     selected, _reason = hierarchical.resolve_k(settings.clustering, _selected_k(sweep))
     k_values = sorted({*(int(k) for k in sweep.column("k").to_pylist()), selected})
     return hierarchical.metrics_table(
