@@ -1044,7 +1044,6 @@ def fit_clv(summary: pa.Table, settings: ClvSettings | None = None) -> ClvResult
         _summary_column(summary, "T"),
     )
     m = validate_monetary(x, _summary_column(summary, "monetary_value"))
-    n = int(x.size)
 
     bg = fit_bg_nbd(
         x,
@@ -1063,6 +1062,27 @@ def fit_clv(summary: pa.Table, settings: ClvSettings | None = None) -> ClvResult
         max_iterations=settings.max_iterations,
     )
     correlation = frequency_monetary_correlation(x, m)
+    return score_clv(ids, x, t_x, big_t, m, bg, gg, correlation, settings)
+
+
+def score_clv(
+    ids: pa.Array,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    big_t: np.ndarray,
+    m: np.ndarray,
+    bg: BgNbdFit,
+    gg: GammaGammaFit,
+    correlation: float,
+    settings: ClvSettings,
+) -> ClvResult:
+    """Predictions of given fits for validated per-customer inputs (the scoring half of fit_clv).
+
+    Kept separate so that a warehouse can fit once (on all customers or a sample) and score with
+    the published parameters; a model that did not converge gives null predictions with the
+    reason in ``clv_status``, and a non-finite prediction nulls that customer's row.
+    """
+    n = int(x.size)
 
     nan = np.full(n, np.nan)
     status = np.full(n, _STATUS_OK, dtype=object)

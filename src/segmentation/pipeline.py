@@ -373,10 +373,10 @@ def _clv_score(
     correlation: float,
     settings: clv.ClvSettings,
 ) -> clv.ClvResult:
-    """Predictions of given fits for the customers of a summary, exactly as clv.fit_clv makes them.
+    """Predictions of given fits for the customers of a summary, through :func:`clv.score_clv`.
 
-    This is the scoring half of :func:`clv.fit_clv` (same formulas, statuses and null rules);
-    tests/python/test_clv_dbt.py checks that both give identical customer tables.
+    The same function scores inside :func:`clv.fit_clv`; tests/python/test_clv_dbt.py checks
+    that both give identical customer tables.
     """
     ids = pc.cast(purchased.column(ID_COLUMN), pa.string()).combine_chunks()
     x, t_x, big_t = clv.validate_rft(
@@ -392,62 +392,7 @@ def _clv_score(
         x,
         pc.cast(purchased.column("monetary_value"), pa.float64()).to_numpy(zero_copy_only=False),
     )
-    n = int(x.size)
-    nan = np.full(n, np.nan)
-    expected, alive, clv_units, spend = nan.copy(), nan.copy(), nan.copy(), nan.copy()
-    reasons: list[str] = []
-    if bg.converged:
-        with np.errstate(all="ignore"):
-            expected = clv.bg_nbd_conditional_expected_purchases(
-                bg.params, settings.horizon, x, t_x, big_t
-            )
-            alive = clv.bg_nbd_probability_alive(bg.params, x, t_x, big_t)
-            clv_units = clv.discounted_expected_purchases(
-                bg.params,
-                x,
-                t_x,
-                big_t,
-                horizon=settings.horizon,
-                step=settings.discount_step,
-                annual_discount_rate=settings.annual_discount_rate,
-                unit_days=settings.unit_days,
-            )
-    else:
-        reasons.append(f"bg_nbd not fitted: {bg.message}")
-    if gg.converged:
-        with np.errstate(all="ignore"):
-            spend = clv.gamma_gamma_conditional_expected_value(gg.params, x, m)
-    else:
-        reasons.append(f"gamma_gamma not fitted: {gg.message}")
-    produced = ([expected, alive, clv_units] if bg.converged else []) + (
-        [spend] if gg.converged else []
-    )
-    broken = np.zeros(n, dtype=bool)
-    for values in produced:
-        broken |= ~np.isfinite(values)
-    for values in (expected, alive, clv_units, spend):
-        values[broken] = np.nan
-    status = np.full(n, "ok" if not reasons else "; ".join(reasons), dtype=object)
-    if broken.any():
-        status[broken] = "; ".join(
-            ["numerical failure: non-finite prediction for this customer", *reasons]
-        )
-    return clv.ClvResult(
-        settings=settings,
-        bg_nbd=bg,
-        gamma_gamma=gg,
-        frequency_spend_correlation=correlation,
-        customer_id=ids,
-        expected_purchases=expected,
-        probability_alive=alive,
-        expected_average_value=spend,
-        predicted_clv=clv_units * spend,
-        churn_risk_band=clv.churn_risk_band(
-            alive, high_below=settings.churn_high_below, medium_below=settings.churn_medium_below
-        ),
-        clv_status=status,
-        n_repeat_customers=int(np.count_nonzero(x > 0)),
-    )
+    return clv.score_clv(ids, x, t_x, big_t, m, bg, gg, correlation, settings)
 
 
 def customer_clv(summary: pa.Table, parameters: pa.Table, config: Config) -> pa.Table:
