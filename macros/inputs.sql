@@ -484,3 +484,14 @@
     {%- endfor -%}
     {{ return(result) }}
 {% endmacro %}
+
+
+{% macro segments_row_key(names) %}
+    {#- md5 of a raw row's contract columns (nulls as \N): the key of the row in rejects. -#}
+    md5(concat_ws(
+        '|',
+        {%- for name in names %}
+        coalesce({{ name }}, '\N'){% if not loop.last %},{% endif %}
+        {%- endfor %}
+    ))
+{%- endmacro %}

@@ -70,12 +70,7 @@ final as (
 
     select
         *,
-        md5(concat_ws(
-            '|',
-            {%- for name in contract.required + contract.optional %}
-            coalesce({{ name }}, '\N'){% if not loop.last %},{% endif %}
-            {%- endfor %}
-        )) as source_row_key,
+        {{ segments_row_key(contract.required + contract.optional) }} as source_row_key,
 
     from renamed
 
