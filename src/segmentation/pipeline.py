@@ -324,7 +324,7 @@ def clv_parameters(summary: pa.Table, config: Config) -> pa.Table:
     """
     settings = clv_settings(config)
     purchased, _unscored = _clv_split(summary, settings)
-    return clv.fit_clv(purchased, settings).parameters()
+    return clv.fit_clv_parameters(purchased, settings)
 
 
 def _clv_fits(
@@ -361,7 +361,8 @@ def _clv_fits(
     if bg.n_customers != n_customers:
         raise ValueError(
             f"{CLV_PARAMETERS_TABLE}: fitted on {bg.n_customers} customers but "
-            f"{CLV_SUMMARY_TABLE} has {n_customers} with purchases; rebuild {CLV_PARAMETERS_TABLE}"
+            f"{CLV_SUMMARY_TABLE} gives {n_customers} (customers with purchases, at most "
+            f"segmentation.clv.fit_sample_max_customers); rebuild {CLV_PARAMETERS_TABLE}"
         )
     return bg, gg, value("gamma_gamma", "frequency_spend_correlation")
 
@@ -406,7 +407,8 @@ def customer_clv(summary: pa.Table, parameters: pa.Table, config: Config) -> pa.
     """
     settings = clv_settings(config)
     purchased, unscored = _clv_split(summary, settings)
-    bg, gg, correlation = _clv_fits(parameters, purchased.num_rows)
+    fitted_on = min(purchased.num_rows, settings.fit_sample_max_customers)
+    bg, gg, correlation = _clv_fits(parameters, fitted_on)
     scored = _clv_score(purchased, bg, gg, correlation, settings).customers()
     n = unscored.num_rows
     empty = pa.nulls(n, pa.float64())

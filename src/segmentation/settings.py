@@ -181,7 +181,7 @@ class ClusteringSettings:
     n_init: int = 10
     linkage: str = "ward"
     hierarchical_k: int | str = "same"
-    fit_sample_max_rows: int = 200_000
+    fit_sample_max_rows: int = 50_000
     exact_silhouette_max_rows: int = 10_000
     silhouette_sample_size: int = 10_000
     exact_hierarchical_max_rows: int = 20_000

@@ -647,11 +647,43 @@ def test_settings_reject_unknown_keys_by_name() -> None:
         ("min_repeat_customers", 2.5),
         ("min_gamma_gamma_customers", True),
         ("discount_step_days", 0),
+        ("fit_sample_max_customers", 0),
+        ("fit_sample_seed", -1),
     ],
 )
 def test_settings_reject_bad_values_by_name(key: str, value: object) -> None:
     with pytest.raises(ValueError, match=key):
         clv.ClvSettings.from_dict({key: value})
+
+
+def test_fit_clv_parameters_equals_the_parameters_of_fit_clv(sample_summary: pa.Table) -> None:
+    settings = clv.ClvSettings()
+    assert clv.fit_clv_parameters(sample_summary, settings).equals(
+        clv.fit_clv(sample_summary, settings).parameters()
+    )
+
+
+def test_large_inputs_are_fitted_on_a_seeded_sample_independent_of_row_order(
+    sample_summary: pa.Table,
+) -> None:
+    """Above fit_sample_max_customers the fit uses that many customers, drawn by id; scoring
+    still covers everyone, and the parameters stay close to the fit on all 2,357 customers."""
+    n = sample_summary.num_rows
+    sampled = clv.ClvSettings(fit_sample_max_customers=1500)
+    result = clv.fit_clv(sample_summary, sampled)
+    assert result.bg_nbd.converged, result.bg_nbd.message
+    assert result.bg_nbd.n_customers == 1500
+    assert len(result.predicted_clv) == n
+    assert np.isfinite(result.predicted_clv).sum() == n
+    full = clv.fit_clv(sample_summary, clv.ClvSettings()).bg_nbd
+    assert full.n_customers == n
+    assert result.bg_nbd.r != full.r  # a different (sub)set of customers was fitted
+    for name in ("r", "alpha", "a", "b"):
+        assert getattr(result.bg_nbd, name) == pytest.approx(getattr(full, name), rel=0.35)
+    shuffled = sample_summary.take(np.random.default_rng(7).permutation(n))
+    assert clv.fit_clv_parameters(shuffled, sampled).equals(result.parameters())
+    other_seed = clv.ClvSettings(fit_sample_max_customers=1500, fit_sample_seed=1)
+    assert clv.fit_clv(sample_summary, other_seed).bg_nbd.r != result.bg_nbd.r
 
 
 # ---------------------------------------------------------------------------------------------
