@@ -1,8 +1,9 @@
 {#-
     Normalisation and parsing rules of the staging layer (models/staging/stg_*__checked.sql).
-    segments_clean_text turns any value into trimmed text, empty text as null; the models apply it
-    once per raw column, and every other macro expects text cleaned that way (the expression is
-    repeated inside the macros, so pass a column, not a long expression).
+    segments_clean_text turns any value into trimmed text without control characters, empty text
+    as null; the models apply it once per raw column, and every other macro expects text cleaned
+    that way (the expression is repeated inside the macros, so pass a column, not a long
+    expression).
 
     Optional per-input rules (segments_inputs.<input>.rules), validated here:
 
@@ -18,6 +19,9 @@
                                                       # (quantity, unit_price and/or amount),
                                                       # except cancelled and returned lines
               deduplicate_exact_lines: true           # false keeps exact copies as real lines
+              reject_zero_amount: true                # false keeps completed lines whose value
+                                                      # is exactly 0 (e.g. free items) as
+                                                      # purchases; true rejects them (zero_amount)
 -#}
 
 {% macro segments_cleaning_rules(entity) %}
@@ -28,7 +32,7 @@
     {%- set allowed = {
         'customers': ['datetime_formats'],
         'orders': ['datetime_formats', 'status_values', 'cancelled_when', 'reject_non_positive',
-                   'deduplicate_exact_lines'],
+                   'deduplicate_exact_lines', 'reject_zero_amount'],
     }[entity] -%}
     {%- if rules is not mapping -%}
         {{ exceptions.raise_compiler_error(key ~ ": expected a mapping with some of " ~ allowed | join(', ') ~ ", got " ~ rules) }}
@@ -88,12 +92,17 @@
     {%- if deduplicate is not boolean -%}
         {{ exceptions.raise_compiler_error(key ~ ".deduplicate_exact_lines: expected true or false, got " ~ deduplicate) }}
     {%- endif -%}
+    {%- set reject_zero_amount = rules.get('reject_zero_amount', true) -%}
+    {%- if reject_zero_amount is not boolean -%}
+        {{ exceptions.raise_compiler_error(key ~ ".reject_zero_amount: expected true or false, got " ~ reject_zero_amount) }}
+    {%- endif -%}
     {{ return({
         'datetime_formats': formats | list,
         'status_values': status_values,
         'cancelled_when': cancelled_when,
         'reject_non_positive': non_positive | list,
         'deduplicate_exact_lines': deduplicate,
+        'reject_zero_amount': reject_zero_amount,
     }) }}
 {% endmacro %}
 
@@ -120,6 +129,21 @@
 {% endmacro %}
 
 
+{% macro segments_plausible_range(name, default) %}
+    {#-
+        var(name) as a validated [low, high] pair of numbers (low <= high), e.g.
+        segments_plausible_income: [0, 10000000]; a compile error names the var and the value.
+    -#}
+    {%- set value = var(name, default) -%}
+    {%- if value is string or value is mapping or value is not iterable or value | length != 2
+        or value[0] is not number or value[1] is not number or value[0] is boolean
+        or value[1] is boolean or value[0] > value[1] -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ ": expected [lowest, highest] as two numbers, lowest <= highest, e.g. " ~ default ~ ", got " ~ value) }}
+    {%- endif -%}
+    {{ return([value[0], value[1]]) }}
+{% endmacro %}
+
+
 {% macro segments_mapped_names(columns) %}
     {%- set names = [] -%}
     {%- for name, column in columns.items() -%}
@@ -130,7 +154,25 @@
 
 
 {% macro segments_clean_text(expr) -%}
-    nullif(trim(cast({{ expr }} as varchar)), '')
+    {#-
+        Trimmed text without ASCII control characters (0x00-0x1f, 0x7f), empty text as null:
+        a tab, newline, vertical tab, form feed or carriage return (with the blanks around it)
+        becomes one space, any other control character is dropped ('North\tHolland' -> 'North
+        Holland', 'C-1\x01' -> 'C-1'). The rewrite only runs on values that contain one.
+    -#}
+    nullif(trim(
+        case
+            when regexp_matches(cast({{ expr }} as varchar), '[[:cntrl:]]')
+                then regexp_replace(
+                    regexp_replace(
+                        cast({{ expr }} as varchar),
+                        '[[:space:]]*[\t\n\v\f\r][[:space:]]*', ' ', 'g'
+                    ),
+                    '[[:cntrl:]]', '', 'g'
+                )
+            else cast({{ expr }} as varchar)
+        end
+    ), '')
 {%- endmacro %}
 
 

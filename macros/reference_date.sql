@@ -46,3 +46,26 @@
     {%- endif -%}
     {{ return(text) }}
 {% endmacro %}
+
+
+{% macro segments_latest_order_date() %}
+    {#-
+        The last plausible order date, for the staging check future_ordered_at (an order line
+        dated after it is rejected): the var segments_reference_date when it is set, else the date
+        of the build (current_date). Not the default reference date, which is derived from the
+        order lines themselves: one line dated 2999 would otherwise move it and pass its own check.
+        Returns {'expression': SQL date, 'description': words for the reject detail}.
+    -#}
+    {%- set value = var('segments_reference_date', none) -%}
+    {%- if value is not none -%}
+        {%- set text = segments_validated_date(value, 'segments_reference_date') -%}
+        {{ return({
+            'expression': "date '" ~ text ~ "'",
+            'description': "'the reference date " ~ text ~ " (var segments_reference_date)'",
+        }) }}
+    {%- endif -%}
+    {{ return({
+        'expression': 'current_date',
+        'description': "'the build date ' || strftime(current_date, '%Y-%m-%d') || ' (var segments_reference_date is not set)'",
+    }) }}
+{% endmacro %}

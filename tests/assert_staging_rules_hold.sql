@@ -1,10 +1,13 @@
 {#-
     The cleaning rules hold on the staged data (one row per violation, naming the rule):
-    ages inside var('segments_plausible_age'), no birth date after the reference date, no
-    negative income, the status flags consistent with status and amount, order_date the date of
-    ordered_at, and every duplicate_customer_id reject has a kept customer with its id.
+    ages inside var('segments_plausible_age'), no birth date after the reference date, incomes
+    inside var('segments_plausible_income'), the status flags consistent with status and amount,
+    order_date the date of ordered_at, order dates from 1970-01-01 to the last plausible order
+    date, one customer per order_id, and every duplicate_customer_id reject has a kept customer
+    with its id.
 -#}
 {%- set plausible_age = var('segments_plausible_age', [16, 100]) -%}
+{%- set plausible_income = segments_plausible_range('segments_plausible_income', [0, 10000000]) -%}
 
 with
 
@@ -56,11 +59,13 @@ customer_violations as (
     union all
 
     select
-        'negative income' as rule,
+        'income outside segments_plausible_income' as rule,
         customers.customer_id as record_key,
 
     from customers
-    where customers.income < 0
+    where
+        customers.income < {{ plausible_income[0] }}
+        or customers.income > {{ plausible_income[1] }}
 
 ),
 
@@ -84,6 +89,29 @@ order_line_violations as (
     from order_lines
     where order_date != cast(ordered_at as date)
 
+    union all
+
+    select
+        'order_date before 1970 or after the last plausible order date' as rule,
+        order_line_key as record_key,
+
+    from order_lines
+    where
+        order_date < date '1970-01-01'
+        or order_date > {{ segments_latest_order_date().expression }}
+
+),
+
+shared_orders as (
+
+    select
+        'order_id with more than one customer' as rule,
+        order_id as record_key,
+
+    from order_lines
+    group by order_id
+    having count(distinct customer_id) > 1
+
 ),
 
 orphan_duplicates as (
@@ -106,6 +134,8 @@ final as (
     select * from customer_violations
     union all
     select * from order_line_violations
+    union all
+    select * from shared_orders
     union all
     select * from orphan_duplicates
 

@@ -6,12 +6,19 @@
         duplicate_customer_id   another row has the same id and is kept: the most complete row
                                 (most parsed, non-null attributes), ties by the smallest
                                 source_row_key
+    Income: a number outside var('segments_plausible_income') ([0, 10000000] by default) is set
+    to null and flagged (is_income_out_of_range; a negative income also is_income_negative), as is
+    text that is not a number (is_income_unparseable); is_income_implausible is any of the three.
     Region: the most frequent mixed-case spelling of the same lower-cased text (BAVARIA and
     bavaria become Bavaria when Bavaria occurs, ILE-DE-FRANCE becomes Ile-de-France), else title
     case (NORTH HOLLAND alone becomes North Holland).
 -#}
 {%- set rules = segments_cleaning_rules('customers') -%}
 {%- set contract = segments_input_contract('customers') -%}
+{%- set plausible_income = segments_plausible_range('segments_plausible_income', [0, 10000000]) -%}
+{%- set income_in_range -%}
+parsed.income_value between {{ plausible_income[0] }} and {{ plausible_income[1] }}
+{%- endset -%}
 
 with
 
@@ -111,7 +118,7 @@ flagged as (
         parsed.birth_date,
         parsed.age,
         parsed.gender,
-        case when parsed.income_value >= 0 then parsed.income_value end as income,
+        case when {{ income_in_range }} then parsed.income_value end as income,
         parsed.country,
         region_names.region,
         parsed.acquisition_channel,
@@ -124,6 +131,7 @@ flagged as (
         parsed.age_text is not null and parsed.age is null as is_age_unparseable,
         parsed.income_text is not null and parsed.income_value is null as is_income_unparseable,
         coalesce(parsed.income_value < 0, false) as is_income_negative,
+        coalesce(not {{ income_in_range }}, false) as is_income_out_of_range,
         parsed.is_gender_unlisted,
         parsed.raw_columns,
         -- How many attributes parsed to a usable value: the duplicate with most of them is kept.
@@ -131,7 +139,7 @@ flagged as (
         + cast(parsed.birth_date is not null as integer)
         + cast(parsed.age is not null as integer)
         + cast(parsed.gender is not null as integer)
-        + cast(coalesce(parsed.income_value >= 0, false) as integer)
+        + cast(coalesce({{ income_in_range }}, false) as integer)
         + cast(parsed.country is not null as integer)
         + cast(region_names.region is not null as integer)
         + cast(parsed.acquisition_channel is not null as integer) as completeness,
@@ -179,7 +187,8 @@ final as (
         is_age_unparseable,
         is_income_unparseable,
         is_income_negative,
-        is_income_unparseable or is_income_negative as is_income_implausible,
+        is_income_out_of_range,
+        is_income_unparseable or is_income_out_of_range as is_income_implausible,
         is_gender_unlisted,
         case
             when customer_id is null then 'missing_customer_id'

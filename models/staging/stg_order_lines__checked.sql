@@ -5,6 +5,10 @@
         missing_customer_id     no customer id
         missing_ordered_at      no timestamp
         unparseable_ordered_at  a timestamp that is not ISO 8601, YYYYMMDD or a configured format
+        future_ordered_at       a date after var segments_reference_date when it is set, else
+                                after the build date (macro segments_latest_order_date; not the
+                                default reference date, which the order dates themselves move)
+        ordered_at_before_1970  a timestamp before 1970-01-01 (a placeholder date, not an order)
         unparseable_line_number a line number that is not an integer
         unparseable_quantity    a quantity that is not a number
         unparseable_unit_price  a unit price that is not a number
@@ -17,8 +21,16 @@
                                 unit_price)
         non_positive_amount     amount <= 0 on such a line (rules.reject_non_positive lists
                                 amount): a negative amount is then not an implicit return
+        zero_amount             a completed line whose value is exactly 0 (the amount given, or
+                                quantity * unit_price when there is none): not a purchase.
+                                rules.reject_zero_amount: false keeps such lines (a line of
+                                0.001 that rounds to 0.00 is kept either way)
         unknown_customer_id     a customer id that no kept customer row has (only when a
                                 customer input is configured)
+        order_id_conflict       a given order_id whose otherwise usable lines name more than
+                                one customer: the customer with the most of those lines keeps
+                                them and the others' lines are rejected; when several customers
+                                tie for the most, every line of the order is rejected
         duplicate_order_line    an exact copy (same source_row_key) of a usable row; one copy
                                 is kept (copies of an unusable row get that row's reason). With
                                 rules.deduplicate_exact_lines: false every copy is kept.
@@ -33,6 +45,7 @@
 {%- set contract = segments_input_contract('orders') -%}
 {%- set has_customer_input = segments_input_config('customers') is not none -%}
 {%- set deduplicate = rules.deduplicate_exact_lines -%}
+{%- set latest_order_date = segments_latest_order_date() -%}
 {%- set cancelled_when = rules.cancelled_when -%}
 {%- if cancelled_when is not none -%}
     {%- set cancel_key = 'segments_inputs.orders.rules.cancelled_when.prefix' -%}
@@ -183,7 +196,7 @@ numbered as (
 
 ),
 
-checked as (
+content_checked as (
 
     select
         *,
@@ -191,6 +204,9 @@ checked as (
             when customer_id is null then 'missing_customer_id'
             when ordered_at_text is null then 'missing_ordered_at'
             when ordered_at is null then 'unparseable_ordered_at'
+            when cast(ordered_at as date) > {{ latest_order_date.expression }}
+                then 'future_ordered_at'
+            when ordered_at < timestamp '1970-01-01' then 'ordered_at_before_1970'
             when line_number is null then 'unparseable_line_number'
             when quantity_text is not null and quantity is null then 'unparseable_quantity'
             when unit_price_text is not null and unit_price is null then 'unparseable_unit_price'
@@ -206,6 +222,12 @@ checked as (
             {%- if 'amount' in rules.reject_non_positive %}
             when amount <= 0 and status = 'completed' then 'non_positive_amount'
             {%- endif %}
+            {%- if rules.reject_zero_amount %}
+            when
+                status = 'completed'
+                and coalesce(try_cast(amount_text as double), quantity * unit_price) = 0
+                then 'zero_amount'
+            {%- endif %}
             {%- if has_customer_input %}
             when customer_id not in (select kept.customer_id from kept_customers as kept)
                 then 'unknown_customer_id'
@@ -213,6 +235,89 @@ checked as (
         end as content_reason,
 
     from numbered
+
+),
+
+shared_orders as (
+
+    -- Given order ids whose usable lines name more than one customer (derived ids cannot).
+    select order_id
+    from content_checked
+    where content_reason is null and order_id_text is not null
+    group by order_id
+    having min(customer_id) != max(customer_id)
+
+),
+
+order_customers as (
+
+    select
+        content_checked.order_id,
+        content_checked.customer_id,
+        count(*) as customer_lines,
+
+    from content_checked
+    inner join shared_orders
+        on content_checked.order_id = shared_orders.order_id
+    where content_checked.content_reason is null
+    group by all
+
+),
+
+ranked_order_customers as (
+
+    select
+        *,
+        count(*) over (partition by order_id) as order_customer_count,
+        sum(customer_lines) over (partition by order_id) as order_lines,
+        count(*) over (partition by order_id, customer_lines) as customers_with_as_many_lines,
+        rank() over (partition by order_id order by customer_lines desc) as customer_rank,
+
+    from order_customers
+
+),
+
+order_conflicts as (
+
+    -- One row per customer of a shared order; is_owner: the one customer with the most lines.
+    select
+        order_id,
+        customer_id,
+        order_customer_count,
+        order_lines,
+        customer_rank = 1 and customers_with_as_many_lines = 1 as is_owner,
+        max(
+            case
+                when customer_rank = 1 and customers_with_as_many_lines = 1
+                    then customer_id
+            end
+        ) over (partition by order_id) as owner_customer_id,
+        max(case when customer_rank = 1 then customer_lines end) over (
+            partition by order_id
+        ) as owner_lines,
+
+    from ranked_order_customers
+
+),
+
+checked as (
+
+    select
+        content_checked.* exclude (content_reason),
+        coalesce(
+            content_checked.content_reason,
+            case when not order_conflicts.is_owner then 'order_id_conflict' end
+        ) as content_reason,
+        order_conflicts.order_customer_count,
+        order_conflicts.order_lines,
+        order_conflicts.owner_customer_id,
+        order_conflicts.owner_lines,
+
+    from content_checked
+    left join order_conflicts
+        on
+            content_checked.order_id = order_conflicts.order_id
+            and content_checked.customer_id = order_conflicts.customer_id
 
 ),
 
@@ -327,6 +432,12 @@ final as (
             when 'unparseable_ordered_at'
                 then 'ordered_at = ' || {{ segments_quoted_value('ordered_at_text') }}
                     || ' is not a timestamp'
+            when 'future_ordered_at'
+                then 'ordered_at = ' || {{ segments_quoted_value('ordered_at_text') }}
+                    || ' is after ' || {{ latest_order_date.description }}
+            when 'ordered_at_before_1970'
+                then 'ordered_at = ' || {{ segments_quoted_value('ordered_at_text') }}
+                    || ' is before 1970-01-01'
             when 'unparseable_line_number'
                 then 'line_number = ' || {{ segments_quoted_value('line_number_text') }}
                     || ' is not an integer'
@@ -355,6 +466,19 @@ final as (
             when 'non_positive_amount'
                 then 'amount = ' || {{ segments_quoted_value('amount') }}
                     || ' is not positive (rules.reject_non_positive)'
+            when 'zero_amount'
+                then 'amount = ' || {{ segments_quoted_value('amount') }}
+                    || ' on a completed line is not a purchase (rules.reject_zero_amount)'
+            when 'order_id_conflict'
+                then 'order_id = ' || {{ segments_quoted_value('order_id') }} || ' belongs to '
+                    || order_customer_count || ' customers; '
+                    || case
+                        when owner_customer_id is not null
+                            then 'kept the lines of customer_id '
+                                || {{ segments_quoted_value('owner_customer_id') }} || ' ('
+                                || owner_lines || ' of ' || order_lines || ' lines)'
+                        else 'no customer has most of its ' || order_lines || ' lines, none is kept'
+                    end
             when 'unknown_customer_id'
                 then 'customer_id = ' || {{ segments_quoted_value('customer_id') }}
                     || ' is not a customer of the customers input'

@@ -72,6 +72,9 @@ def cdnow_vars() -> dict[str, Any]:
                 "quantity": "number_of_cds",
                 "line_number": "line_number",
             },
+            # 8 lines of $0.00 are the first purchase of 8 customers: the published figures
+            # count them, so they are purchases, not zero_amount rejects.
+            "rules": {"reject_zero_amount": False},
         },
     }
     variables["segmentation"]["clv"] = {"time_unit": "weeks", "calibration_end": CALIBRATION_END}
