@@ -29,9 +29,10 @@ unioned as (
         calinski_harabasz,
         davies_bouldin,
         cast(null as double) as cophenetic_correlation,
-        case when fit_rows < n_rows then 'sampled_fit' else 'exact' end as scheme,
+        case when fit_rows + outlier_rows < n_rows then 'sampled_fit' else 'exact' end as scheme,
         fit_rows,
         n_rows,
+        outlier_rows,
         is_selected,
         selection_reason,
     from kmeans
@@ -54,6 +55,7 @@ unioned as (
         scheme,
         cast(null as bigint) as fit_rows,
         cast(null as bigint) as n_rows,
+        cast(null as bigint) as outlier_rows,
         is_selected,
         selection_reason,
     from hierarchical
@@ -78,6 +80,7 @@ final as (
         cast(scheme as varchar) as scheme,
         cast(fit_rows as bigint) as fit_rows,
         cast(n_rows as bigint) as n_rows,
+        cast(outlier_rows as bigint) as outlier_rows,
         cast(is_selected as boolean) as is_selected,
         cast(selection_reason as varchar) as selection_reason,
     from unioned

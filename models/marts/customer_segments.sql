@@ -1,6 +1,6 @@
 {#-
-    One row per customer: the K-Means and hierarchical segment, the RFM segment and the
-    predicted CLV, for BI tools (a contract).
+    One row per customer: the K-Means and hierarchical segment (is_outlier: left out of the
+    K-Means fit), the RFM segment and the predicted CLV, for BI tools (a contract).
 -#}
 
 with
@@ -52,6 +52,7 @@ final as (
         kmeans_names.segment_name as kmeans_segment_name,
         kmeans.distance_to_centroid as kmeans_distance_to_centroid,
         kmeans.silhouette as kmeans_silhouette,
+        kmeans.is_outlier,
         hierarchical.hierarchical_segment_id,
         hierarchical.hierarchical_segment_name,
         rfm.rfm_score,

@@ -39,6 +39,15 @@ among the k whose silhouette is defined and whose smallest segment holds at leas
 the inertia elbow found by ``kneedle`` is reported alongside as a cross-check. If no k passes the
 size rule, the rule is dropped (and the reason says so); if no silhouette is defined, the elbow
 is used, and failing that the smallest k.
+
+Degenerate inputs. K-Means cannot make k non-empty segments out of fewer than k distinct rows:
+k values above the number of distinct rows of the fitted matrix are not fitted (the reason says
+so), and when even the smallest k is above it (e.g. every customer has the same features) the
+sweep falls back to ONE segment (``one_segment_sweep``): a single row with k = 1, everyone in
+segment 1, the silhouette undefined (null) and the reason in ``selection_reason``. Outliers
+(``preprocessing.outlier_mask`` with ``settings.outlier_fence``) are left out of the fit, so an
+extreme customer cannot claim a segment of its own; they are assigned to the nearest centroid
+like every customer, counted in ``outlier_rows`` and named in the selection reason.
 """
 
 from __future__ import annotations
@@ -64,6 +73,7 @@ from segmentation.preprocessing import (
     ID_COLUMN,
     inverse_numeric,
     matrix_from_table,
+    outlier_mask,
     spec_rows,
     unscale_column,
 )
@@ -87,6 +97,7 @@ SWEEP_SCHEMA = pa.schema(
         pa.field("davies_bouldin", pa.float64()),
         pa.field("fit_rows", pa.int64(), nullable=False),
         pa.field("n_rows", pa.int64(), nullable=False),
+        pa.field("outlier_rows", pa.int64(), nullable=False),
         pa.field("n_iter", pa.int64(), nullable=False),
         pa.field("is_selected", pa.bool_(), nullable=False),
         pa.field("selection_reason", pa.string()),
@@ -366,6 +377,55 @@ def _clustering(settings: ClusteringSettings | SegmentationSettings) -> Clusteri
     return settings
 
 
+def distinct_rows(X: np.ndarray, seed: int) -> int:
+    """The number of distinct rows of the (n, d) matrix (equal seeded 64-bit row hashes)."""
+    if X.shape[0] == 0:
+        return 0
+    return len(np.unique(row_keys(X, seed)))
+
+
+def one_segment_sweep(
+    X: np.ndarray, ks: list[int], distinct: int, outliers: np.ndarray
+) -> pa.Table:
+    """The fallback sweep when the matrix has fewer distinct rows than the smallest k.
+
+    One row, k = 1: every customer in segment 1 (centroid: the column means), inertia the total
+    sum of squares, silhouette and the other separation metrics undefined (null), and the reason
+    on the selected row.
+    """
+    n = X.shape[0]
+    centroid = X.mean(axis=0)
+    asked = f"k = {ks[0]}" if len(ks) == 1 else f"k = {ks[0]}..{ks[-1]}"
+    rows = "row" if distinct == 1 else "rows"
+    reason = (
+        f"one segment: the feature matrix has {distinct} distinct {rows} among {n} customers "
+        f"({'identical features' if distinct == 1 else 'too few distinct feature values'}), "
+        f"fewer than the smallest k of {asked}; every customer is in segment 1 and the "
+        "silhouette is undefined"
+    )
+    row = {
+        "k": 1,
+        "inertia": float(((X - centroid) ** 2).sum()),
+        "silhouette": None,
+        "silhouette_method": "undefined",
+        "silhouette_rows": n,
+        "silhouette_ci_low": None,
+        "silhouette_ci_high": None,
+        "simplified_silhouette": None,
+        "calinski_harabasz": None,
+        "davies_bouldin": None,
+        "fit_rows": n - int(outliers.sum()),
+        "n_rows": n,
+        "outlier_rows": int(outliers.sum()),
+        "n_iter": 0,
+        "is_selected": True,
+        "selection_reason": reason,
+        "centroids": [centroid.tolist()],
+        "cluster_sizes": [n],
+    }
+    return pa.Table.from_pylist([row], schema=SWEEP_SCHEMA)
+
+
 def kmeans_sweep(X: np.ndarray, settings: ClusteringSettings | SegmentationSettings) -> pa.Table:
     """The sweep of ``kmeans_sweep_table`` on an (n, d) float64 matrix (``SWEEP_SCHEMA``)."""
     settings = _clustering(settings)
@@ -377,8 +437,30 @@ def kmeans_sweep(X: np.ndarray, settings: ClusteringSettings | SegmentationSetti
     n = X.shape[0]
     ks = settings.k_values(n)
     seed = settings.seed
+    outliers = outlier_mask(X, settings.outlier_fence)
+    inliers = np.flatnonzero(~outliers) if outliers.any() else None
+    distinct = distinct_rows(X if inliers is None else X[inliers], seed)
+    notes = []
+    if distinct < ks[0]:
+        return one_segment_sweep(X, ks, distinct, outliers)
+    if distinct < ks[-1]:
+        notes.append(
+            f"k above {distinct} not fitted: the feature matrix has only {distinct} distinct rows"
+        )
+        ks = [k for k in ks if k <= distinct]
+    if inliers is not None:
+        notes.append(
+            f"{len(outliers) - len(inliers)} outlier(s) (beyond outlier_fence "
+            f"{settings.outlier_fence:g} x the 5-95 % range of a feature) left out of the fit "
+            "and assigned to the nearest segment"
+        )
     sampled = n > settings.fit_sample_max_rows
-    fit_index = canonical_fit_rows(X, settings.fit_sample_max_rows, seed)
+    if inliers is None:
+        fit_index = canonical_fit_rows(X, settings.fit_sample_max_rows, seed)
+    else:  # positions among the inliers, mapped back to rows of X
+        fit_index = inliers[canonical_fit_rows(X[inliers], settings.fit_sample_max_rows, seed)]
+    # A fit on a subset of the rows assigns every row to its nearest centroid afterwards.
+    subset = sampled or inliers is not None
     n_init = min(settings.n_init, SAMPLED_N_INIT) if sampled else settings.n_init
     fit_matrix = np.ascontiguousarray(X[fit_index])
     # One BLAS thread for the whole parallel section, set in this thread: the BLAS limit is
@@ -389,7 +471,7 @@ def kmeans_sweep(X: np.ndarray, settings: ClusteringSettings | SegmentationSetti
         ThreadPoolExecutor(max_workers=_workers()) as pool,
     ):
         futures = {  # larger (slower) k first
-            k: pool.submit(_fit_one, X, fit_matrix, fit_index, sampled, k, n_init, seed)
+            k: pool.submit(_fit_one, X, fit_matrix, fit_index, subset, k, n_init, seed)
             for k in sorted(ks, reverse=True)
         }
         fits = [futures[k].result() for k in ks]
@@ -420,6 +502,7 @@ def kmeans_sweep(X: np.ndarray, settings: ClusteringSettings | SegmentationSetti
                 "davies_bouldin": quality["davies_bouldin"],
                 "fit_rows": fit["fit_rows"],
                 "n_rows": n,
+                "outlier_rows": int(outliers.sum()),
                 "n_iter": fit["n_iter"],
                 "is_selected": False,
                 "selection_reason": None,
@@ -428,6 +511,7 @@ def kmeans_sweep(X: np.ndarray, settings: ClusteringSettings | SegmentationSetti
             }
         )
     chosen, reason = select_k(rows, settings)
+    reason = "; ".join([reason, *notes])
     for row in rows:
         if row["k"] == chosen:
             row["is_selected"], row["selection_reason"] = True, reason
@@ -540,11 +624,13 @@ __all__ = [
     "SAMPLED_N_INIT",
     "SWEEP_SCHEMA",
     "assign_nearest",
+    "distinct_rows",
     "kmeans_assignments_table",
     "kmeans_centroids_table",
     "kmeans_sweep",
     "kmeans_sweep_table",
     "kneedle",
+    "one_segment_sweep",
     "order_segments",
     "select_k",
     "selected_row",

@@ -97,11 +97,13 @@ def _centroid_array(centroids: pa.Table, output_columns: list[str]) -> np.ndarra
 
 
 def kmeans_assignments(matrix: pa.Table, centroids: pa.Table, config: Config) -> pa.Table:
-    """Every customer's nearest centroid (segment id), its distance, and its silhouette.
+    """Every customer's nearest centroid (segment id), its distance, silhouette and outlier flag.
 
     Assignment is vectorised and chunked over all customers. The per-customer silhouette is
     computed exactly up to ``exact_silhouette_max_rows`` customers and on the same seeded sample
-    as the sweep above it; other customers get null.
+    as the sweep above it; other customers get null (and everyone when there is one segment).
+    ``is_outlier``: the customer was left out of the K-Means fit (``preprocessing.outlier_mask``
+    with ``segmentation.clustering.outlier_fence``, the rule the sweep applies).
     """
     clustering = _settings(config).clustering
     matrix = by_customer(matrix)
@@ -125,6 +127,9 @@ def kmeans_assignments(matrix: pa.Table, centroids: pa.Table, config: Config) ->
             "kmeans_segment_id": pa.array(labels, pa.int64()),
             "distance_to_centroid": pa.array(distances, pa.float64()),
             "silhouette": pa.array(silhouette, pa.float64(), from_pandas=True),
+            "is_outlier": pa.array(
+                preprocessing.outlier_mask(X, clustering.outlier_fence), pa.bool_()
+            ),
         }
     )
 

@@ -701,3 +701,34 @@ def unscale_column(spec: pa.Table, output_column: str, scaled_values: np.ndarray
         if row["output_column"] == output_column:
             return _unscale(row, scaled_values)
     raise ConfigError(f"preprocessing spec: unknown output column {output_column!r}")
+
+
+OUTLIER_RANGE = (0.05, 0.95)
+"""The quantiles whose range is the unit of ``outlier_mask``'s fence."""
+
+
+def outlier_mask(X: np.ndarray, fence: float | None) -> np.ndarray:
+    """Rows (n,) bool of the (n, d) matrix with a value far outside the bulk of its column.
+
+    For each column, with ``q05`` and ``q95`` its 5 % and 95 % quantiles and ``R = q95 - q05``,
+    a value below ``q05 - fence * R`` or above ``q95 + fence * R`` is an outlier; a row is an
+    outlier when any of its values is. The 5-95 % range ignores up to 5 % of extreme rows, and it
+    spans the whole spread of a clustered column (a persona with a high grocery share is inside
+    it, where a median-absolute-deviation rule would flag the persona). Columns with ``R = 0``
+    (a value shared by 90 % of the rows, e.g. most one-hot columns and constant ones) flag
+    nothing; one-hot and indicator columns never exceed their range. ``fence`` None: no outliers.
+    With the default fence of 3, the demo data and Mall Customers have none (their largest
+    excess is 1.2 and 0.4 ranges); a spend of 1e9 among spends of ~100 (log1p) is 58 ranges out.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    n = X.shape[0]
+    if fence is None or n == 0 or X.shape[1] == 0:
+        return np.zeros(n, dtype=bool)
+    low, high = np.quantile(X, OUTLIER_RANGE, axis=0)
+    spread = high - low
+    usable = spread > 0
+    if not usable.any():
+        return np.zeros(n, dtype=bool)
+    margin = fence * spread[usable]
+    values = X[:, usable]
+    return ((values < low[usable] - margin) | (values > high[usable] + margin)).any(axis=1)

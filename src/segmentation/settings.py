@@ -171,6 +171,11 @@ class ClusteringSettings:
     ``silhouette_sample_size`` above it; hierarchical clustering is exact up to
     ``exact_hierarchical_max_rows`` and two-stage (``micro_clusters`` K-Means micro-clusters, then
     weighted linkage) above it.
+
+    ``outlier_fence`` (default 3; null disables): a customer with a feature-matrix value more than
+    ``outlier_fence`` times the column's 5-95 % range beyond that range is an outlier
+    (``preprocessing.outlier_mask``): K-Means is fitted without the outliers, which are then
+    assigned to their nearest centroid and flagged (customer_segments.is_outlier).
     """
 
     methods: tuple[str, ...] = METHODS
@@ -187,6 +192,7 @@ class ClusteringSettings:
     exact_hierarchical_max_rows: int = 20_000
     micro_clusters: int = 500
     min_segment_share: float = 0.02
+    outlier_fence: float | None = 3.0
 
     @classmethod
     def from_dict(cls, raw: Any, path: str = "segmentation.clustering") -> ClusteringSettings:
@@ -218,6 +224,10 @@ class ClusteringSettings:
         if share >= 1:
             raise ConfigError(f"{path}.min_segment_share: expected a share in [0, 1), got {share}")
 
+        fence = raw.get("outlier_fence", defaults.outlier_fence)
+        if fence is not None:
+            fence = _number(f"{path}.outlier_fence", fence, minimum=0, strict=True)
+
         def size(key: str, minimum: int) -> int:
             return _integer(f"{path}.{key}", raw.get(key, getattr(defaults, key)), minimum=minimum)
 
@@ -236,6 +246,7 @@ class ClusteringSettings:
             exact_hierarchical_max_rows=size("exact_hierarchical_max_rows", 100),
             micro_clusters=size("micro_clusters", 10),
             min_segment_share=share,
+            outlier_fence=fence,
         )
 
     def k_values(self, n_rows: int) -> list[int]:
