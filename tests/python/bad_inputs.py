@@ -12,7 +12,8 @@ the case id. ``docs/troubleshooting.md`` has one line per case, generated from t
 ``outcome`` is one of: reject (a rejects reason), flag (kept, with a flag or a nulled value),
 kept (kept as given, by design), fallback (a documented fallback), error (the build or the call
 fails with a message naming the key/table/column/value), gap (accepted silently although it is
-probably wrong: pinned here so a fix shows up, and listed as a gap in the troubleshooting page).
+probably wrong: pinned here so a fix shows up, and listed as a gap in the troubleshooting page;
+no case is a gap at present, the outcome stays for the next one found).
 """
 
 from __future__ import annotations
@@ -240,16 +241,17 @@ CASES: tuple[Case, ...] = (
         "customer_income_absurd",
         "customers",
         "income 1e12",
-        "gap",
-        "kept as 1e12, not flagged",
-        "GAP: accepted as 1000000000000.0 with is_income_implausible = false; only negative or "
-        "unparseable incomes are flagged (log1p in the default feature config tames it, but a "
-        "plausible-income range like segments_plausible_age does not exist)",
+        "flag",
+        "is_income_implausible",
+        "outside segments_plausible_income [0, 10000000]: income set to null (imputed later), "
+        "is_income_implausible = true (stg_customers__checked.is_income_out_of_range = true)",
         customers=(customer("C-INCBIG", "income-absurd", income="1e12"),),
         checks=(
+            (staged_customer("income-absurd", "income, is_income_implausible"), [(None, True)]),
             (
-                staged_customer("income-absurd", "income, is_income_implausible"),
-                [(1e12, False)],
+                "select is_income_out_of_range, is_income_negative from stg_customers__checked "
+                "where customer_id = 'C-INCBIG'",
+                [(True, False)],
             ),
         ),
     ),
@@ -273,17 +275,22 @@ CASES: tuple[Case, ...] = (
     Case(
         "customer_control_characters",
         "customers",
-        "control characters in text: region 'Bav\\taria\\x07', customer_id 'C-CTRL\\x01'",
-        "gap",
-        "kept verbatim",
-        "GAP: only blanks are trimmed; tabs and other control characters stay in ids and "
-        "categories (a region 'Bav\\taria\\x07' is a level of its own, not Bavaria)",
-        customers=(customer("C-CTRL\x01", "control-chars", region="Bav\taria\x07"),),
+        "control characters in text: customer_id 'C-CTRL\\x01', region 'North\\tHolland\\x07'; "
+        "an order line of customer 'C-CTRL\\x02' with sales_channel 'web\\r\\n'",
+        "fallback",
+        "control characters removed",
+        "segments_clean_text removes ASCII control characters from every text column: a tab, "
+        "newline or carriage return (with the blanks around it) becomes one space, any other is "
+        "dropped; so the customer is C-CTRL, the region North Holland, and the order line is "
+        "C-CTRL's (not unknown_customer_id) with sales_channel web",
+        customers=(customer("C-CTRL\x01", "control-chars", region="North\tHolland\x07"),),
+        orders=(order("C-CTRL\x02", "control-chars", sales_channel="web\r\n"),),
         checks=(
             (
                 staged_customer("control-chars", "customer_id, region"),
-                [("C-CTRL\x01", "Bav\taria\x07")],
+                [("C-CTRL", "North Holland")],
             ),
+            (staged_line("control-chars", "customer_id, sales_channel"), [("C-CTRL", "web")]),
         ),
     ),
     Case(
@@ -363,13 +370,23 @@ CASES: tuple[Case, ...] = (
         "order_zero_amount",
         "orders",
         "amount 0 with status completed",
-        "gap",
-        "kept as a purchase",
-        "GAP: kept as a completed purchase of value 0 (not a return, not rejected); it counts in "
-        "frequency. rules.reject_non_positive only covers quantity and unit_price",
+        "reject",
+        "zero_amount",
+        "rejected: \"amount = '0.00' on a completed line is not a purchase "
+        '(rules.reject_zero_amount)"; a zero-amount cancelled or returned line is kept, and '
+        "rules.reject_zero_amount: false keeps zero-value purchases (CDNOW's free CDs)",
         orders=(order("C-OK", "zero-amount", amount="0", status="completed"),),
         checks=(
-            (staged_line("zero-amount", "amount, is_return, is_cancelled"), [(0.0, False, False)]),
+            (
+                order_reject("zero-amount", detail=True),
+                [
+                    (
+                        "zero_amount",
+                        "amount = '0.00' on a completed line is not a purchase "
+                        "(rules.reject_zero_amount)",
+                    )
+                ],
+            ),
         ),
     ),
     Case(
@@ -433,41 +450,88 @@ CASES: tuple[Case, ...] = (
         "order_timestamp_future",
         "orders",
         "ordered_at 2999-01-01",
-        "gap",
-        "kept",
-        "GAP: accepted silently; with segments_reference_date null the reference date becomes "
-        "the day after this order, so every customer's recency is ~975 years",
+        "reject",
+        "future_ordered_at",
+        "rejected: \"ordered_at = '2999-01-01' is after the reference date 2024-01-01 (var "
+        'segments_reference_date)"; without the var a line is judged against the build date '
+        "(current_date), so it can no longer move the default reference date",
         orders=(order("C-OK", "ts-future", ordered_at="2999-01-01"),),
-        checks=((staged_line("ts-future", "cast(order_date as varchar)"), [("2999-01-01",)]),),
+        checks=(
+            (
+                order_reject("ts-future", detail=True),
+                [
+                    (
+                        "future_ordered_at",
+                        "ordered_at = '2999-01-01' is after the reference date 2024-01-01 "
+                        "(var segments_reference_date)",
+                    )
+                ],
+            ),
+        ),
     ),
     Case(
         "order_timestamp_before_1970",
         "orders",
         "ordered_at 1900-01-01",
-        "gap",
-        "kept",
-        "GAP: accepted silently (also before the customer's signup date); tenure and cadence "
-        "use it as given",
+        "reject",
+        "ordered_at_before_1970",
+        "rejected: \"ordered_at = '1900-01-01' is before 1970-01-01\" (a placeholder date, not "
+        "an order)",
         orders=(order("C-OK", "ts-1900", ordered_at="1900-01-01"),),
-        checks=((staged_line("ts-1900", "cast(order_date as varchar)"), [("1900-01-01",)]),),
+        checks=(
+            (
+                order_reject("ts-1900", detail=True),
+                [("ordered_at_before_1970", "ordered_at = '1900-01-01' is before 1970-01-01")],
+            ),
+        ),
     ),
     Case(
         "order_id_shared_by_two_customers",
         "orders",
-        "order_id O-SHARED used by customers C-OK and C-Case, line_number 1 each",
-        "gap",
-        "both lines kept",
-        "GAP: both kept as lines of order O-SHARED with two different customers; no check "
-        "that an order has one customer (each customer counts it as one order)",
+        "order_id O-SHARED used by customers C-OK and C-Case, line_number 1 each; order "
+        "O-SHARED2 with 2 lines of C-OK, 1 of C-Case and 1 of the unknown C-GHOST2",
+        "reject",
+        "order_id_conflict",
+        "an order's otherwise usable lines must name one customer: the customer with the most "
+        "of them keeps them and the others' lines are rejected (\"order_id = 'O-SHARED2' "
+        "belongs to 2 customers; kept the lines of customer_id 'C-OK' (2 of 3 lines)\"); on a "
+        'tie every line is rejected ("...; no customer has most of its 2 lines, none is '
+        'kept"); lines rejected for another reason (C-GHOST2: unknown_customer_id) do not count',
         orders=(
             order("C-OK", "shared-order", order_id="O-SHARED", line_number="1"),
             order("C-Case", "shared-order", order_id="O-SHARED", line_number="1"),
+            order("C-OK", "shared-major", order_id="O-SHARED2", line_number="1"),
+            order("C-OK", "shared-major", order_id="O-SHARED2", line_number="2"),
+            order("C-Case", "shared-minor", order_id="O-SHARED2", line_number="3"),
+            order("C-GHOST2", "shared-ghost", order_id="O-SHARED2", line_number="4"),
         ),
         checks=(
             (
-                staged_line("shared-order", "order_id, line_number, customer_id"),
-                [("O-SHARED", 1, "C-Case"), ("O-SHARED", 1, "C-OK")],
+                order_reject("shared-order", detail=True),
+                [
+                    (
+                        "order_id_conflict",
+                        "order_id = 'O-SHARED' belongs to 2 customers; no customer has most of "
+                        "its 2 lines, none is kept",
+                    )
+                ]
+                * 2,
             ),
+            (
+                staged_line("shared-major", "order_id, line_number, customer_id"),
+                [("O-SHARED2", 1, "C-OK"), ("O-SHARED2", 2, "C-OK")],
+            ),
+            (
+                order_reject("shared-minor", detail=True),
+                [
+                    (
+                        "order_id_conflict",
+                        "order_id = 'O-SHARED2' belongs to 2 customers; kept the lines of "
+                        "customer_id 'C-OK' (2 of 3 lines)",
+                    )
+                ],
+            ),
+            (order_reject("shared-ghost"), [("unknown_customer_id",)]),
         ),
     ),
     Case(
@@ -570,21 +634,27 @@ CASES: tuple[Case, ...] = (
         "clustering",
         "six customers with identical features",
         "fallback",
-        "silhouette undefined for every k",
-        "no crash: every feature is constant (weight 0), silhouette is null for every k and the "
-        "selection reason says 'silhouette undefined for every k and no inertia elbow; smallest "
-        "k'; k = 2 is selected with segment sizes [6, 0] (one empty segment)",
+        "one segment: the feature matrix has 1 distinct row among 6 customers",
+        "every feature is constant (weight 0), so K-Means cannot form 2 non-empty segments: the "
+        "sweep falls back to ONE segment (a single clustering_metrics row with k = 1, every "
+        "customer in segment 1 'Average', silhouette null) with the selection reason 'one "
+        "segment: the feature matrix has 1 distinct row among 6 customers (identical features), "
+        "fewer than the smallest k of k = 2..4; ...'; the hierarchical tree is cut at k = 1 too. "
+        "With fewer distinct rows than k_max, the k above are not fitted and the reason says so",
     ),
     Case(
         "clustering_extreme_outlier",
         "clustering",
         "one customer with spend 1e9 among 59 with spend ~100",
         "flag",
-        "every k has a segment below min_segment_share 0.02; rule ignored",
-        "the outlier is a one-customer segment at every k, so min_segment_share cannot exclude "
-        "them; the selection reason flags it ('every k has a segment below min_segment_share "
-        "0.02; rule ignored'). GAP: with fewer than 50 customers one customer is >= 2 % and "
-        "nothing is flagged",
+        "is_outlier",
+        "a feature value more than segmentation.clustering.outlier_fence (default 3) times the "
+        "column's 5-95 % range beyond it makes the customer an outlier: left out of the K-Means "
+        "fit (fit_rows 59, outlier_rows 1 in clustering_metrics, and the selection reason says "
+        "'1 outlier(s) ... left out of the fit and assigned to the nearest segment'), assigned "
+        "to the nearest centroid and flagged customer_segments.is_outlier = true; so it no longer "
+        "claims a one-customer segment, whatever the number of customers. outlier_fence: null "
+        "turns the rule off",
     ),
     # -------------------------------------------------------------------------- configuration
     Case(
@@ -654,3 +724,62 @@ def grouped_customers() -> list[dict[str, Any]]:
 def grouped_orders() -> list[dict[str, Any]]:
     """Every raw order line of the grouped build."""
     return [row for case in CASES if case.is_grouped for row in case.orders]
+
+
+# ------------------------------------------------------------------ docs/troubleshooting.md
+
+PAGE_SECTIONS = (
+    ("customers", "Customers input"),
+    ("orders", "Orders input"),
+    ("features", "Features (preprocessing)"),
+    ("clustering", "Clustering"),
+    ("configuration", "Configuration"),
+)
+PAGE_HEADER = """# Troubleshooting: bad inputs and what the engine does
+
+<!-- Generated from tests/python/bad_inputs.py by `python tests/python/bad_inputs.py`; do not
+edit by hand (tests/python/test_bad_inputs.py fails when this page is out of date). -->
+
+One line per case of the bad-input catalogue (`tests/python/bad_inputs.py`, tested by
+`tests/python/test_bad_inputs.py`): the input, what the engine does, and the exact reject
+reason, flag or error message. Outcomes: **reject** (a row of `rejects` with the reason; every
+input row is either staged or rejected), **flag** (kept, value nulled and flagged),
+**kept** / **fallback** (by design), **error** (the build or the call stops with the message),
+**gap** (accepted silently although probably wrong; see *Known gaps* below).
+"""
+
+
+def case_line(case: Case) -> str:
+    """The case's line of the troubleshooting page."""
+    return (
+        f"- `{case.id}` — **{case.input}** → {case.outcome}: {case.behaviour} "
+        f"(expected: `{case.expected}`)"
+    )
+
+
+def troubleshooting_page() -> str:
+    """docs/troubleshooting.md: one line per case, by layer, and the known gaps."""
+    parts = [PAGE_HEADER]
+    for layer, title in PAGE_SECTIONS:
+        lines = [case_line(case) for case in CASES if case.layer == layer]
+        parts.append(f"## {title}\n\n" + "\n".join(lines) + "\n")
+    gaps = [case for case in CASES if case.outcome == "gap"]
+    known = (
+        "Behaviour pinned by the tests (so that a fix shows up) but probably wrong:\n\n"
+        + "\n".join(f"- `{case.id}` ({case.input}): {case.behaviour}" for case in gaps)
+        if gaps
+        else "None: every case of the catalogue has a tested outcome other than gap. A case found\n"
+        "to be accepted silently although probably wrong is added with outcome gap, and listed\n"
+        "here until it is fixed."
+    )
+    parts.append(f"## Known gaps\n\n{known}\n")
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    import sys
+    from pathlib import Path
+
+    target = Path(__file__).resolve().parents[2] / "docs" / "troubleshooting.md"
+    target.write_text(troubleshooting_page())
+    print(f"wrote {target} ({len(CASES)} cases)", file=sys.stderr)

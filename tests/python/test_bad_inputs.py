@@ -28,6 +28,7 @@ from bad_inputs import (
     Case,
     grouped_customers,
     grouped_orders,
+    troubleshooting_page,
 )
 from dbt_harness import DbtRun, project_vars, run_dbt
 
@@ -278,17 +279,53 @@ def check_clustering_two_customers() -> None:
         _sweep(_customers(a=[1.0, 2.0]), _config(["a"]))
 
 
+def _chain(table: pa.Table, config: dict[str, Any]) -> dict[str, pa.Table]:
+    """Every table of the Python models, K-Means and hierarchical, as the dbt models chain them."""
+    spec = pipeline.preprocessing_spec(table, config)
+    matrix = pipeline.feature_matrix(table, spec)
+    sweep = pipeline.kmeans_sweep(matrix, config)
+    centroids = pipeline.kmeans_centroids(sweep, spec, config)
+    leaves = pipeline.hierarchical_leaves(matrix, config)
+    linkage = pipeline.hierarchical_linkage(matrix, leaves, config)
+    return {
+        "sweep": sweep,
+        "centroids": centroids,
+        "assignments": pipeline.kmeans_assignments(matrix, centroids, config),
+        "hierarchical": pipeline.hierarchical_assignments(
+            matrix, leaves, linkage, sweep, spec, config
+        ),
+        "hierarchical_metrics": pipeline.hierarchical_metrics(
+            matrix, leaves, linkage, sweep, config
+        ),
+    }
+
+
 def check_clustering_identical_customers() -> None:
     table = _customers(a=[10.0] * 6, b=[3.0] * 6)
+    config = _config(["a", "b"], methods=["kmeans", "hierarchical"])
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # scikit-learn: fewer distinct clusters than k
-        sweep = _sweep(table, _config(["a", "b"]))
-    rows = sweep.to_pylist()
-    assert all(row["silhouette"] is None for row in rows)
-    (selected,) = [row for row in rows if row["is_selected"]]
-    assert selected["k"] == 2
-    assert selected["selection_reason"].startswith("silhouette undefined for every k")
-    assert selected["cluster_sizes"] == [6, 0]
+        warnings.simplefilter("error")  # no scikit-learn warning: K-Means is not run at all
+        tables = _chain(table, config)
+    (row,) = tables["sweep"].to_pylist()  # one row: the fallback, nothing else was fitted
+    assert (row["k"], row["is_selected"], row["cluster_sizes"]) == (1, True, [6])
+    assert row["silhouette"] is None and row["silhouette_method"] == "undefined"
+    assert row["selection_reason"].startswith(BY_ID["clustering_identical_customers"].expected)
+    assert "every customer is in segment 1" in row["selection_reason"]
+    assert set(tables["centroids"].column("segment_name").to_pylist()) == {"Average"}
+    assignments = tables["assignments"].to_pylist()
+    assert [r["kmeans_segment_id"] for r in assignments] == [1] * 6
+    assert all(r["silhouette"] is None and not r["is_outlier"] for r in assignments)
+    assert tables["hierarchical"].column("hierarchical_segment_id").to_pylist() == [1] * 6
+    (metrics,) = tables["hierarchical_metrics"].to_pylist()
+    assert (metrics["k"], metrics["is_selected"], metrics["silhouette"]) == (1, True, None)
+    # Two distinct rows: k = 2 is fitted, the k above are not (no empty segment).
+    two = _customers(a=[10.0] * 3 + [20.0] * 3, b=[3.0] * 6)
+    rows = _sweep(two, _config(["a", "b"])).to_pylist()
+    assert [(r["k"], r["cluster_sizes"]) for r in rows] == [(2, [3, 3])]
+    assert (
+        "k above 2 not fitted: the feature matrix has only 2 distinct rows"
+        in (rows[0]["selection_reason"])
+    )
 
 
 def check_clustering_extreme_outlier() -> None:
@@ -296,12 +333,23 @@ def check_clustering_extreme_outlier() -> None:
     spend = rng.normal(100, 10, 60)
     spend[0] = 1e9
     table = _customers(spend=spend.tolist(), visits=rng.normal(5, 1, 60).tolist())
-    sweep = _sweep(table, _config([{"name": "spend", "transform": "log1p"}, "visits"]))
-    (selected,) = [row for row in sweep.to_pylist() if row["is_selected"]]
-    alone = min(selected["cluster_sizes"]) == 1
-    flagged = BY_ID["clustering_extreme_outlier"].expected in selected["selection_reason"]
-    assert not alone or flagged, selected
-    assert flagged  # the current behaviour: alone at every k, and the reason says so
+    features = [{"name": "spend", "transform": "log1p"}, "visits"]
+    tables = _chain(table, _config(features))
+    rows = tables["sweep"].to_pylist()
+    assert all((r["fit_rows"], r["n_rows"], r["outlier_rows"]) == (59, 60, 1) for r in rows)
+    assert all(min(r["cluster_sizes"]) > 1 for r in rows)  # no one-customer segment
+    (selected,) = [r for r in rows if r["is_selected"]]
+    assert (
+        "1 outlier(s) (beyond outlier_fence 3 x the 5-95 % range of a feature) left out of the "
+        "fit and assigned to the nearest segment"
+    ) in selected["selection_reason"]
+    assignments = tables["assignments"].to_pylist()
+    assert [r["customer_id"] for r in assignments if r["is_outlier"]] == ["c000"]
+    # Without the rule (outlier_fence: null) the outlier is a segment of its own at every k.
+    rows = _sweep(table, _config(features, outlier_fence=None)).to_pylist()
+    assert all(min(r["cluster_sizes"]) == 1 and r["outlier_rows"] == 0 for r in rows)
+    with pytest.raises(ConfigError, match=r"clustering\.outlier_fence: expected a number > 0"):
+        SegmentationSettings.from_config(_config(["a"], outlier_fence=0))
 
 
 def check_config_unknown_feature() -> None:
@@ -372,3 +420,6 @@ def test_every_case_has_a_test_and_a_troubleshooting_line(repo_root: Path) -> No
     page = (repo_root / "docs" / "troubleshooting.md").read_text()
     missing = [case.id for case in CASES if f"`{case.id}`" not in page]
     assert not missing, f"docs/troubleshooting.md lacks: {missing}"
+    assert page == troubleshooting_page(), (
+        "docs/troubleshooting.md is out of date: run `python tests/python/bad_inputs.py`"
+    )
