@@ -55,26 +55,19 @@ purchase_days as (
 
 ),
 
-flagged as (
-
-    select
-        *,
-        purchase_date = min(purchase_date) over (partition by customer_id) as is_first_day,
-
-    from purchase_days
-
-),
-
 per_customer as (
 
+    -- The first day's value comes from arg_min, so no window over the purchase days is needed:
+    -- the mean of the repeat days is (total - first day) / (days - 1).
     select
         customer_id,
         min(purchase_date) as first_purchase_date,
         max(purchase_date) as last_purchase_date,
         count(*) as purchase_days,
-        avg(day_value) filter (where not is_first_day) as repeat_day_value,
+        sum(day_value) as total_value,
+        arg_min(day_value, purchase_date) as first_day_value,
 
-    from flagged
+    from purchase_days
     group by customer_id
 
 ),
@@ -95,7 +88,8 @@ final as (
             / calibration.days_per_unit
             as double
         ) as "T",  -- noqa: RF06
-        cast(per_customer.repeat_day_value as double) as monetary_value,
+        cast(per_customer.total_value - per_customer.first_day_value as double)
+        / nullif(per_customer.purchase_days - 1, 0) as monetary_value,
         per_customer.first_purchase_date,
         per_customer.last_purchase_date,
         calibration.calibration_end_date,

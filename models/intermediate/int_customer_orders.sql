@@ -1,4 +1,9 @@
-{#- Order behaviour per customer who has at least one order line: RFM, value, returns, cadence. -#}
+{#-
+    Order behaviour per customer who has at least one order line: RFM, value, returns, cadence.
+    Lines are first summed per order (one pass over the lines, grouped by customer and order),
+    then per customer: no count(distinct) over the order lines, which at 16 M lines took twice
+    as long.
+-#}
 
 with
 
@@ -8,60 +13,41 @@ order_lines as (
 
 ),
 
-purchases as (
+orders as (
 
-    -- Lines that count as a purchase: not cancelled, not a return.
-    select * from order_lines
-    where not is_cancelled and not is_return
-
-),
-
-per_customer_purchases as (
-
+    -- One row per order. A purchase line is neither cancelled nor a return.
     select
         customer_id,
-        count(distinct order_id) as frequency,
-        sum(amount) as monetary_value,
-        count(*) as purchased_lines,
-        min(ordered_at) as first_order_at,
-        max(ordered_at) as last_order_at,
-
-    from purchases
-    group by customer_id
-
-),
-
-per_customer_lines as (
-
-    select
-        customer_id,
-        count(distinct order_id) as orders_placed,
-        count(distinct case when is_cancelled then order_id end) as orders_cancelled,
+        order_id,
+        count(*) filter (where not is_cancelled and not is_return) as purchased_lines,
+        sum(amount) filter (where not is_cancelled and not is_return) as purchased_value,
+        min(ordered_at) filter (where not is_cancelled and not is_return) as first_purchase_at,
+        max(ordered_at) filter (where not is_cancelled and not is_return) as last_purchase_at,
+        bool_or(is_cancelled) as has_cancelled_line,
         count(*) filter (where is_return) as returned_lines,
-        coalesce(-sum(amount) filter (where is_return), 0) as returned_value,
+        sum(amount) filter (where is_return) as returned_amount,
 
     from order_lines
-    group by customer_id
+    group by customer_id, order_id
 
 ),
 
 final as (
 
     select
-        lines.customer_id,
-        lines.orders_placed,
-        lines.orders_cancelled,
-        coalesce(purchases.frequency, 0) as frequency,
-        coalesce(purchases.monetary_value, 0) as monetary_value,
-        coalesce(purchases.purchased_lines, 0) as purchased_lines,
-        lines.returned_lines,
-        lines.returned_value,
-        purchases.first_order_at,
-        purchases.last_order_at,
+        customer_id,
+        count(*) as orders_placed,
+        count(*) filter (where has_cancelled_line) as orders_cancelled,
+        count(*) filter (where purchased_lines > 0) as frequency,
+        coalesce(sum(purchased_value), 0) as monetary_value,
+        sum(purchased_lines) as purchased_lines,
+        sum(returned_lines) as returned_lines,
+        coalesce(-sum(returned_amount), 0) as returned_value,
+        min(first_purchase_at) as first_order_at,
+        max(last_purchase_at) as last_order_at,
 
-    from per_customer_lines as lines
-    left join per_customer_purchases as purchases
-        on lines.customer_id = purchases.customer_id
+    from orders
+    group by customer_id
 
 )
 
