@@ -125,7 +125,7 @@ def test_build_ran_the_clv_models_and_their_tests(built: DbtRun) -> None:
     for name in [*models, "customer_clv", "clv_parameters"]:
         assert results[f"model.customer_segments.{name}"] == "success", name
     tests = [uid for uid in results if uid.startswith("test.")]
-    assert any(".not_null_customer_clv_clv_status." in uid for uid in tests), tests
+    assert any(".unique_customer_clv_customer_id." in uid for uid in tests), tests
     assert all(results[uid] == "pass" for uid in tests), {uid: results[uid] for uid in tests}
 
 
