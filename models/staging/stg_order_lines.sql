@@ -1,10 +1,10 @@
-{#- The usable order lines: the rows of stg_order_lines__checked without a reject reason. -#}
+{#- The usable order lines: the rows of stg_order_lines__resolved without a reject reason. -#}
 
 with
 
 checked as (
 
-    select * from {{ ref('stg_order_lines__checked') }}
+    select * from {{ ref('stg_order_lines__resolved') }}
 
 ),
 
