@@ -134,6 +134,37 @@ def test_sql_agreement_equals_sklearn(demo_build: DbtRun) -> None:
     )
 
 
+def test_spearman_ranks_a_fixed_sample_above_the_configured_size(demo_build: DbtRun) -> None:
+    """Pearson always uses every customer; Spearman a hash sample above the configured size."""
+    query = (
+        "select feature_x, feature_y, pearson, spearman, n_pairs, spearman_rows "
+        "from eda_correlations where feature_x < feature_y and pearson is not null order by all"
+    )
+    full = demo_build.query(query)
+    assert full and all(row[4] == row[5] for row in full)  # 2,000 customers: all ranked
+    workspace = demo_build.db_path.parent
+    sampled_runs = []
+    try:
+        for _ in range(2):
+            run = run_dbt(
+                ["run", "-s", "eda_correlations"],
+                workspace,
+                vars={"segments_eda_rank_sample_rows": 500},
+            )
+            _assert_ok(run)
+            sampled_runs.append(run.query(query))
+    finally:
+        _assert_ok(run_dbt(["run", "-s", "eda_correlations"], workspace))
+    sampled = sampled_runs[0]
+    assert sampled == sampled_runs[1]  # the same sample on every run
+    assert [row[:3] + row[4:5] for row in sampled] == [row[:3] + row[4:5] for row in full]
+    complete = [row for row in sampled if row[4] == max(r[4] for r in full)]
+    assert complete and all(350 <= row[5] <= 650 for row in complete), complete[:3]
+    differences = [abs(s[3] - f[3]) for s, f in zip(sampled, full, strict=True) if s[3] is not None]
+    assert max(differences) > 0  # really another set of customers
+    assert sorted(differences)[len(differences) // 2] < 0.05  # and still the same correlations
+
+
 def test_a_new_sql_feature_flows_through_configuration(tmp_path: Path) -> None:
     """An analytics engineer adds a feature with SQL and configuration only, no Python."""
     project = tmp_path / "project"
