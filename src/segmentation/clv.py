@@ -41,7 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import OptimizeResult, minimize
-from scipy.special import betaln, gammaln, hyp2f1
+from scipy.special import betaln, digamma, gammaln, hyp2f1
 from threadpoolctl import threadpool_limits
 
 FloatArray = NDArray[np.float64]
@@ -444,6 +444,31 @@ def gamma_gamma_log_likelihood(
     )
 
 
+def gamma_gamma_log_likelihood_gradient(
+    params: GammaGammaParams, frequency: FloatArray, monetary_value: FloatArray
+) -> FloatArray:
+    """Per-customer gradient of :func:`gamma_gamma_log_likelihood` in (p, q, gamma), shape (3, n).
+
+    ``d/dp = x (psi(px+q) - psi(px) + log m_x + log x - log(gamma + m_x x))``,
+    ``d/dq = psi(px+q) - psi(q) + log gamma - log(gamma + m_x x)``,
+    ``d/dgamma = q / gamma - (px+q) / (gamma + m_x x)``. With it the optimiser needs one
+    likelihood evaluation per step instead of four, and converges without a polishing pass.
+    """
+    p, q, g = params.p, params.q, params.gamma
+    x, m = frequency, monetary_value
+    px = p * x
+    log_total = np.log(g + m * x)
+    psi_sum = digamma(px + q)
+    return np.asarray(
+        [
+            x * (psi_sum - digamma(px) + np.log(m) + np.log(x) - log_total),
+            psi_sum - digamma(q) + np.log(g) - log_total,
+            q / g - (px + q) / (g + m * x),
+        ],
+        dtype=np.float64,
+    )
+
+
 def gamma_gamma_conditional_expected_value(
     params: GammaGammaParams, frequency: ArrayLike, monetary_value: ArrayLike
 ) -> FloatArray:
@@ -500,6 +525,7 @@ def _maximise(
     n_customers: int,
     penalizer: float,
     max_iterations: int,
+    gradient: Callable[[FloatArray], FloatArray] | None = None,
 ) -> _MleOutcome:
     """Maximise a summed log-likelihood over positive parameters.
 
@@ -508,7 +534,9 @@ def _maximise(
     the deterministic start ``theta = 1``; if L-BFGS-B stops without success for a reason other
     than its iteration limit (typically a line search failure near the optimum with
     finite-difference gradients) Nelder-Mead polishes from where it stopped.  scipy errors and
-    non-finite objectives are caught and reported, never raised.
+    non-finite objectives are caught and reported, never raised. ``gradient`` (the summed
+    log-likelihood's gradient in the natural parameters), when given, replaces the
+    finite differences of L-BFGS-B.
     """
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(names)
 
@@ -520,13 +548,26 @@ def _maximise(
             return 1e100
         return -total / n_customers + penalizer * float(np.sum(theta**2))
 
+    def objective_and_gradient(log_theta: FloatArray) -> tuple[float, FloatArray]:
+        assert gradient is not None
+        theta = np.exp(log_theta)
+        with np.errstate(all="ignore"):
+            total = log_likelihood(theta)
+            slope = np.asarray(gradient(theta), dtype=np.float64)
+        if not math.isfinite(total) or not np.all(np.isfinite(slope)):
+            return 1e100, np.zeros(len(names))
+        value = -total / n_customers + penalizer * float(np.sum(theta**2))
+        # d/d(log theta) = theta * d/d(theta)
+        return value, theta * (-slope / n_customers + 2.0 * penalizer * theta)
+
     start = np.zeros(len(names))
     iterations = 0
     try:
         res: OptimizeResult = minimize(
-            objective,
+            objective if gradient is None else objective_and_gradient,
             start,
             method="L-BFGS-B",
+            jac=gradient is not None,
             bounds=bounds,
             options={"maxiter": max_iterations, "ftol": 1e-14, "gtol": 1e-9},
         )
@@ -686,7 +727,11 @@ def fit_gamma_gamma(
     def ll(theta: FloatArray) -> float:
         return float(weight @ gamma_gamma_log_likelihood(GammaGammaParams(*theta), ux, um))
 
-    out = _maximise(ll, GAMMA_GAMMA_PARAMETERS, n, penalizer, max_iterations)
+    def gradient(theta: FloatArray) -> FloatArray:
+        per_customer = gamma_gamma_log_likelihood_gradient(GammaGammaParams(*theta), ux, um)
+        return np.asarray(per_customer @ weight, dtype=np.float64)
+
+    out = _maximise(ll, GAMMA_GAMMA_PARAMETERS, n, penalizer, max_iterations, gradient)
     p, q, g = (float(v) for v in out.values)
     converged, message = out.converged, out.message
     if converged and not q > 1.0:

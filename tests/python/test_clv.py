@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+import scipy.optimize
 from scipy import integrate, stats
 from scipy.special import beta as beta_fn
 from scipy.special import gamma as gamma_fn
@@ -331,6 +332,21 @@ def test_expectations_are_finite_at_a_equal_one() -> None:
         clv.BgNbdParams(0.243, 4.414, 1.0, 2.426), 39.0, [0, 2, 10], [0, 30.43, 38], [38.86] * 3
     )
     assert np.isfinite(conditional).all()
+
+
+def test_gamma_gamma_gradient_matches_finite_differences(sample_summary: pa.Table) -> None:
+    frame = sample_summary.to_pandas()
+    repeat = frame[frame["frequency"] > 0]
+    x = repeat["frequency"].to_numpy(dtype=float)
+    m = repeat["monetary_value"].to_numpy(dtype=float)
+
+    def total(theta: np.ndarray) -> float:
+        return float(clv.gamma_gamma_log_likelihood(clv.GammaGammaParams(*theta), x, m).sum())
+
+    for theta in (np.array([6.25, 3.74, 15.44]), np.array([1.0, 2.0, 30.0])):
+        analytic = clv.gamma_gamma_log_likelihood_gradient(clv.GammaGammaParams(*theta), x, m)
+        numeric = scipy.optimize.approx_fprime(theta, total, 1e-6 * theta)
+        np.testing.assert_allclose(analytic.sum(axis=1), numeric, rtol=1e-4, atol=1e-3)
 
 
 def test_gamma_gamma_conditional_value_formula() -> None:
