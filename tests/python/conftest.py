@@ -22,3 +22,12 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data sets not found: {SHARED_DATA} is missing")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def cdnow_dir(shared_data: Path) -> Path:
+    """``../shared/data/cdnow`` (CDNOW master and sample files); skips naming it when absent."""
+    folder = shared_data / "cdnow"
+    if not folder.is_dir():
+        pytest.skip(f"CDNOW data not found: {folder} is missing")
+    return folder

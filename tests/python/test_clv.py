@@ -64,14 +64,6 @@ def load_cdnow_master(folder: Path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def cdnow_dir(shared_data: Path) -> Path:
-    folder = shared_data / "cdnow"
-    if not folder.is_dir():
-        pytest.skip(f"CDNOW data not found: {folder} is missing")
-    return folder
-
-
-@pytest.fixture(scope="module")
 def sample(cdnow_dir: Path) -> pd.DataFrame:
     return load_cdnow_sample(cdnow_dir)
 
