@@ -918,6 +918,10 @@ class ClvSettings:
             )
         return cls(**dict(d))
 
+    def fit_size(self, n_customers: int) -> int:
+        """How many of ``n_customers`` the models are fitted on (fit_sample_max_customers)."""
+        return min(n_customers, self.fit_sample_max_customers)
+
     @property
     def unit_days(self) -> float:
         """Days per time unit (1 or 7)."""
@@ -1105,8 +1109,8 @@ def fit_sample_index(ids: pa.Array, settings: ClvSettings) -> NDArray[np.int64] 
     the customers sorted by id so that it does not depend on the input's row order.
     """
     n = len(ids)
-    size = settings.fit_sample_max_customers
-    if n <= size:
+    size = settings.fit_size(n)
+    if size == n:
         return None
     by_id = np.asarray(pc.sort_indices(ids).to_numpy(), dtype=np.int64)
     rng = np.random.default_rng(settings.fit_sample_seed)

@@ -412,8 +412,7 @@ def customer_clv(summary: pa.Table, parameters: pa.Table, config: Config) -> pa.
     """
     settings = clv_settings(config)
     purchased, unscored = _clv_split(summary, settings)
-    fitted_on = min(purchased.num_rows, settings.fit_sample_max_customers)
-    bg, gg, correlation = _clv_fits(parameters, fitted_on)
+    bg, gg, correlation = _clv_fits(parameters, settings.fit_size(purchased.num_rows))
     scored = _clv_score(purchased, bg, gg, correlation, settings).customers()
     n = unscored.num_rows
     empty = pa.nulls(n, pa.float64())
