@@ -43,6 +43,10 @@ def model(dbt, session):
         "rfm_segment_crosstab": dbt.ref("rfm_segment_crosstab"),
         "rejects": dbt.ref("rejects"),
         "customer_features": dbt.ref("customer_features"),
+        "eda_histograms": dbt.ref("eda_histograms"),
+        "eda_missing_values": dbt.ref("eda_missing_values"),
+        "eda_correlations": dbt.ref("eda_correlations"),
+        "eda_cramers_v": dbt.ref("eda_cramers_v"),
     }
     inputs = {
         "base_customers": dbt.ref("base_customers"),

@@ -162,6 +162,16 @@ def resolve_publish_dir(session: duckdb.DuckDBPyConnection, configured: str | No
     return database.parent / "published"
 
 
+def published_path_for(db_path: Path) -> Path:
+    """The published file of the build database ``db_path``: what BI tools and the report read.
+
+    Today ``<folder of db_path>/published/segments.duckdb`` (:data:`PUBLISHED_FILE` in the
+    default folder of :func:`resolve_publish_dir`; a build with env SEGMENTS_PUBLISH_DIR set
+    publishes elsewhere). Readers locate the publication through this one function.
+    """
+    return Path(db_path).expanduser().resolve().parent / "published" / PUBLISHED_FILE
+
+
 def remove_stale_temporaries(publish_dir: Path) -> list[Path]:
     """Delete the ``segments.*.duckdb.tmp`` files (and their WAL) killed publications left.
 
