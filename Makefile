@@ -11,7 +11,7 @@ export SEGMENTS_DB_PATH ?= $(CURDIR)/segments.duckdb
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_PROJECT_DIR := $(CURDIR)
 
-.PHONY: build test lint dbt-build docs pytest seeds clean
+.PHONY: build test lint dbt-build docs pytest seeds clean report
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ docs: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+# The HTML report of the published database (docs/report.md); REPORT_ARGS passes options,
+# e.g. make report REPORT_ARGS="--published other/published/segments.duckdb --out x.html".
+report: $(STAMP)
+	$(BIN)/python -m segmentation.report $(REPORT_ARGS)
 
 # Regenerate the committed demo seeds (a pytest checks they are reproduced byte for byte).
 seeds: $(STAMP)
