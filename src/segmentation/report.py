@@ -502,10 +502,11 @@ def elbow_chart(db: Published) -> Chart:
 def silhouette_chart(db: Published) -> Chart:
     """Silhouette by k for both methods, with the sampled-silhouette confidence band."""
     metrics = db.table("clustering_metrics")
+    # The band exists only where the silhouette was estimated on a sample (exact: low = high).
     sampled = (
         not metrics.empty
-        and "silhouette_ci_low" in metrics.columns
-        and metrics["silhouette_ci_low"].notna().any()
+        and "silhouette_method" in metrics.columns
+        and (metrics["silhouette_method"] == "sampled").any()
     )
     chart = Chart(
         "silhouette-by-k",
@@ -514,7 +515,7 @@ def silhouette_chart(db: Published) -> Chart:
         + (
             "the shaded band is the 95% confidence interval of the sampled silhouette. "
             if sampled
-            else "computed exactly on every customer (no sampling band). "
+            else "computed exactly on every customer, so there is no sampling band. "
         )
         + "Stars mark the selected k.",
     )
@@ -524,7 +525,9 @@ def silhouette_chart(db: Published) -> Chart:
     fig = go.Figure()
     if sampled:
         for i, (method, part) in enumerate(metrics.groupby("method", sort=True)):
-            part = part.sort_values("k").dropna(subset=["silhouette_ci_low"])
+            part = part[part["silhouette_method"] == "sampled"].sort_values("k")
+            if part.empty:
+                continue
             fig.add_trace(
                 go.Scatter(
                     x=list(part["k"]) + list(part["k"][::-1]),
@@ -823,6 +826,23 @@ def pca_chart(db: Published, sample_size: int) -> Chart:
     return chart
 
 
+def _node_customers(linkage: Any, Z: np.ndarray) -> dict[int, int]:
+    """Customers under each node of Z, by node id.
+
+    Merged nodes from the linkage's ``size``; a leaf (a micro-cluster) from its parent's size
+    less its sibling's, when the sibling's is known.
+    """
+    m = len(Z) + 1
+    ordered = linkage.sort_by("step")
+    sizes = ordered.column("size").to_numpy()
+    customers = {m + i: int(size) for i, size in enumerate(sizes)}
+    for i, (left, right) in enumerate(Z[:, :2].astype(int)):
+        for node, sibling in ((left, right), (right, left)):
+            if node < m and sibling in customers:
+                customers[node] = customers[m + i] - customers[sibling]
+    return customers
+
+
 def dendrogram_chart(db: Published, leaves: int = DENDROGRAM_LEAVES) -> Chart:
     """The top of the Ward dendrogram (``leaves`` last clusters) with the cut at the chosen k."""
     chart = Chart(
@@ -830,7 +850,7 @@ def dendrogram_chart(db: Published, leaves: int = DENDROGRAM_LEAVES) -> Chart:
         f"Top of the Ward dendrogram (the last {leaves} clusters) and the cut",
         "Read from the top: each join merges two groups, higher joins merge more different "
         "groups; the dashed line cuts the tree into the selected number of hierarchical "
-        "segments. Leaf labels in brackets count the customers under a truncated branch.",
+        "segments. Leaf labels count the customers under each branch.",
     )
     linkage = (
         db.con.sql("select * exclude (run_id, built_at) from hierarchical_linkage").to_arrow_table()
@@ -844,6 +864,7 @@ def dendrogram_chart(db: Published, leaves: int = DENDROGRAM_LEAVES) -> Chart:
 
     Z = hierarchical.linkage_matrix(linkage)
     tree = dendrogram(Z, truncate_mode="lastp", p=leaves, no_plot=True, show_contracted=False)
+    customers = _node_customers(linkage, Z)
     fig = go.Figure()
     for xs, ys in zip(tree["icoord"], tree["dcoord"], strict=True):
         fig.add_trace(
@@ -873,7 +894,10 @@ def dendrogram_chart(db: Published, leaves: int = DENDROGRAM_LEAVES) -> Chart:
         yaxis_title="Ward merge distance",
         xaxis={
             "tickvals": [5 + 10 * i for i in range(len(tree["ivl"]))],
-            "ticktext": tree["ivl"],
+            "ticktext": [
+                f"{customers[node]:,}" if node in customers else label
+                for node, label in zip(tree["leaves"], tree["ivl"], strict=True)
+            ],
             "tickfont_size": 9,
         },
     )
@@ -987,6 +1011,8 @@ def alive_matrix(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str] | None:
     """P(alive) of the fitted BG/NBD over a (frequency, recency) grid at the longest T.
 
+    Frequencies run from 0 to the 99th percentile of the customers' repeat purchases.
+
     Returns ``(frequencies, recencies, probability[f, r], time_unit)``, or None when no BG/NBD
     was fitted. Recency above T is impossible and left as NaN.
     """
@@ -997,8 +1023,9 @@ def alive_matrix(
     values = dict(zip(params["parameter"], params["value"], strict=True)) if len(params) else {}
     if not {"r", "alpha", "a", "b"} <= set(values) or any(pd.isna(v) for v in values.values()):
         return None
+    # Up to the 99th percentile of frequency: a few heavy buyers would squeeze the picture.
     horizon = db.frame(
-        "select max(T) as t, max(frequency_repeat_periods) as f from customer_clv"
+        "select max(T) as t, quantile_disc(frequency_repeat_periods, 0.99) as f from customer_clv"
     ).iloc[0]
     if pd.isna(horizon["t"]) or pd.isna(horizon["f"]):
         return None
