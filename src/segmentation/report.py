@@ -46,6 +46,24 @@ DEFAULT_OUT = Path("report") / "segments_report.html"
 DEFAULT_SAMPLE_SIZE = 3000
 DENDROGRAM_LEAVES = 30
 PUBLICATION_COLUMNS = ("run_id", "built_at")
+# The published tables the report reads (the segments_report exposure lists these; a test
+# checks both agree), besides the current_run view of segment_publication.
+TABLES_READ = (
+    "customer_segments",
+    "segment_profiles",
+    "clustering_metrics",
+    "hierarchical_linkage",
+    "preprocessing_spec",
+    "customer_features",
+    "customer_clv",
+    "clv_parameters",
+    "customer_rfm",
+    "rejects",
+    "eda_histograms",
+    "eda_missing_values",
+    "eda_correlations",
+    "eda_cramers_v",
+)
 # Columns segment_profiles may carry with one plain sentence per segment (first found is shown).
 SENTENCE_COLUMNS = ("segment_sentence", "segment_description", "description", "profile_sentence")
 SECTIONS = (
