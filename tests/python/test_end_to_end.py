@@ -11,8 +11,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+import report_checks
 from dbt_harness import REPO_ROOT, DbtRun, project_vars, run_dbt
 from sklearn.metrics import adjusted_rand_score
+
+from segmentation import report
+from segmentation.publish import published_path_for
 
 PUBLISHED = {
     "customer_segments": "customer_id",
@@ -204,3 +208,58 @@ def test_a_new_sql_feature_flows_through_configuration(tmp_path: Path) -> None:
     assert "weekend_share" in columns
     share = run.scalar("select avg(weekend_share) from customer_features")
     assert 0 < share < 1
+
+
+# ---------------------------------------------------------------------------------------------
+# The HTML report of the demo's publication (segmentation.report, docs/report.md)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_report(demo_build: DbtRun, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report written by the CLI with its defaults: the publication of SEGMENTS_DB_PATH."""
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SEGMENTS_DB_PATH", str(demo_build.db_path))
+        assert report.main(["--out", str(out)]) == 0
+    return out
+
+
+def test_report_states_the_published_tables_and_draws_every_chart(
+    demo_build: DbtRun, demo_report: Path
+) -> None:
+    text = demo_report.read_text()
+    data = report_checks.check_report(text, published_path_for(demo_build.db_path))
+    # The demo has orders, both methods and every EDA table: nothing is "not applicable".
+    assert set(data["charts"].values()) == {"shown"}, data["charts"]
+    assert len(data["charts"]) == 15
+    assert data["customers"] == 2000
+    assert demo_report.stat().st_size < 10_000_000
+
+
+def test_report_says_when_a_chart_is_drawn_from_a_sample(
+    demo_build: DbtRun, tmp_path: Path
+) -> None:
+    out = tmp_path / "sampled.html"
+    assert (
+        report.main(
+            [
+                "--published",
+                str(published_path_for(demo_build.db_path)),
+                "--out",
+                str(out),
+                "--sample-size",
+                "500",
+            ]
+        )
+        == 0
+    )
+    text = out.read_text()
+    assert text.count("a seeded sample of 500 of 2,000 customers") == 2  # PCA and silhouettes
+    assert report_checks.embedded_data(text)["sample_size"] == 500
+
+
+def test_report_renders_in_chromium_without_console_errors(demo_report: Path) -> None:
+    found = report_checks.browser_check(demo_report)
+    assert found["problems"] == []
+    assert found["plots"] == report_checks.shown_charts(demo_report.read_text())
