@@ -20,8 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import report_checks
 import yaml
 from dbt_harness import REPO_ROOT, DbtRun, run_dbt
+
+from segmentation import report
+from segmentation.publish import published_path_for
 
 EXAMPLES = REPO_ROOT / "examples"
 BUILD = ["build", "--exclude-resource-type", "unit_test"]
@@ -137,6 +141,29 @@ def test_mall_attributes_are_features_and_order_features_are_absent(mall: DbtRun
     assert income[:2] == (15, 137)
     assert income[2] == pytest.approx(50.20)
     assert income[3] == 0
+
+
+def write_report(run: DbtRun, tmp_path: Path) -> tuple[str, dict[str, Any]]:
+    """The HTML report of the example's publication, checked against its tables."""
+    published = published_path_for(run.db_path)
+    out = tmp_path / "report.html"
+    assert report.main(["--published", str(published), "--out", str(out)]) == 0
+    text = out.read_text()
+    return text, report_checks.check_report(text, published)
+
+
+RFM_AND_VALUE = ("rfm-grid", "clv-by-segment", "alive-matrix")
+
+
+def test_mall_report_says_rfm_and_value_do_not_apply(mall: DbtRun, tmp_path: Path) -> None:
+    text, data = write_report(mall, tmp_path)
+    assert data["customers"] == 200
+    assert data["chosen_k"] == {"hierarchical": 5, "kmeans": 5}
+    for chart in RFM_AND_VALUE:
+        assert data["charts"][chart] == "not applicable", chart
+    assert text.count(report.NO_ORDERS) == len(RFM_AND_VALUE)
+    for chart in ("histograms", "elbow", "silhouette-by-k", "sizes", "z-scores", "pca"):
+        assert data["charts"][chart] == "shown", chart
 
 
 # ---------------------------------------------------------------------------------------------
@@ -270,6 +297,18 @@ def test_retail_report(retail: DbtRun) -> None:
             f"({share:.0%})"
         )
     assert sum(row[2] for row in rows) == 4_372
+
+
+def test_retail_report_draws_rfm_and_value(retail: DbtRun, tmp_path: Path) -> None:
+    text, data = write_report(retail, tmp_path)
+    assert data["customers"] == 4_372
+    assert data["rejects_by_reason"] == {
+        "orders/missing_customer_id": 135_080,
+        "orders/non_positive_unit_price": 40,
+    }
+    for chart in (*RFM_AND_VALUE, "histograms", "elbow", "sizes", "pca", "silhouette-plot"):
+        assert data["charts"][chart] == "shown", chart
+    assert report.NO_ORDERS not in text
 
 
 # ---------------------------------------------------------------------------------------------
