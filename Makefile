@@ -11,7 +11,7 @@ export SEGMENTS_DB_PATH ?= $(CURDIR)/segments.duckdb
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_PROJECT_DIR := $(CURDIR)
 
-.PHONY: build test lint dbt-build docs pytest seeds clean report
+.PHONY: build test lint dbt-build docs pytest seeds clean report report-screenshot
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,15 @@ pytest: $(STAMP)
 # e.g. make report REPORT_ARGS="--published other/published/segments.duckdb --out x.html".
 report: $(STAMP)
 	$(BIN)/python -m segmentation.report $(REPORT_ARGS)
+
+# The README's screenshot: the top of the demo report in headless Chromium (Debian package
+# chromium). Run after `make build`.
+report-screenshot: $(STAMP)
+	$(BIN)/python -m segmentation.report --out report/segments_report.html
+	chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+		--disable-component-update --no-first-run --user-data-dir=$$(mktemp -d) \
+		--hide-scrollbars --window-size=1280,1900 --virtual-time-budget=15000 \
+		--screenshot=$(CURDIR)/docs/report.png file://$(CURDIR)/report/segments_report.html
 
 # Regenerate the committed demo seeds (a pytest checks they are reproduced byte for byte).
 seeds: $(STAMP)
