@@ -1283,7 +1283,10 @@ def build_report(published: Path, sample_size: int = DEFAULT_SAMPLE_SIZE) -> str
                 f"{published}: not a complete publication, missing {', '.join(missing)}"
             )
         sections, data = build_sections(db, sample_size)
-        return render_html(sections, data, str(published))
+        shown = published.resolve()
+        if shown.is_relative_to(Path.cwd()):
+            shown = shown.relative_to(Path.cwd())
+        return render_html(sections, data, str(shown))
     finally:
         con.close()
 
