@@ -256,6 +256,10 @@ def test_publish_dir_defaults_next_to_the_build_database(tmp_path: Path) -> None
         assert publish.resolve_publish_dir(con, None) == tmp_path.resolve() / "published"
         assert publish.resolve_publish_dir(con, "") == tmp_path.resolve() / "published"
         assert publish.resolve_publish_dir(con, str(tmp_path / "bi")) == tmp_path / "bi"
+        # Readers (the report) find the default publication where the build writes it.
+        assert publish.published_path_for(tmp_path / "build.duckdb") == (
+            publish.resolve_publish_dir(con, None) / publish.PUBLISHED_FILE
+        )
     with (
         duckdb.connect() as memory,
         pytest.raises(publish.PublicationError, match="SEGMENTS_PUBLISH_DIR"),
