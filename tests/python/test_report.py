@@ -15,11 +15,6 @@ import report_checks
 from segmentation import publish, report
 
 
-def test_published_path_for_is_the_publication_folder_next_to_the_database(tmp_path: Path) -> None:
-    db = tmp_path / "x" / "build.duckdb"
-    assert publish.published_path_for(db) == tmp_path / "x" / "published" / "segments.duckdb"
-
-
 def test_cli_default_reads_the_publication_of_segments_db_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
