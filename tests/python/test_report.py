@@ -12,7 +12,7 @@ import duckdb
 import pytest
 import report_checks
 
-from segmentation import publish, report
+from segmentation import report
 
 
 def test_cli_default_reads_the_publication_of_segments_db_path(
