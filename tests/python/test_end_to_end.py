@@ -296,3 +296,25 @@ def test_report_of_a_million_customers_stays_small_and_fast(
     assert seconds < 60
     sample = f"a seeded sample of {report.DEFAULT_SAMPLE_SIZE:,} of 1,000,000 customers"
     assert text.count(sample) == 2
+
+
+def test_report_shows_the_segment_sentence_when_profiles_have_one(
+    demo_build: DbtRun, tmp_path: Path
+) -> None:
+    """segment_profiles.description (one plain sentence per segment) goes into the summary."""
+    import duckdb
+
+    published = tmp_path / "published.duckdb"
+    shutil.copy(published_path_for(demo_build.db_path), published)
+    with duckdb.connect(str(published)) as con:
+        con.execute(
+            "create table with_sentence as select *, "
+            "'Segment ' || segment_id || ' & friends <b>' as description from segment_profiles"
+        )
+        con.execute("drop table segment_profiles")
+        con.execute("alter table with_sentence rename to segment_profiles")
+    text = report.build_report(published)
+    data = report_checks.embedded_data(text)
+    assert data["segment_sentences"] == {str(i): f"Segment {i} & friends <b>" for i in range(1, 7)}
+    assert "<th>what sets it apart</th>" in text
+    assert "<td>Segment 3 &amp; friends &lt;b&gt;</td>" in text  # escaped, never markup
