@@ -169,10 +169,6 @@ class Published:
         return frame.drop(columns=[c for c in PUBLICATION_COLUMNS if c in frame.columns])
 
 
-def _ints(values: Any) -> list[int]:
-    return [int(v) for v in values]
-
-
 # ---------------------------------------------------------------------------------------------
 # Summary
 # ---------------------------------------------------------------------------------------------
