@@ -318,3 +318,24 @@ def test_report_shows_the_segment_sentence_when_profiles_have_one(
     assert data["segment_sentences"] == {str(i): f"Segment {i} & friends <b>" for i in range(1, 7)}
     assert "<th>what sets it apart</th>" in text
     assert "<td>Segment 3 &amp; friends &lt;b&gt;</td>" in text  # escaped, never markup
+
+
+def test_report_draws_the_band_of_a_sampled_silhouette(demo_build: DbtRun, tmp_path: Path) -> None:
+    """The demo's silhouettes are exact (no band); marked as sampled, the band is drawn."""
+    import duckdb
+
+    exact = report.build_report(published_path_for(demo_build.db_path))
+    assert "95% band" not in exact
+    assert "computed exactly on every customer" in exact
+    published = tmp_path / "published.duckdb"
+    shutil.copy(published_path_for(demo_build.db_path), published)
+    with duckdb.connect(str(published)) as con:
+        con.execute(
+            "update clustering_metrics set silhouette_method = 'sampled', "
+            "silhouette_ci_low = silhouette - 0.01, silhouette_ci_high = silhouette + 0.01 "
+            "where method = 'kmeans'"
+        )
+    sampled = report.build_report(published)
+    assert "kmeans: 95% band" in sampled
+    assert "hierarchical: 95% band" not in sampled
+    assert "the shaded band is the 95% confidence interval" in sampled
