@@ -1,8 +1,11 @@
 {#-
     Order behaviour per customer who has at least one order line: RFM, value, returns, cadence.
-    Lines are first summed per order (one pass over the lines, grouped by customer and order),
-    then per customer: no count(distinct) over the order lines, which at 16 M lines took twice
-    as long.
+    Returns have one sign convention (docs/use_your_own_data.md, "Returns"): a line is a
+    return when its status is returned or its amount is negative (is_return, staging), and its
+    value counts as a positive returned amount whatever sign the export gives it. return_rate
+    is returned_value / monetary_value capped at 1: returns that exceed the purchases of the
+    window (goods bought before it, or returns without any purchase) give 1, and net_revenue
+    may then be negative.
 -#}
 
 with
@@ -25,14 +28,14 @@ orders as (
         max(ordered_at) filter (where not is_cancelled and not is_return) as last_purchase_at,
         bool_or(is_cancelled) as has_cancelled_line,
         count(*) filter (where is_return) as returned_lines,
-        sum(amount) filter (where is_return) as returned_amount,
+        sum(abs(amount)) filter (where is_return) as returned_amount,
 
     from order_lines
     group by customer_id, order_id
 
 ),
 
-final as (
+customers as (
 
     select
         customer_id,
@@ -42,12 +45,27 @@ final as (
         coalesce(sum(purchased_value), 0) as monetary_value,
         sum(purchased_lines) as purchased_lines,
         sum(returned_lines) as returned_lines,
-        coalesce(-sum(returned_amount), 0) as returned_value,
+        coalesce(sum(returned_amount), 0) as returned_value,
         min(first_purchase_at) as first_order_at,
         max(last_purchase_at) as last_order_at,
 
     from orders
     group by customer_id
+
+),
+
+final as (
+
+    select
+        *,
+        monetary_value - returned_value as net_revenue,
+        case
+            when monetary_value > 0 then least(returned_value / monetary_value, 1)
+            when returned_value > 0 then 1
+            else 0
+        end as return_rate,
+
+    from customers
 
 )
 

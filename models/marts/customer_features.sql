@@ -71,8 +71,7 @@ joined as (
         cast(coalesce(orders.orders_cancelled, 0) as integer) as orders_cancelled,
         cast(coalesce(orders.monetary_value, 0) as double) as monetary_value,
         cast(coalesce(orders.returned_value, 0) as double) as returned_value,
-        cast(coalesce(orders.monetary_value, 0) - coalesce(orders.returned_value, 0) as double)
-            as net_revenue,
+        cast(coalesce(orders.net_revenue, 0) as double) as net_revenue,
         orders.first_order_at,
         orders.last_order_at,
         cast(reference.reference_date - cast(orders.last_order_at as date) as integer)
@@ -84,20 +83,13 @@ joined as (
             / nullif(orders.frequency - 1, 0)
             as double
         ) as purchase_cadence_days,
-        cast(
-            case
-                when coalesce(orders.monetary_value, 0) > 0
-                    then least(orders.returned_value / orders.monetary_value, 1)
-                else 0
-            end
-            as double
-        ) as return_rate,
+        cast(coalesce(orders.return_rate, 0) as double) as return_rate,
         cast(
             coalesce(orders.orders_cancelled, 0) / nullif(orders.orders_placed, 0) as double
         ) as cancellation_rate,
         cast(
             {{ gross_margin }}
-            * (coalesce(orders.monetary_value, 0) - coalesce(orders.returned_value, 0))
+            * coalesce(orders.net_revenue, 0)
             as double
         ) as historical_clv,
         {%- endif %}
