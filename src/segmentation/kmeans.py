@@ -42,9 +42,12 @@ is used, and failing that the smallest k.
 
 Degenerate inputs. K-Means cannot make k non-empty segments out of fewer than k distinct rows:
 k values above the number of distinct rows of the fitted matrix are not fitted (the reason says
-so), and when even the smallest k is above it (e.g. every customer has the same features) the
-sweep falls back to ONE segment (``one_segment_sweep``): a single row with k = 1, everyone in
-segment 1, the silhouette undefined (null) and the reason in ``selection_reason``. Outliers
+so). When even the smallest k asked (a fixed ``k``, or ``k_min``) is above it but there are at
+least 2 distinct rows, k = min(k, distinct rows) is fitted instead, with a note in the reason
+(``k: 4`` on 3 distinct rows gives the 3 groups, as the automatic sweep does). With a single
+distinct row (e.g. every customer has the same features) the sweep falls back to ONE segment
+(``one_segment_sweep``): a single row with k = 1, everyone in segment 1, the silhouette
+undefined (null) and the reason in ``selection_reason``. Outliers
 (``preprocessing.outlier_mask`` with ``settings.outlier_fence``) are left out of the fit, so an
 extreme customer cannot claim a segment of its own; they are assigned to the nearest centroid
 like every customer, counted in ``outlier_rows`` and named in the selection reason.
@@ -246,9 +249,14 @@ def select_k(
     settings = _clustering(settings)
     if settings.k != "auto":
         k = int(settings.k)
-        if k not in [r["k"] for r in rows]:
-            raise ConfigError(f"segmentation.clustering.k: {k} was not fitted by the sweep")
-        return k, f"fixed by configuration (segmentation.clustering.k = {k})"
+        fitted = [r["k"] for r in rows]
+        if k in fitted:
+            return k, f"fixed by configuration (segmentation.clustering.k = {k})"
+        if len(fitted) == 1 and fitted[0] < k:  # capped at the distinct rows (kmeans_sweep)
+            return fitted[0], (
+                f"segmentation.clustering.k = {k} capped at {fitted[0]}, the largest k fitted"
+            )
+        raise ConfigError(f"segmentation.clustering.k: {k} was not fitted by the sweep")
 
     elbow = kneedle([r["k"] for r in rows], [r["inertia"] for r in rows])
     elbow_k = None if elbow is None else round(elbow)
@@ -441,9 +449,16 @@ def kmeans_sweep(X: np.ndarray, settings: ClusteringSettings | SegmentationSetti
     inliers = np.flatnonzero(~outliers) if outliers.any() else None
     distinct = distinct_rows(X if inliers is None else X[inliers], seed)
     notes = []
-    if distinct < ks[0]:
+    if distinct < 2:
         return one_segment_sweep(X, ks, distinct, outliers)
-    if distinct < ks[-1]:
+    if distinct < ks[0]:
+        asked = f"k = {ks[0]}" if len(ks) == 1 else f"k = {ks[0]}..{ks[-1]}"
+        notes.append(
+            f"{asked} asked but the feature matrix has only {distinct} distinct rows: fitted "
+            f"k = {distinct} (min(k, distinct rows)) instead"
+        )
+        ks = [distinct]
+    elif distinct < ks[-1]:
         notes.append(
             f"k above {distinct} not fitted: the feature matrix has only {distinct} distinct rows"
         )

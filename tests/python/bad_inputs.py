@@ -641,7 +641,20 @@ CASES: tuple[Case, ...] = (
         "customer in segment 1 'Average', silhouette null) with the selection reason 'one "
         "segment: the feature matrix has 1 distinct row among 6 customers (identical features), "
         "fewer than the smallest k of k = 2..4; ...'; the hierarchical tree is cut at k = 1 too. "
-        "With fewer distinct rows than k_max, the k above are not fitted and the reason says so",
+        "With fewer distinct rows than k_max, the k above are not fitted and the reason says so; "
+        "with fewer (but at least 2) than k_min or a fixed k, k = the distinct rows is fitted",
+    ),
+    Case(
+        "clustering_fixed_k_above_distinct_rows",
+        "clustering",
+        "k: 4 with 12 customers but only 3 distinct feature rows",
+        "fallback",
+        "k = 4 asked but the feature matrix has only 3 distinct rows: fitted k = 3",
+        "K-Means cannot make 4 non-empty segments of 3 distinct rows: k = min(k, distinct rows) "
+        "= 3 is fitted (the 3 groups the automatic sweep finds) and the selection reason says "
+        "'segmentation.clustering.k = 4 capped at 3, the largest k fitted; k = 4 asked but the "
+        "feature matrix has only 3 distinct rows: fitted k = 3 (min(k, distinct rows)) "
+        "instead'; with a single distinct row it is one segment (clustering_identical_customers)",
     ),
     Case(
         "clustering_extreme_outlier",

@@ -329,6 +329,24 @@ def check_clustering_identical_customers() -> None:
     )
 
 
+def check_clustering_fixed_k_above_distinct_rows() -> None:
+    # Issue 11, 5c: k: 4 on three obvious groups of 4 identical customers gave ONE segment.
+    table = _customers(a=[0.0] * 4 + [10.0] * 4 + [20.0] * 4, b=[1.0] * 4 + [5.0] * 4 + [3.0] * 4)
+    config = _config(["a", "b"], k=4, methods=["kmeans", "hierarchical"])
+    tables = _chain(table, config)
+    (row,) = tables["sweep"].to_pylist()
+    assert (row["k"], row["is_selected"], sorted(row["cluster_sizes"])) == (3, True, [4, 4, 4])
+    assert BY_ID["clustering_fixed_k_above_distinct_rows"].expected in row["selection_reason"]
+    assert row["selection_reason"].startswith("segmentation.clustering.k = 4 capped at 3")
+    segments = tables["assignments"].column("kmeans_segment_id").to_pylist()
+    assert [len(set(segments[i : i + 4])) for i in (0, 4, 8)] == [1, 1, 1]
+    assert len(set(segments)) == 3
+    assert len(set(tables["hierarchical"].column("hierarchical_segment_id").to_pylist())) == 3
+    # The automatic sweep on the same data finds the same 3 groups (k_min 2, k_max 4).
+    auto = _sweep(table, _config(["a", "b"])).to_pylist()
+    assert [r["k"] for r in auto if r["is_selected"]] == [3]
+
+
 def check_clustering_extreme_outlier() -> None:
     rng = np.random.default_rng(0)
     spend = rng.normal(100, 10, 60)
