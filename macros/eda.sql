@@ -154,9 +154,19 @@
     models drop it (`where false`) and return an empty table with the documented columns.
 -#}
 
-{% macro segments_eda_double_columns(names, placeholder='__no_feature__') %}
+{% macro segments_eda_double_columns(names, placeholder='__no_feature__', in_units=false) %}
+    {#-
+        Each numeric feature as a double. in_units: divided by its unit (segments_eda_unit, a
+        power of two near its largest |value|), for scale-free statistics (correlations, eta)
+        that must not overflow on values around 1e160.
+    -#}
     {%- for name in names or [placeholder] %}
-        {%- if names %}
+        {%- if names and in_units %}
+        {%- set column = segments_eda_identifier(name) %}
+        cast({{ column }} as double)
+        / {{ segments_eda_unit('max(abs(cast(' ~ column ~ ' as double))) over ()') }}
+            as {{ column }},
+        {%- elif names %}
         {%- set column = segments_eda_identifier(name) %}
         cast({{ column }} as double) as {{ column }},
         {%- else %}
@@ -210,3 +220,14 @@
         {%- endif %}
     {%- endfor -%}
 {% endmacro %}
+
+
+{% macro segments_eda_unit(max_abs) %}
+    {#-
+        The power of two at or below a feature's largest |value| (1 when it is 0 or null): the
+        EDA moments are computed on value / unit and scaled back, so that squares of values
+        around 1e160 cannot overflow. Dividing by a power of two is exact, so for ordinary
+        values the statistics are bit for bit those computed on the values themselves.
+    -#}
+    coalesce(pow(2.0, floor(log2(nullif({{ max_abs }}, 0)))), 1.0)
+{%- endmacro %}

@@ -55,7 +55,9 @@ numeric_wide as materialized (
         <= least(1.0, {{ rank_sample_rows }} / (select total.customers from total))
             as is_ranked,
         {%- endif %}
-        {{- segments_eda_double_columns(names) }}
+        -- Each feature divided by a power of two near its largest |value|: correlations and
+        -- ranks do not change, and squares of values around 1e160 cannot overflow.
+        {{- segments_eda_double_columns(names, in_units=true) }}
 
     from features
 

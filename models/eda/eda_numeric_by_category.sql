@@ -11,6 +11,9 @@
     narrow: the categorical features are mapped to their grouped levels once (a materialized
     CTE), then one group by per categorical feature computes all numeric features side by side,
     and the per-level rows are turned into long format at the end (levels x features, small).
+    The statistics are computed on each numeric feature divided by its unit (a power of two near
+    its largest |value|, macro segments_eda_unit) and the mean and median scaled back: exact for
+    ordinary values, and sums of squares of values around 1e160 cannot overflow.
 -#}
 {%- set features_relation = ref('customer_features') -%}
 {%- set levels_relation = ref('eda_categorical_levels') -%}
@@ -36,7 +39,11 @@ wide as materialized (
 
     select
         {{- segments_eda_grouped_level_columns(columns.categorical, 'levels') }}
-        {{- segments_eda_double_columns(columns.numeric, '__no_numeric__') }}
+        {{- segments_eda_double_columns(columns.numeric, '__no_numeric__', in_units=true) }}
+        {%- for column in numeric %}
+        {{ segments_eda_unit('max(abs(cast(' ~ column ~ ' as double))) over ()') }}
+            as unit_{{ loop.index }},
+        {%- endfor %}
 
     from features
 
@@ -56,6 +63,11 @@ level_statistics_wide as (
         var_pop({{ column }}) * count({{ column }}) as within_sum_of_squares_{{ loop.index }},
         min({{ column }}) as min_{{ loop.index }},
         max({{ column }}) as max_{{ loop.index }},
+        {%- if numeric %}
+        any_value(unit_{{ loop.index }}) as unit_{{ loop.index }},
+        {%- else %}
+        1.0 as unit_{{ loop.index }},
+        {%- endif %}
         {%- endfor %}
 
     from wide
@@ -79,7 +91,8 @@ level_statistics_long as (
                 level_median := median_{{ loop.index }},
                 within_sum_of_squares := within_sum_of_squares_{{ loop.index }},
                 level_min := min_{{ loop.index }},
-                level_max := max_{{ loop.index }}
+                level_max := max_{{ loop.index }},
+                unit := unit_{{ loop.index }}
             ){{ ',' if not loop.last }}
             {%- endfor %}
         ]) as statistics
@@ -99,7 +112,8 @@ level_statistics as (
         statistics['level_median'] as level_median,
         statistics['within_sum_of_squares'] as within_sum_of_squares,
         statistics['level_min'] as level_min,
-        statistics['level_max'] as level_max
+        statistics['level_max'] as level_max,
+        statistics['unit'] as unit
 
     from level_statistics_long
     where statistics['level_count'] > 0{{ ' and false' if not numeric or not categorical }}
@@ -155,8 +169,8 @@ final as (
         pair_eta.level,
         levels.level_rank,
         pair_eta.level_count as count,
-        pair_eta.level_mean as mean,
-        pair_eta.level_median as median,
+        pair_eta.level_mean * pair_eta.unit as mean,
+        pair_eta.level_median * pair_eta.unit as median,
         sqrt(pair_eta.eta_squared) as eta,
         case
             when pair_eta.is_constant then 'numeric feature is constant'

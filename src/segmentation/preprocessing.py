@@ -31,8 +31,10 @@ column                      meaning
                             ``i`` of ``L`` is coded ``i / (L - 1)`` in [0, 1] before scaling
 ``center``                  subtracted after transform and imputation (population mean; for
                             one-hot columns the level's share at fit time)
-``scale``                   divisor after centring (population std, ``ddof=0``; 1 for one-hot
-                            columns and for constant columns)
+``scale``                   divisor after centring (population std, ``ddof=0``, computed on the
+                            values divided by a power of two near their largest magnitude so
+                            that it cannot overflow; 1 for one-hot columns and for constant
+                            columns)
 ``weight``                  EFFECTIVE multiplier applied last (see below)
 ``is_missing_indicator``    true for ``<feature>__missing`` columns
 ``note``                    human-readable remarks: constant column, grouped rare levels, ...
@@ -268,7 +270,45 @@ def _standardise(x: np.ndarray, weight: float) -> tuple[float, float, float, str
             "to 0, so it contributes nothing to distances"
         )
         return value, 1.0, 0.0, note
-    return float(x.mean()), float(x.std()), weight, None
+    center, scale = _mean_std(x)
+    return center, scale, weight, None
+
+
+def _mean_std(x: np.ndarray) -> tuple[float, float]:
+    """Population mean and standard deviation (``ddof=0``) of a finite column (n,), overflow-safe.
+
+    The values are divided by the power of two at or above their largest magnitude before
+    squaring, so values around 1e160 (whose squares overflow float64) give their exact, finite
+    standard deviation instead of inf (which would make the column 0 for every customer). A
+    power of two scales exactly: for ordinary values the results are bit for bit those of
+    ``x.mean()`` and ``x.std()``. The column is finite (``_numeric_column`` refuses other values)
+    and not constant. Returns values in the column's units.
+    """
+    _, exponent = np.frexp(np.max(np.abs(x)))  # max|x| = f * 2**exponent, 0.5 <= f < 1
+    unit = np.ldexp(x, -int(exponent))
+    return float(np.ldexp(unit.mean(), int(exponent))), float(np.ldexp(unit.std(), int(exponent)))
+
+
+def _precision_note(x: np.ndarray, center: float, scale: float) -> str | None:
+    """A note when a few huge values make the bulk of a column (n,) indistinguishable.
+
+    Values that span more orders of magnitude than float64 keeps apart (one value of 1e200 among
+    values of 1..100) leave the 5-95 % of the customers at one and the same scaled value: the
+    feature then only separates the huge values, and the outlier rule (whose unit is the 5-95 %
+    range of the scaled column) cannot see them. The remedy is the user's: log1p or a fix.
+    """
+    low, high = np.quantile(x, OUTLIER_RANGE)
+    if low == high:
+        return None
+    scaled_low, scaled_high = (np.array([low, high]) - center) / scale
+    if scaled_low != scaled_high:
+        return None
+    return (
+        f"values span more orders of magnitude than float64 keeps apart (largest "
+        f"{float(np.max(np.abs(x))):.3g}, 5-95 % range {low:.6g}..{high:.6g}): after scaling "
+        "the 5-95 % of customers are indistinguishable on this feature and its extreme values "
+        "are not flagged as outliers; use transform: log1p or fix the values"
+    )
 
 
 def _most_frequent_number(values: np.ndarray) -> float:
@@ -305,6 +345,8 @@ def _fit_numeric(
         impute_value = float(np.expm1(statistic)) if feature.transform == "log1p" else statistic
     x = _impute_transform_numeric(values, nulls, impute_value, feature.transform)
     center, scale, weight, note = _standardise(x, feature.weight)
+    if note is None:
+        note = _precision_note(x, center, scale)
     row = _Row(
         feature=feature.name,
         kind="numeric",

@@ -603,6 +603,20 @@ CASES: tuple[Case, ...] = (
         "the median is that value, every null is imputed with it, so the column is constant: "
         "weight 0 with the 'constant' note",
     ),
+    Case(
+        "feature_huge_values",
+        "features",
+        "a numeric attribute with every value around 1e160, or one value of 1e200 among 1..59",
+        "kept",
+        "finite scale; note 'values span more orders of magnitude than float64 keeps apart'",
+        "the standard deviation is computed on the values divided by a power of two near their "
+        "largest magnitude, so it is exact and finite (it used to overflow to inf and make the "
+        "feature 0 for every customer); EDA moments likewise (eda_numeric_summary gives them, "
+        "or null with a note naming the feature; it used to fail with 'SKEW is out of range!'). "
+        "One value of 1e200 among small ones leaves the others indistinguishable in float64: "
+        "the spec row's note says so and advises transform: log1p, under which the value is an "
+        "outlier (outlier_fence)",
+    ),
     # ----------------------------------------------------------------------------- clustering
     Case(
         "clustering_fewer_customers_than_k",

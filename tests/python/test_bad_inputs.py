@@ -259,6 +259,22 @@ def check_feature_single_value() -> None:
     assert rows["a"]["weight"] == 0.0 and rows["a"]["note"].startswith("constant")
 
 
+def check_feature_huge_values() -> None:
+    # Issue 11, 5b: scale was inf and the feature 0 for every customer.
+    big = _customers(a=[1e160, 2e160, 3e160, 4e160, 5e160, 6e160], b=[1.0, 2, 3, 4, 5, 6])
+    rows = _spec_rows(big, _config(["a", "b"]))
+    assert rows["a"]["scale"] == pytest.approx(np.sqrt(35 / 12) * 1e160, rel=1e-12)
+    assert rows["a"]["note"] is None
+    spike = _customers(a=[*range(1, 60), 1e200], b=[float(i % 7) for i in range(60)])
+    rows = _spec_rows(spike, _config(["a", "b"]))
+    assert np.isfinite(rows["a"]["scale"]) and rows["a"]["weight"] == 1.0
+    assert rows["a"]["note"].startswith(BY_ID["feature_huge_values"].expected.split("'")[1])
+    logged = _config([{"name": "a", "transform": "log1p"}, "b"])
+    tables = _chain(spike, logged)
+    outliers = [r["customer_id"] for r in tables["assignments"].to_pylist() if r["is_outlier"]]
+    assert outliers == ["c059"]
+
+
 def check_clustering_fewer_customers_than_k() -> None:
     table = _customers(a=[1.0, 2, 3, 4])
     with pytest.raises(ConfigError) as error:

@@ -14,6 +14,7 @@ from segmentation.preprocessing import (
     fit_spec,
     fit_transform,
     inverse_numeric,
+    outlier_mask,
     output_columns,
     spec_rows,
     transform_table,
@@ -213,6 +214,41 @@ def test_constant_column_contributes_nothing(features):
     )
     assert np.all(apply_spec(other, spec)[:, row["position"]] == 0.0)
     assert np.all(inverse_numeric(spec, "constant", np.array([0.0, 1.0])) == 3.5)
+
+
+@pytest.mark.parametrize("magnitude", [1e160, 1e200, 1e300])
+def test_scale_of_huge_values_is_finite_and_exact(magnitude):
+    # Issue 11, 5b: values around 1e160 overflow when squared; np.std gave inf, so the feature
+    # was 0 for every customer. The population std of (1, 2, 3, 4) * m is sqrt(1.25) * m.
+    values = np.array([1.0, 2.0, 3.0, 4.0]) * magnitude
+    table = pa.table({"customer_id": [1, 2, 3, 4], "x": values})
+    spec, matrix = fit_transform(table, SegmentationSettings.from_config({"features": ["x"]}))
+    row = _row(spec, "x")
+    assert row["center"] == pytest.approx(2.5 * magnitude, rel=1e-12)
+    assert row["scale"] == pytest.approx(np.sqrt(1.25) * magnitude, rel=1e-12)
+    expected = (np.array([1.0, 2.0, 3.0, 4.0]) - 2.5) / np.sqrt(1.25)
+    np.testing.assert_allclose(matrix[:, 0], expected, rtol=1e-12)
+
+
+def test_one_huge_value_is_an_outlier_not_a_silent_zero_feature():
+    # Issue 11, 5b: one attribute value near 1e200 among values of 1..59. The scale is finite
+    # (sqrt(59) / 60 * 1e200), so the huge value stands out at z = sqrt(59) and the others sit
+    # at -1 / sqrt(59) instead of a column of zeros. In float64 the others are indistinguishable
+    # next to 1e200, which the spec's note says (and the remedy); under log1p the huge value is
+    # an outlier by outlier_fence, left out of the K-Means fit.
+    values = np.append(np.arange(1.0, 60.0), 1e200)
+    table = pa.table({"customer_id": np.arange(60), "x": values})
+    spec, matrix = fit_transform(table, SegmentationSettings.from_config({"features": ["x"]}))
+    row = _row(spec, "x")
+    assert row["scale"] == pytest.approx(np.sqrt(59) / 60 * 1e200, rel=1e-12)
+    assert matrix[-1, 0] == pytest.approx(np.sqrt(59), rel=1e-12)
+    np.testing.assert_allclose(matrix[:-1, 0], -1 / np.sqrt(59), rtol=1e-12)
+    assert row["note"].startswith("values span more orders of magnitude than float64 keeps apart")
+    assert "use transform: log1p" in row["note"]
+    logged = SegmentationSettings.from_config({"features": [{"name": "x", "transform": "log1p"}]})
+    spec, matrix = fit_transform(table, logged)
+    assert _row(spec, "x")["note"] is None
+    assert outlier_mask(matrix, 3.0).tolist() == [False] * 59 + [True]
 
 
 def test_single_non_null_value_is_a_constant():
