@@ -1,8 +1,11 @@
 {#-
     The fitted predictive CLV models (a contract): one row per model and parameter, plus the
     diagnostic rows (frequency-spend correlation, repeat customers), from ml_clv_parameters, with
-    the time unit and calibration end of the summary they were fitted on.
+    the time unit and calibration end of the summary they were fitted on. Without an order input
+    nothing is fitted: every row has message 'not applicable: no order input', no value and no
+    calibration end (which would otherwise be the day before the build).
 -#}
+{%- set has_orders_input = segments_has_input('orders') %}
 
 with
 
@@ -34,6 +37,7 @@ final as (
         parameters.model,
         parameters.parameter,
         parameters.kind,
+        {%- if has_orders_input %}
         cast(parameters.value as double) as value,
         cast(parameters.log_likelihood as double) as log_likelihood,
         cast(parameters.converged as boolean) as converged,
@@ -41,6 +45,15 @@ final as (
         cast(parameters.n_customers as bigint) as n_customers,
         calibration.time_unit,
         calibration.calibration_end_date,
+        {%- else %}
+        cast(null as double) as value,
+        cast(null as double) as log_likelihood,
+        false as converged,
+        'not applicable: no order input' as message,
+        cast(0 as bigint) as n_customers,
+        calibration.time_unit,
+        cast(null as date) as calibration_end_date,
+        {%- endif %}
 
     from parameters
     cross join calibration

@@ -1,7 +1,10 @@
 {#-
     Predictive customer lifetime value, one row per customer of customer_features (a contract):
     the BG/NBD inputs from int_customer_clv_summary and the predictions of ml_customer_clv.
+    Without an order input there is nothing to predict: clv_status is 'not applicable: no order
+    input' for every customer (not 'no purchases ...', which would blame the customers).
 -#}
+{%- set has_orders_input = segments_has_input('orders') %}
 
 with
 
@@ -36,7 +39,11 @@ final as (
         cast(predictions.expected_average_value as double) as expected_average_order_value,
         cast(predictions.predicted_clv as double) as predicted_clv,
         predictions.churn_risk_band,
+        {%- if has_orders_input %}
         coalesce(predictions.clv_status, 'not scored: missing from ml_customer_clv') as clv_status,
+        {%- else %}
+        'not applicable: no order input' as clv_status,
+        {%- endif %}
         cast(summary.monetary_value as double) as average_repeat_purchase_value,
         summary.first_purchase_date,
         summary.last_purchase_date,

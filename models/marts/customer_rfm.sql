@@ -8,7 +8,8 @@
     customers share a value (e.g. one-time buyers all get F = 1). Worse means: a longer time since
     the last purchase for R (so the most recent customers score 5), fewer orders for F, a lower
     spend for M. The segment comes from the seed rfm_segment_map by (R, F); customers without
-    purchases get no scores and the segment 'No purchases'.
+    purchases get no scores and the segment 'No purchases'. Without an order input there is no
+    RFM at all: every customer has rfm_status and rfm_segment 'not applicable: no order input'.
 -#}
 {%- set has_orders_input = segments_has_input('orders') %}
 
@@ -86,10 +87,18 @@ final as (
         cast(scored.r_score as varchar)
         || cast(scored.f_score as varchar)
         || cast(scored.m_score as varchar) as rfm_score,
+        {%- if has_orders_input %}
         case
             when not customers.has_purchases then 'No purchases'
             else segment_map.rfm_segment
         end as rfm_segment,
+        case
+            when customers.has_purchases then 'scored' else 'no purchases'
+        end as rfm_status,
+        {%- else %}
+        'Not applicable: no order input' as rfm_segment,
+        'not applicable: no order input' as rfm_status,
+        {%- endif %}
 
     from customers
     left join scored
