@@ -208,9 +208,15 @@ def _impute_transform_numeric(
 def _ordinal_codes(
     text: pa.ChunkedArray, levels: Sequence[str], impute_level: str, name: str, table_name: str
 ) -> np.ndarray:
-    """Map ordinal levels to codes ``i / (L - 1)`` in [0, 1]; nulls take ``impute_level``."""
+    """Map ordinal levels to codes ``i / (L - 1)`` in [0, 1]; nulls take ``impute_level``.
+
+    Values match the configured levels ignoring case and surrounding blanks (``_level_key``):
+    ``GOLD``, ``Gold`` and ``gold `` are all the level ``gold``, as contract categories are
+    compared case-insensitively by staging.
+    """
     filled = pc.fill_null(text, impute_level)
-    index = pc.index_in(filled, value_set=pa.array(list(levels), pa.string()))
+    keys = pc.utf8_lower(pc.utf8_trim_whitespace(filled))
+    index = pc.index_in(keys, value_set=pa.array([_level_key(x) for x in levels], pa.string()))
     unknown = pc.is_null(index)
     n_unknown = pc.sum(unknown).as_py() or 0
     if n_unknown:
@@ -221,6 +227,16 @@ def _ordinal_codes(
         )
     codes = np.asarray(index.to_numpy(zero_copy_only=False), dtype=np.float64)
     return codes / (len(levels) - 1)
+
+
+def _level_key(level: str) -> str:
+    """How an ordinal value is matched to a configured level: lower case, blanks trimmed."""
+    return level.strip().lower()
+
+
+def _configured_level(levels: Sequence[str], value: str) -> str | None:
+    """The configured spelling of ``value`` among ``levels`` (``_level_key`` match), or None."""
+    return next((level for level in levels if _level_key(level) == _level_key(value)), None)
 
 
 def _one_hot_index(text: pa.ChunkedArray, kept: Sequence[str], impute_level: str) -> np.ndarray:
@@ -369,15 +385,18 @@ def _fit_numeric(
 def _impute_level(
     feature: FeatureSpec, levels: list[str], path: str, allowed: Sequence[str] | None = None
 ) -> str:
-    if feature.impute == "constant":
-        level = str(feature.impute_value)
-        if allowed is not None and level not in allowed:
-            raise ConfigError(
-                f"{path}: impute_value {feature.impute_value!r} is not one of the ordinal levels "
-                f"{', '.join(allowed)}"
-            )
-        return level
-    return levels[0]  # most frequent (ties: first by the caller's order)
+    level = str(feature.impute_value) if feature.impute == "constant" else levels[0]
+    if allowed is None:
+        return level  # levels[0]: most frequent (ties: first by the caller's order)
+    configured = _configured_level(allowed, level)
+    if configured is None:
+        if feature.impute != "constant":  # a data value outside the levels: reported later
+            return level
+        raise ConfigError(
+            f"{path}: impute_value {feature.impute_value!r} is not one of the ordinal levels "
+            f"{', '.join(allowed)}"
+        )
+    return configured
 
 
 def _fit_ordinal(
@@ -388,10 +407,17 @@ def _fit_ordinal(
         raise _all_null_error(table_name, feature.name, len(text))
     path = f"{table_name}.{feature.name}"
     levels, counts = _level_counts(text)
-    order = {level: i for i, level in enumerate(feature.levels)}
+    order = {_level_key(level): i for i, level in enumerate(feature.levels)}
+    # Counts per configured level (spellings that differ in case are one level).
+    merged: dict[str, int] = {}
+    for level, count in zip(levels, counts, strict=True):
+        spelling = _configured_level(feature.levels, level) or level
+        merged[spelling] = merged.get(spelling, 0) + int(count)
+    levels, counts = list(merged), np.array(list(merged.values()))
     # most_frequent: highest count, ties towards the lower level of the configured order
     by_frequency = sorted(
-        range(len(levels)), key=lambda i: (-int(counts[i]), order.get(levels[i], len(order)))
+        range(len(levels)),
+        key=lambda i: (-int(counts[i]), order.get(_level_key(levels[i]), len(order))),
     )
     impute_level = _impute_level(
         feature, [levels[i] for i in by_frequency], path, allowed=feature.levels
@@ -404,7 +430,7 @@ def _fit_ordinal(
         output_column=feature.name,
         transform="none",
         impute_strategy=feature.impute,
-        impute_value_numeric=order[impute_level] / (len(feature.levels) - 1),
+        impute_value_numeric=order[_level_key(impute_level)] / (len(feature.levels) - 1),
         impute_value_text=impute_level,
         level=None,
         ordinal_levels=list(feature.levels),

@@ -135,8 +135,11 @@ class FeatureSpec:
             if not isinstance(levels, list | tuple) or len(levels) < 2:
                 raise ConfigError(f"{path}.levels: an ordinal feature needs a list of >= 2 levels")
             levels = tuple(str(level) for level in levels)
-            if len(set(levels)) != len(levels):
-                raise ConfigError(f"{path}.levels: levels must be distinct, got {list(levels)!r}")
+            if len({level.strip().lower() for level in levels}) != len(levels):
+                raise ConfigError(
+                    f"{path}.levels: levels must be distinct (ignoring case and surrounding "
+                    f"blanks, as they are matched), got {list(levels)!r}"
+                )
         elif levels:
             raise ConfigError(f"{path}.levels: only ordinal features take levels")
         share = _number(f"{path}.min_level_share", raw.get("min_level_share", 0.01), minimum=0)

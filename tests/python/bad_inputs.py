@@ -617,6 +617,17 @@ CASES: tuple[Case, ...] = (
         "the spec row's note says so and advises transform: log1p, under which the value is an "
         "outlier (outlier_fence)",
     ),
+    Case(
+        "feature_ordinal_level_case",
+        "features",
+        "ordinal levels [bronze, silver, gold] and values GOLD, Silver, ' bronze '",
+        "kept",
+        "matched ignoring case and blanks",
+        "values match the configured levels ignoring case and surrounding blanks, as staging "
+        "matches contract categories: GOLD is the level gold (code 1); the spec stores the "
+        "configured spelling; levels that differ only in case are a ConfigError "
+        "(segmentation.features[i].levels: levels must be distinct (ignoring case ...))",
+    ),
     # ----------------------------------------------------------------------------- clustering
     Case(
         "clustering_fewer_customers_than_k",

@@ -275,6 +275,14 @@ def check_feature_huge_values() -> None:
     assert outliers == ["c059"]
 
 
+def check_feature_ordinal_level_case() -> None:
+    table = _customers(tier=["GOLD", "Silver", " bronze ", "gold"], b=[1.0, 2, 3, 4])
+    levels = ["bronze", "silver", "gold"]
+    rows = _spec_rows(table, _config([{"name": "tier", "kind": "ordinal", "levels": levels}, "b"]))
+    assert rows["tier"]["impute_value_text"] == "gold"
+    assert rows["tier"]["ordinal_levels"] == levels
+
+
 def check_clustering_fewer_customers_than_k() -> None:
     table = _customers(a=[1.0, 2, 3, 4])
     with pytest.raises(ConfigError) as error:

@@ -251,6 +251,46 @@ def test_one_huge_value_is_an_outlier_not_a_silent_zero_feature():
     assert outlier_mask(matrix, 3.0).tolist() == [False] * 59 + [True]
 
 
+def test_ordinal_levels_match_ignoring_case_and_blanks():
+    # Issue 11, 6d: levels [bronze, silver, gold] with values GOLD / Silver were refused as
+    # "outside the configured ordinal levels".
+    table = pa.table(
+        {
+            "customer_id": [1, 2, 3, 4, 5, 6],
+            "tier": ["GOLD", "Silver", " bronze ", "gold", None, "Gold"],
+        }
+    )
+    settings = SegmentationSettings.from_config(
+        {"features": [{"name": "tier", "kind": "ordinal", "levels": ["bronze", "silver", "gold"]}]}
+    )
+    spec, matrix = fit_transform(table, settings)
+    row = _row(spec, "tier")
+    assert row["impute_value_text"] == "gold"  # 3 of 5 values, whatever their case
+    codes = matrix[:, 0] / row["weight"] * row["scale"] + row["center"]
+    np.testing.assert_allclose(codes, [1.0, 0.5, 0.0, 1.0, 1.0, 1.0], atol=1e-12)
+    other = pa.table({"customer_id": [7, 8], "tier": ["SILVER", "Bronze"]})
+    applied = apply_spec(other, spec)[:, 0] / row["weight"] * row["scale"] + row["center"]
+    np.testing.assert_allclose(applied, [0.5, 0.0], atol=1e-12)
+    constant = SegmentationSettings.from_config(
+        {
+            "features": [
+                {
+                    "name": "tier",
+                    "kind": "ordinal",
+                    "levels": ["bronze", "silver", "gold"],
+                    "impute": "constant",
+                    "impute_value": "Silver",
+                }
+            ]
+        }
+    )
+    assert _row(fit_spec(table, constant), "tier")["impute_value_text"] == "silver"
+    with pytest.raises(ConfigError, match=r"levels must be distinct \(ignoring case"):
+        SegmentationSettings.from_config(
+            {"features": [{"name": "tier", "kind": "ordinal", "levels": ["gold", "Gold"]}]}
+        )
+
+
 def test_single_non_null_value_is_a_constant():
     table = pa.table({"customer_id": [1, 2, 3], "x": pa.array([None, 4.0, None], pa.float64())})
     spec, matrix = fit_transform(table, SegmentationSettings.from_config({"features": ["x"]}))
