@@ -170,7 +170,7 @@
     {%- set contract = segments_input_contract(entity) -%}
     {%- set attribute_columns = [] -%}
     {%- for item in segments_input_attributes(entity, check_columns=false) -%}
-        {%- do attribute_columns.append(item.source_column) -%}
+        {%- do attribute_columns.extend(item.source_columns) -%}
     {%- endfor -%}
     {%- set seen = [] -%}
     {%- for name in columns -%}
@@ -416,7 +416,9 @@
         most_frequent, ties by the smallest value; numeric also mean, min, max).
         Names are lower-case identifiers (they become customer_features columns); type is
         numeric (parsed like every number, unparseable -> null and flagged) or categorical
-        (trimmed text).
+        (trimmed text). A customers attribute may instead be derived: {expression: arithmetic
+        over input columns, type: numeric} (macros/expressions.sql); its item has expression
+        (the checked SQL, none before execution) and source_columns (the columns it reads).
     -#}
     {%- set cfg = segments_input_config(entity) or {} -%}
     {%- set option = 'attributes' if entity == 'customers' else 'customer_attributes' -%}
@@ -438,12 +440,34 @@
         {%- if spec is not mapping -%}
             {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ": expected a mapping {column: input column, type: numeric | categorical}, got " ~ spec) }}
         {%- endif -%}
-        {%- set allowed = ['column', 'type'] + (['aggregate'] if entity == 'orders' else []) -%}
+        {%- set allowed = ['column', 'type'] + (['aggregate'] if entity == 'orders' else ['expression']) -%}
         {%- for k in spec -%}
             {%- if k not in allowed -%}
                 {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ": unknown key '" ~ k ~ "'; expected some of " ~ allowed | join(', ')) }}
             {%- endif -%}
         {%- endfor -%}
+        {%- if 'expression' in spec -%}
+            {%- if 'column' in spec -%}
+                {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ": give either column or expression, not both") }}
+            {%- endif -%}
+            {%- if spec.get('type') != 'numeric' -%}
+                {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ".type: an attribute with an expression is numeric (type: numeric), got " ~ spec.get('type')) }}
+            {%- endif -%}
+            {%- set derived = segments_attribute_expression(
+                spec.expression,
+                available if (check_columns and execute) else none,
+                key ~ "." ~ name ~ ".expression",
+            ) -%}
+            {%- do result.append({
+                'name': name,
+                'source_column': none,
+                'source_columns': derived.columns,
+                'column': none,
+                'expression': derived.sql if (check_columns and execute) else none,
+                'type': 'numeric',
+                'aggregate': 'most_frequent',
+            }) -%}
+        {%- else -%}
         {%- set source_column = spec.get('column', name) -%}
         {%- if source_column is not string or source_column | length == 0 -%}
             {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ".column: expected an input column name, got " ~ source_column) }}
@@ -464,9 +488,12 @@
             'name': name,
             'source_column': source_column,
             'column': segments_quote_column(source_column) if (check_columns and execute) else none,
+            'source_columns': [source_column],
+            'expression': none,
             'type': kind,
             'aggregate': aggregate,
         }) -%}
+        {%- endif -%}
     {%- endfor -%}
     {{ return(result) }}
 {% endmacro %}

@@ -11,8 +11,11 @@
     Numeric values are parsed like every number of staging (segments_parse_number); a value that
     is given but is not a number becomes null and is_<name>_unparseable is true (for an order
     attribute: on any of the customer's lines; null for a customer without order lines).
-    Categorical values are trimmed text. Without attributes, the model is the list of customer
-    ids; customer_features joins the attribute columns (not the flags).
+    Categorical values are trimmed text. A derived attribute ({expression: ..., type: numeric},
+    macros/expressions.sql) is its checked expression over the parsed input columns; it is null
+    when a column it reads is null (as SQL arithmetic is), and is_<name>_unparseable is true when
+    a column it reads is given but is not a number. Without attributes, the model is the list of
+    customer ids; customer_features joins the attribute columns (not the flags).
 -#}
 {%- set customer_attributes = segments_input_attributes('customers') -%}
 {%- set order_attributes = segments_input_attributes('orders') -%}
@@ -45,7 +48,18 @@ customer_rows as (
     select
         {{ segments_source_row_key('customers', columns) }} as source_row_key,
         {%- for item in customer_attributes %}
+        {%- if item.expression %}
+        -- Derived: {{ item.name }} = the checked expression over parsed input columns.
+        {{ item.expression }} as {{ item.name }}_value,
+        {%- for source in item.source_columns %}
+        {%- set text = segments_clean_text(segments_quote_column(source)) %}
+        ({{ text }} is not null and {{ segments_parse_number(text) }} is null)
+        {{- ' or' if not loop.last else ' as ' ~ item.name ~ '_unparseable,' }}
+        {%- endfor %}
+        cast({{ item.name }}_value as varchar) as {{ item.name }}_text,
+        {%- else %}
         {{ segments_clean_text(item.column) }} as {{ item.name }}_text,
+        {%- endif %}
         {%- endfor %}
 
     from {{ segments_input_relation('customers') }}
@@ -59,7 +73,10 @@ customer_values as (
     select
         customers.customer_id,
         {%- for item in customer_attributes %}
-        {%- if item.type == 'numeric' %}
+        {%- if item.expression %}
+        customer_rows.{{ item.name }}_value as {{ item.name }},
+        customer_rows.{{ item.name }}_unparseable as is_{{ item.name }}_unparseable,
+        {%- elif item.type == 'numeric' %}
         {{ segments_parse_number('customer_rows.' ~ item.name ~ '_text') }} as {{ item.name }},
         customer_rows.{{ item.name }}_text is not null
         and {{ segments_parse_number('customer_rows.' ~ item.name ~ '_text') }} is null

@@ -739,6 +739,19 @@ CASES: tuple[Case, ...] = (
         "ConfigError: feature names must be lower-case identifiers",
     ),
     Case(
+        "config_attribute_expression_sql",
+        "configuration",
+        "segments_inputs.customers.attributes.income_units.expression: "
+        "'1); drop table y; select (1'",
+        "error",
+        "unexpected '; drop table y; sele' at character 3",
+        "a derived attribute's expression is checked token by token (numbers, input columns, "
+        "+ - * /, parentheses, the functions abs, coalesce, greatest, least, nullif, round) and "
+        "rebuilt from the tokens: anything else fails at compile time naming the key, e.g. "
+        "\"...income_units.expression: unexpected '; drop table y; sele' at character 3 of "
+        '..."; an unknown column names the columns of the input; no SQL is executed',
+    ),
+    Case(
         "config_input_column_sql",
         "configuration",
         "segments_inputs.customers.columns.customer_id: 'x; drop table y'",

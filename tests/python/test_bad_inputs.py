@@ -167,14 +167,23 @@ def empty_orders_build(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
     customers = tmp_path / "customers_latin1.csv"
     customers.write_bytes(
         (
-            ",".join(CUSTOMER_COLUMNS) + "\n"
-            "K1,2020-01-01,1980-01-01,,F,100,DE,M\xfcnchen,web\n"
-            "K2,2020-01-01,1990-01-01,,M,200,FR,\xcele-de-France,store\n"
-            "K3,2021-01-01,1970-01-01,,F,300,FR,\xcele-de-France,store\n"
+            ",".join(CUSTOMER_COLUMNS) + ",Kidhome,Teenhome,Mnt Wines,MntMeat\n"
+            "K1,2020-01-01,1980-01-01,,F,100,DE,M\xfcnchen,web,1,0,100,50\n"
+            "K2,2020-01-01,1990-01-01,,M,200,FR,\xcele-de-France,store,0,2,10.5,x\n"
+            "K3,2021-01-01,1970-01-01,,F,300,FR,\xcele-de-France,store,,1,0,0\n"
         ).encode("latin-1")
     )
+    # Derived attributes (issue 11, 6e): expressions over input columns.
+    attributes = {
+        "children": {"expression": "Kidhome + Teenhome", "type": "numeric"},
+        "spend": {"expression": 'coalesce("Mnt Wines", 0) + 2 * MntMeat', "type": "numeric"},
+    }
     inputs = {
-        "customers": {"path": str(customers), "csv_options": {"encoding": "latin-1"}},
+        "customers": {
+            "path": str(customers),
+            "csv_options": {"encoding": "latin-1"},
+            "attributes": attributes,
+        },
         "orders": {"table": "main.empty_orders"},
     }
     return run_dbt(
@@ -189,6 +198,18 @@ def test_latin1_csv_with_encoding_is_decoded(empty_orders_build: DbtRun) -> None
     assert empty_orders_build.query("select region from stg_customers order by customer_id") == [
         ("München",), ("Île-de-France",), ("Île-de-France",)
     ]  # fmt: skip
+
+
+def test_derived_attributes_are_computed_from_input_columns(empty_orders_build: DbtRun) -> None:
+    # K2's MntMeat 'x' is not a number: spend null and flagged; K3 has no Kidhome: children null.
+    assert empty_orders_build.returncode == 0, empty_orders_build.output[-4000:]
+    assert empty_orders_build.query(
+        "select customer_id, children, spend, is_spend_unparseable from stg_customer_attributes "
+        "order by customer_id"
+    ) == [("K1", 1.0, 200.0, False), ("K2", 2.0, None, True), ("K3", None, 0.0, False)]
+    assert empty_orders_build.query(
+        "select children, spend from customer_features order by customer_id"
+    ) == [(1.0, 200.0), (2.0, None), (None, 0.0)]
 
 
 def test_empty_orders_table(empty_orders_build: DbtRun) -> None:
@@ -453,6 +474,7 @@ def test_python_case(case: Case) -> None:
 DBT_CHECKED = {
     "input_csv_latin1", "config_input_column_sql", "customer_csv_latin1_with_encoding",
     "order_table_empty",
+    "config_attribute_expression_sql",  # test_config_errors.py, attribute_expression_sql_injection
 }  # fmt: skip
 
 

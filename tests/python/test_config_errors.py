@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 import yaml
+from bad_inputs import BY_ID
 from dbt_harness import REPO_ROOT, run_dbt
 
 from segmentation.settings import ConfigError, SegmentationSettings
@@ -199,6 +200,100 @@ def _cases(folder: Path) -> dict[str, dict[str, Any]]:
             ),
             "expected": ["segments_inputs.customers.attributes.gender", "already a column"],
         },
+        # Derived attributes (issue 11, 6e): an expression over input columns, checked.
+        "attribute_expression_ok": {
+            "select": "stg_customer_attributes",
+            "vars": _customers(
+                folder,
+                attributes={
+                    "income_units": {
+                        "expression": '"Annual Income (k$)" * 1000',
+                        "type": "numeric",
+                    },
+                    "score": {
+                        "expression": 'round(coalesce("Annual Income (k$)", 0) / 2, 1) - -1',
+                        "type": "numeric",
+                    },
+                },
+            ),
+            "expected": None,
+        },
+        "attribute_expression_unknown_column": {
+            "select": "stg_customer_attributes",
+            "vars": _customers(
+                folder,
+                attributes={
+                    "income_units": {"expression": "Annual_Income * 1000", "type": "numeric"}
+                },
+            ),
+            "expected": [
+                "segments_inputs.customers.attributes.income_units.expression",
+                "column 'Annual_Income' not found in the input",
+                "Annual Income (k$)",
+            ],
+        },
+        "attribute_expression_sql_injection": {
+            "select": "stg_customer_attributes",
+            "vars": _customers(
+                folder,
+                attributes={
+                    "income_units": {"expression": "1); drop table y; select (1", "type": "numeric"}
+                },
+            ),
+            "expected": [
+                "segments_inputs.customers.attributes.income_units.expression",
+                BY_ID["config_attribute_expression_sql"].expected,
+            ],
+        },
+        "attribute_expression_function_not_allowed": {
+            "select": "stg_customer_attributes",
+            "vars": _customers(
+                folder,
+                attributes={
+                    "income_units": {"expression": 'exp("Annual Income (k$)")', "type": "numeric"}
+                },
+            ),
+            "expected": [
+                "segments_inputs.customers.attributes.income_units.expression",
+                "'exp(' is not allowed",
+                "abs, coalesce, greatest, least, nullif, round",
+            ],
+        },
+        "attribute_expression_incomplete": {
+            "select": "stg_customer_attributes",
+            "vars": _customers(
+                folder,
+                attributes={
+                    "income_units": {"expression": '("Annual Income (k$)" +', "type": "numeric"}
+                },
+            ),
+            "expected": [
+                "segments_inputs.customers.attributes.income_units.expression",
+                "incomplete",
+            ],
+        },
+        "attribute_expression_two_values": {
+            "select": "stg_customer_attributes",
+            "vars": _customers(
+                folder,
+                attributes={"income_units": {"expression": "Gender CustomerID", "type": "numeric"}},
+            ),
+            "expected": [
+                "segments_inputs.customers.attributes.income_units.expression",
+                "follows a value without an operator",
+            ],
+        },
+        "attribute_expression_not_numeric": {
+            "select": "stg_customer_attributes",
+            "vars": _customers(
+                folder,
+                attributes={"income_units": {"expression": "CustomerID", "type": "categorical"}},
+            ),
+            "expected": [
+                "segments_inputs.customers.attributes.income_units.type",
+                "an attribute with an expression is numeric",
+            ],
+        },
         "order_attribute_bad_aggregate": {
             "select": "stg_customer_attributes",
             "vars": _orders(
@@ -297,6 +392,13 @@ CASE_NAMES = [
     "attribute_column_not_found",
     "attribute_name_not_an_identifier",
     "attribute_name_taken",
+    "attribute_expression_ok",
+    "attribute_expression_unknown_column",
+    "attribute_expression_sql_injection",
+    "attribute_expression_function_not_allowed",
+    "attribute_expression_incomplete",
+    "attribute_expression_two_values",
+    "attribute_expression_not_numeric",
     "order_attribute_bad_aggregate",
     "cancelled_when_column_not_in_input",
     "reject_non_positive_unknown_column",
