@@ -302,7 +302,7 @@ CASES: tuple[Case, ...] = (
         "country null",
         "no reject and no error in staging: every customer is kept with country null (as a "
         "clustering feature it would fail: see feature_all_null)",
-        checks=(("select count(*), count(country) from stg_customers", [(12, 0)]),),
+        checks=(("select count(*), count(country) from stg_customers", [(13, 0)]),),
     ),
     Case(
         "input_csv_latin1",
@@ -364,6 +364,44 @@ CASES: tuple[Case, ...] = (
             (
                 staged_line("negative-amount", "amount, status, is_return"),
                 [(-25.0, "completed", True)],
+            ),
+        ),
+    ),
+    Case(
+        "order_returned_positive_amount",
+        "orders",
+        "purchases of 100 and 50, then a line 'returned' of +50 (a refund marked by its status)",
+        "kept",
+        "returned_value 50, net_revenue 100, return_rate 1/3",
+        "a line is a return when its status says so or its amount is negative, and its value "
+        "counts as a positive returned amount whatever its sign: monetary_value 150, "
+        "returned_value 50, net_revenue 100, return_rate 0.333 (the same as with -50); it used "
+        "to give returned_value -50 and return_rate -0.333. Returns above the purchases of the "
+        "window give return_rate 1 (docs/use_your_own_data.md, Returns)",
+        customers=(customer("C-RET", "returned-positive"),),
+        orders=(
+            order("C-RET", "returned-positive", order_id="R1", amount="100.00"),
+            order(
+                "C-RET",
+                "returned-positive",
+                order_id="R2",
+                amount="50.00",
+                ordered_at="2023-06-02 10:00:00",
+            ),
+            order(
+                "C-RET",
+                "returned-positive",
+                order_id="R3",
+                amount="50.00",
+                status="returned",
+                ordered_at="2023-06-03 10:00:00",
+            ),
+        ),
+        checks=(
+            (
+                "select monetary_value, returned_value, net_revenue, round(return_rate, 6) "
+                "from int_customer_orders where customer_id = 'C-RET'",
+                [(150.0, 50.0, 100.0, 0.333333)],
             ),
         ),
     ),

@@ -64,7 +64,8 @@ def grouped_build(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
     return run_dbt(
         [
             "build", "-s", "+stg_customers", "+stg_order_lines", "+rejects",
-            "assert_raw_equals_staged_plus_rejected", "--indirect-selection", "cautious",
+            "int_customer_orders", "assert_raw_equals_staged_plus_rejected",
+            "--indirect-selection", "cautious",
             "--exclude", "test_type:unit",
         ],
         tmp_path,
