@@ -35,17 +35,35 @@ levels as (
 
 ),
 
+units as (
+
+    -- One row: each numeric feature's unit (macro segments_eda_unit).
+    select
+        {%- for column in numeric or ['__no_numeric__'] %}
+        {%- if numeric %}
+        {{ segments_eda_unit('max(abs(cast(' ~ column ~ ' as double)))') }} as unit_{{ loop.index }},
+        {%- else %}
+        1.0 as unit_{{ loop.index }},
+        {%- endif %}
+        {%- endfor %}
+
+    from features
+
+),
+
 wide as materialized (
 
     select
         {{- segments_eda_grouped_level_columns(columns.categorical, 'levels') }}
-        {{- segments_eda_double_columns(columns.numeric, '__no_numeric__', in_units=true) }}
         {%- for column in numeric %}
-        {{ segments_eda_unit('max(abs(cast(' ~ column ~ ' as double))) over ()') }}
-            as unit_{{ loop.index }},
+        cast(features.{{ column }} as double) / units.unit_{{ loop.index }} as {{ column }},
+        {%- else %}
+        cast(null as double) as __no_numeric__,
         {%- endfor %}
+        units.*,
 
     from features
+    cross join units
 
 ),
 
@@ -63,11 +81,7 @@ level_statistics_wide as (
         var_pop({{ column }}) * count({{ column }}) as within_sum_of_squares_{{ loop.index }},
         min({{ column }}) as min_{{ loop.index }},
         max({{ column }}) as max_{{ loop.index }},
-        {%- if numeric %}
         any_value(unit_{{ loop.index }}) as unit_{{ loop.index }},
-        {%- else %}
-        1.0 as unit_{{ loop.index }},
-        {%- endif %}
         {%- endfor %}
 
     from wide

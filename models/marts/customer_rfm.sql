@@ -12,6 +12,7 @@
     RFM at all: every customer has rfm_status and rfm_segment 'not applicable: no order input'.
 -#}
 {%- set has_orders_input = segments_has_input('orders') %}
+{%- set has_orders = 'true' if has_orders_input else 'false' %}
 
 with
 
@@ -87,18 +88,16 @@ final as (
         cast(scored.r_score as varchar)
         || cast(scored.f_score as varchar)
         || cast(scored.m_score as varchar) as rfm_score,
-        {%- if has_orders_input %}
         case
+            when not {{ has_orders }} then 'Not applicable: no order input'
             when not customers.has_purchases then 'No purchases'
             else segment_map.rfm_segment
         end as rfm_segment,
         case
-            when customers.has_purchases then 'scored' else 'no purchases'
+            when not {{ has_orders }} then 'not applicable: no order input'
+            when customers.has_purchases then 'scored'
+            else 'no purchases'
         end as rfm_status,
-        {%- else %}
-        'Not applicable: no order input' as rfm_segment,
-        'not applicable: no order input' as rfm_status,
-        {%- endif %}
 
     from customers
     left join scored
