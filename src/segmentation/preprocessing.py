@@ -29,8 +29,10 @@ column                      meaning
 ``level``                   the one-hot level of this column (``__other__`` for the other column)
 ``ordinal_levels``          list<string>: the configured level order (ordinal rows only); level
                             ``i`` of ``L`` is coded ``i / (L - 1)`` in [0, 1] before scaling
-``center``                  subtracted after transform and imputation (population mean; for
-                            one-hot columns the level's share at fit time)
+``center``                  subtracted after transform and imputation (population mean; the
+                            median when a few huge values would hide the rest, with a note:
+                            ``_robust_center``; for one-hot columns the level's share at fit
+                            time)
 ``scale``                   divisor after centring (population std, ``ddof=0``, computed on the
                             values divided by a power of two near their largest magnitude so
                             that it cannot overflow; 1 for one-hot columns and for constant
@@ -305,26 +307,31 @@ def _mean_std(x: np.ndarray) -> tuple[float, float]:
     return float(np.ldexp(unit.mean(), int(exponent))), float(np.ldexp(unit.std(), int(exponent)))
 
 
-def _precision_note(x: np.ndarray, center: float, scale: float) -> str | None:
-    """A note when a few huge values make the bulk of a column (n,) indistinguishable.
+def _robust_center(x: np.ndarray, center: float, scale: float) -> tuple[float, str | None]:
+    """The center of a numeric column (n,): its mean, or its median when the mean hides the bulk.
 
     Values that span more orders of magnitude than float64 keeps apart (one value of 1e200 among
-    values of 1..100) leave the 5-95 % of the customers at one and the same scaled value: the
-    feature then only separates the huge values, and the outlier rule (whose unit is the 5-95 %
-    range of the scaled column) cannot see them. The remedy is the user's: log1p or a fix.
+    values of 1..100) would, centred at their mean (~1e198), leave the 5-95 % of the customers at
+    one and the same scaled value: the feature would separate nothing but the huge values, and
+    the outlier rule (whose unit is the 5-95 % range of each matrix column) could not see them.
+    Centred at the median the bulk keeps its (tiny) spread, so the huge values are outliers as
+    documented (``outlier_mask``); K-Means and Ward do not depend on the center. Returns the
+    center and a note when the median is used.
     """
     low, high = np.quantile(x, OUTLIER_RANGE)
     if low == high:
-        return None
+        return center, None
     scaled_low, scaled_high = (np.array([low, high]) - center) / scale
     if scaled_low != scaled_high:
-        return None
-    return (
+        return center, None
+    median = float(np.median(x))
+    note = (
         f"values span more orders of magnitude than float64 keeps apart (largest "
-        f"{float(np.max(np.abs(x))):.3g}, 5-95 % range {low:.6g}..{high:.6g}): after scaling "
-        "the 5-95 % of customers are indistinguishable on this feature and its extreme values "
-        "are not flagged as outliers; use transform: log1p or fix the values"
+        f"{float(np.max(np.abs(x))):.3g}, 5-95 % range {low:.6g}..{high:.6g}): centred at the "
+        f"median ({median:.6g}) instead of the mean so that the other customers stay apart; the "
+        "extreme values are outliers (outlier_fence); consider transform: log1p"
     )
+    return median, note
 
 
 def _most_frequent_number(values: np.ndarray) -> float:
@@ -362,7 +369,7 @@ def _fit_numeric(
     x = _impute_transform_numeric(values, nulls, impute_value, feature.transform)
     center, scale, weight, note = _standardise(x, feature.weight)
     if note is None:
-        note = _precision_note(x, center, scale)
+        center, note = _robust_center(x, center, scale)
     row = _Row(
         feature=feature.name,
         kind="numeric",

@@ -651,9 +651,9 @@ CASES: tuple[Case, ...] = (
         "largest magnitude, so it is exact and finite (it used to overflow to inf and make the "
         "feature 0 for every customer); EDA moments likewise (eda_numeric_summary gives them, "
         "or null with a note naming the feature; it used to fail with 'SKEW is out of range!'). "
-        "One value of 1e200 among small ones leaves the others indistinguishable in float64: "
-        "the spec row's note says so and advises transform: log1p, under which the value is an "
-        "outlier (outlier_fence)",
+        "One value of 1e200 among small ones would leave the others indistinguishable around "
+        "the mean: the column is centred at its median instead (the spec row's note says so), "
+        "the others stay apart and the huge value is an outlier (outlier_fence, is_outlier)",
     ),
     Case(
         "feature_ordinal_level_case",

@@ -291,10 +291,11 @@ def check_feature_huge_values() -> None:
     rows = _spec_rows(spike, _config(["a", "b"]))
     assert np.isfinite(rows["a"]["scale"]) and rows["a"]["weight"] == 1.0
     assert rows["a"]["note"].startswith(BY_ID["feature_huge_values"].expected.split("'")[1])
-    logged = _config([{"name": "a", "transform": "log1p"}, "b"])
-    tables = _chain(spike, logged)
+    assert rows["a"]["center"] == 30.5  # the median
+    tables = _chain(spike, _config(["a", "b"]))
     outliers = [r["customer_id"] for r in tables["assignments"].to_pylist() if r["is_outlier"]]
     assert outliers == ["c059"]
+    assert all(r["outlier_rows"] == 1 for r in tables["sweep"].to_pylist())
 
 
 def check_feature_ordinal_level_case() -> None:

@@ -232,19 +232,21 @@ def test_scale_of_huge_values_is_finite_and_exact(magnitude):
 
 def test_one_huge_value_is_an_outlier_not_a_silent_zero_feature():
     # Issue 11, 5b: one attribute value near 1e200 among values of 1..59. The scale is finite
-    # (sqrt(59) / 60 * 1e200), so the huge value stands out at z = sqrt(59) and the others sit
-    # at -1 / sqrt(59) instead of a column of zeros. In float64 the others are indistinguishable
-    # next to 1e200, which the spec's note says (and the remedy); under log1p the huge value is
-    # an outlier by outlier_fence, left out of the K-Means fit.
+    # (sqrt(59) / 60 * 1e200) instead of inf (a column of zeros). Centred at the mean (~1.7e198)
+    # the other 59 values would be one and the same float64; the spec centres such a column at
+    # its median (30.5), so they stay apart and in order, and the huge value is an outlier by
+    # outlier_fence (left out of the K-Means fit), with or without log1p.
     values = np.append(np.arange(1.0, 60.0), 1e200)
     table = pa.table({"customer_id": np.arange(60), "x": values})
     spec, matrix = fit_transform(table, SegmentationSettings.from_config({"features": ["x"]}))
     row = _row(spec, "x")
-    assert row["scale"] == pytest.approx(np.sqrt(59) / 60 * 1e200, rel=1e-12)
-    assert matrix[-1, 0] == pytest.approx(np.sqrt(59), rel=1e-12)
-    np.testing.assert_allclose(matrix[:-1, 0], -1 / np.sqrt(59), rtol=1e-12)
+    scale = np.sqrt(59) / 60 * 1e200
+    assert row["scale"] == pytest.approx(scale, rel=1e-12)
+    assert row["center"] == 30.5
     assert row["note"].startswith("values span more orders of magnitude than float64 keeps apart")
-    assert "use transform: log1p" in row["note"]
+    np.testing.assert_allclose(matrix[:-1, 0], (np.arange(1.0, 60.0) - 30.5) / scale, rtol=1e-12)
+    assert matrix[-1, 0] == pytest.approx(1e200 / scale, rel=1e-12)
+    assert outlier_mask(matrix, 3.0).tolist() == [False] * 59 + [True]
     logged = SegmentationSettings.from_config({"features": [{"name": "x", "transform": "log1p"}]})
     spec, matrix = fit_transform(table, logged)
     assert _row(spec, "x")["note"] is None
