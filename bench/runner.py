@@ -305,7 +305,9 @@ def summarise_run(target: Path, wall_s: float, threads: int) -> dict[str, Any]:
     failed = []
     for r in results["results"]:
         statuses[r["status"]] = statuses.get(r["status"], 0) + 1
-        if r["status"] not in ("success", "pass"):
+        # Exposures are listed by `dbt build` with status no-op: they run nothing, so they are
+        # not failures.
+        if r["status"] not in ("success", "pass", "no-op"):
             failed.append(
                 {
                     "node": r["unique_id"],
