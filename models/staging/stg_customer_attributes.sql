@@ -16,6 +16,8 @@
 -#}
 {%- set customer_attributes = segments_input_attributes('customers') -%}
 {%- set order_attributes = segments_input_attributes('orders') -%}
+{%- set customer_number_format = segments_cleaning_rules('customers').number_format -%}
+{%- set order_number_format = segments_cleaning_rules('orders').number_format -%}
 {#- Fails when a name is an attribute of both inputs. -#}
 {%- do segments_customer_attributes() -%}
 
@@ -60,9 +62,9 @@ customer_values as (
         customers.customer_id,
         {%- for item in customer_attributes %}
         {%- if item.type == 'numeric' %}
-        {{ segments_parse_number('customer_rows.' ~ item.name ~ '_text') }} as {{ item.name }},
+        {{ segments_parse_number('customer_rows.' ~ item.name ~ '_text', customer_number_format) }} as {{ item.name }},
         customer_rows.{{ item.name }}_text is not null
-        and {{ segments_parse_number('customer_rows.' ~ item.name ~ '_text') }} is null
+        and {{ segments_parse_number('customer_rows.' ~ item.name ~ '_text', customer_number_format) }} is null
             as is_{{ item.name }}_unparseable,
         {%- else %}
         customer_rows.{{ item.name }}_text as {{ item.name }},
@@ -107,7 +109,7 @@ attribute_{{ item.name }}_lines as (
         customer_id,
         {{ item.name }}_text as value_text,
         {%- if item.type == 'numeric' %}
-        {{ segments_parse_number(item.name ~ '_text') }} as value,
+        {{ segments_parse_number(item.name ~ '_text', order_number_format) }} as value,
         {%- else %}
         {{ item.name }}_text as value,
         {%- endif %}
