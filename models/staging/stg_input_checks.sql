@@ -52,6 +52,7 @@ reject_counts as (
     from customer_rows
     where reject_reason is not null
     group by rollup (reject_reason)
+    having count(*) > 0
     union all
     select
         'orders' as input_name,
@@ -61,6 +62,7 @@ reject_counts as (
     from order_rows
     where reject_reason is not null
     group by rollup (reject_reason)
+    having count(*) > 0
 
 ),
 
