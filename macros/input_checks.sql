@@ -98,3 +98,173 @@
         {{ segments_parse_number(expr, rules.number_format) }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{% macro segments_raise_input_checks(relation) %}
+    {#-
+        Post-hook of stg_input_checks: log every warning of the built table (dbt [WARNING]
+        lines) and fail the model with every error message, so that stg_customers,
+        stg_order_lines and everything after them are skipped.
+    -#}
+    {%- if execute -%}
+        {%- set result = run_query("select level, message from " ~ relation ~ " where level != 'ok' order by level, message") -%}
+        {%- set errors = [] -%}
+        {%- for row in result.rows -%}
+            {%- if row[0] == 'error' -%}
+                {%- do errors.append(row[1]) -%}
+            {%- else -%}
+                {%- do exceptions.warn(row[1]) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if errors -%}
+            {{ exceptions.raise_compiler_error("the inputs are not usable (stg_input_checks):\n- " ~ errors | join("\n- ")) }}
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro segments_parse_report_sql(reports, latest) %}
+    {#-
+        The query of stg_parse_report: for each report {entity, columns, rules, relation}, one
+        aggregate pass over the input (text, cleaned, parsed, counted), then one row per column.
+    -#}
+with
+
+{%- for report in reports %}
+{%- set entity = report.entity %}
+
+{{ entity }}_text as (
+
+    select
+        {%- for item in report.columns %}
+        nullif(trim(cast({{ item.column }} as varchar)), '') as value_{{ loop.index }},
+        {%- endfor %}
+
+    from {{ report.relation }}
+
+),
+
+{{ entity }}_cleaned as (
+
+    select
+        {%- for item in report.columns %}
+        {{ segments_clean_text('value_' ~ loop.index) }} as value_{{ loop.index }},
+        {%- endfor %}
+
+    from {{ entity }}_text
+
+),
+
+{{ entity }}_parsed as (
+
+    select
+        {%- for item in report.columns %}
+        value_{{ loop.index }},
+        {{ segments_parse_expression(item.kind, 'value_' ~ loop.index, report.rules) }}
+            as parsed_{{ loop.index }},
+        {%- endfor %}
+
+    from {{ entity }}_cleaned
+
+),
+
+{{ entity }}_aggregate as (
+
+    select
+        {%- for item in report.columns %}
+        {%- set i = loop.index %}
+        count(value_{{ i }}) as present_{{ i }},
+        count(parsed_{{ i }}) as parsed_{{ i }},
+        list_sort(list_distinct(
+            min(value_{{ i }}, 50) filter (where value_{{ i }} is not null and parsed_{{ i }} is null)
+        ))[1:3] as examples_{{ i }},
+        {%- if item.kind == 'timestamp' %}
+        count(*) filter (
+            where cast({{ segments_utc_to_local('parsed_' ~ i) }} as date) > {{ latest.expression }}
+        ) as after_{{ i }},
+        {%- elif item.kind in ['date', 'birth_date'] %}
+        count(*) filter (where parsed_{{ i }} > {{ latest.expression }}) as after_{{ i }},
+        {%- else %}
+        cast(null as bigint) as after_{{ i }},
+        {%- endif %}
+        {%- endfor %}
+
+    from {{ entity }}_parsed
+
+),
+
+{%- endfor %}
+
+unioned as (
+
+    {%- for report in reports %}
+    {%- set entity = report.entity %}
+    {%- for item in report.columns %}
+    {%- set i = loop.index %}
+    select
+        '{{ entity }}' as input_name,
+        '{{ item.name }}' as column_name,
+        '{{ item.kind }}' as value_kind,
+        present_{{ i }} as values_present,
+        parsed_{{ i }} as values_parsed,
+        present_{{ i }} - parsed_{{ i }} as values_unparseable,
+        after_{{ i }} as values_after_latest_date,
+        nullif(
+            array_to_string(list_transform(examples_{{ i }}, lambda x: '''' || x || ''''), ', '),
+            ''
+        ) as unparseable_examples,
+        {{ segments_quote_literal(item.key, 'key') if item.key else 'cast(null as varchar)' }}
+            as config_key,
+    from {{ entity }}_aggregate
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+    {%- if not reports %}
+    select
+        cast(null as varchar) as input_name,
+        cast(null as varchar) as column_name,
+        cast(null as varchar) as value_kind,
+        cast(null as bigint) as values_present,
+        cast(null as bigint) as values_parsed,
+        cast(null as bigint) as values_unparseable,
+        cast(null as bigint) as values_after_latest_date,
+        cast(null as varchar) as unparseable_examples,
+        cast(null as varchar) as config_key,
+    where false
+    {%- endif %}
+
+),
+
+final as (
+
+    select
+        *,
+        cast(values_unparseable / nullif(values_present, 0) as double) as unparseable_share,
+        {{ latest.expression }} as latest_date,
+    from unioned
+
+)
+
+select * from final
+{% endmacro %}
+
+
+{% macro segments_parse_reports() %}
+    {#- The inputs stg_parse_report covers: {entity, columns, rules, relation} per input. -#}
+    {%- set reports = [] -%}
+    {%- for entity in ['customers', 'orders'] -%}
+        {#- Called at parse time too, so that dbt registers a seed input as a dependency. -#}
+        {%- set relation = segments_input_relation(entity) -%}
+        {%- set parsed_columns = segments_parsed_columns(entity) -%}
+        {%- if parsed_columns -%}
+            {%- do reports.append({
+                'entity': entity,
+                'columns': parsed_columns,
+                'rules': segments_cleaning_rules(entity),
+                'relation': relation,
+            }) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(reports) }}
+{% endmacro %}

@@ -101,16 +101,17 @@ joined as (
             as double
         ) as historical_clv,
         {%- endif %}
-        -- Null when neither a signup date nor a purchase is known, not 0 (greatest() skips
-        -- nulls, so the difference is only clamped when there is one).
+        -- Null when neither a signup date nor a purchase is known, not 0 (a null difference
+        -- stays null; greatest() would skip it and give 0).
         cast(
             case
-                when coalesce(customers.signup_date, orders.first_order_date) is not null
-                    then greatest(
-                        reference.reference_date
-                        - coalesce(customers.signup_date, orders.first_order_date),
-                        0
-                    )
+                when
+                    reference.reference_date
+                    < coalesce(customers.signup_date, orders.first_order_date)
+                    then 0
+                else
+                    reference.reference_date
+                    - coalesce(customers.signup_date, orders.first_order_date)
             end
             as integer
         ) as tenure_days,

@@ -13,12 +13,14 @@
                                  above reject_warn_share of the input's rows, error above
                                  reject_error_share
     Warnings are logged with their message (and counted by the test on `level`); errors fail
-    this model with every error message.
+    this model with every error message (post-hook segments_raise_input_checks).
 -#}
+{{ config(post_hook="{{ segments_raise_input_checks(this) }}") }}
 {%- set settings = segments_input_check_settings() -%}
+{%- set has_customer_input = segments_input_config('customers') is not none -%}
 {%- set percent = "format('{:.1f} %', 100 * share)" -%}
 
-{%- set query -%}
+
 with
 
 parse_report as (
@@ -29,16 +31,21 @@ parse_report as (
 
 customer_rows as (
 
-    select reject_reason, reject_detail from {{ ref('stg_customers__checked') }}
-    {%- if segments_input_config('customers') is none %}
-    where false
-    {%- endif %}
+    -- Customers derived from the orders (no customer input) are not an input of their own.
+    select
+        reject_reason,
+        reject_detail
+    from {{ ref('stg_customers__checked') }}
+    where {{ 'true' if has_customer_input else 'false' }}
 
 ),
 
 order_rows as (
 
-    select reject_reason, reject_detail from {{ ref('stg_order_lines__resolved') }}
+    select
+        reject_reason,
+        reject_detail
+    from {{ ref('stg_order_lines__resolved') }}
 
 ),
 
@@ -51,7 +58,7 @@ reject_counts as (
         list_sort(list_distinct(min(reject_detail, 20)))[1:3] as examples,
     from customer_rows
     where reject_reason is not null
-    group by rollup (reject_reason)
+    group by rollup(reject_reason)
     having count(*) > 0
     union all
     select
@@ -61,16 +68,22 @@ reject_counts as (
         list_sort(list_distinct(min(reject_detail, 20)))[1:3] as examples,
     from order_rows
     where reject_reason is not null
-    group by rollup (reject_reason)
+    group by rollup(reject_reason)
     having count(*) > 0
 
 ),
 
 totals as (
 
-    select 'customers' as input_name, count(*) as total_rows from customer_rows
+    select
+        'customers' as input_name,
+        count(*) as total_rows
+    from customer_rows
     union all
-    select 'orders' as input_name, count(*) as total_rows from order_rows
+    select
+        'orders' as input_name,
+        count(*) as total_rows
+    from order_rows
 
 ),
 
@@ -163,7 +176,8 @@ messages as (
                     || case when value_kind in ('date', 'birth_date') then 'a date'
                         when value_kind = 'timestamp' then 'a timestamp'
                         when value_kind = 'integer' then 'an integer'
-                        else 'a number' end
+                        else 'a number'
+                    end
                     || ' (' || total_rows || ' values)'
             else {{ percent }} || ' of the values of column ' || subject || ' ('
                 || affected_rows || ' of ' || total_rows || ') do not parse'
@@ -172,8 +186,11 @@ messages as (
         || '; fix the format with ' || config_key
         || case
             when value_kind in ('date', 'birth_date', 'timestamp')
-                then ' (strptime formats such as ''%d-%m-%Y'' or ''%m/%d/%Y %H:%M''; epoch numbers: '
-                    || 'segments_inputs.' || input_name || '.rules.timestamp_unit), or map the column to another'
+                then ' (strptime formats such as ''%d-%m-%Y'' or ''%m/%d/%Y %H:%M'';'
+                    || ' epoch numbers: '
+                    || 'segments_inputs.'
+                    || input_name
+                    || '.rules.timestamp_unit), or map the column to another'
             when value_kind = 'integer' then ''
             else ' (e.g. {decimal: '','', thousands: ''.''} for 1.234,50) or csv_options'
         end as message,
@@ -197,7 +214,8 @@ messages as (
         'segments_inputs.' || input_name || ': ' || {{ percent }} || ' of the rows ('
         || affected_rows || ' of ' || total_rows || ') are rejected'
         || case when subject = 'all reasons' then ' (all reasons together)'
-            else ' as ' || subject end
+            else ' as ' || subject
+        end
         || coalesce(', e.g. ' || examples, '')
         || '; see the rejects table; thresholds: var segments_input_checks.reject_warn_share / '
         || 'reject_error_share' as message,
@@ -212,21 +230,3 @@ final as (
 )
 
 select * from final
-{%- endset -%}
-
-{%- if execute -%}
-    {%- set result = run_query("select level, message from (" ~ query ~ ") where level != 'ok' order by level, message") -%}
-    {%- set errors = [] -%}
-    {%- for row in result.rows -%}
-        {%- if row[0] == 'error' -%}
-            {%- do errors.append(row[1]) -%}
-        {%- else -%}
-            {%- do exceptions.warn(row[1]) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- if errors -%}
-        {{ exceptions.raise_compiler_error("the inputs are not usable (stg_input_checks):\n- " ~ errors | join("\n- ")) }}
-    {%- endif -%}
-{%- endif -%}
-
-{{ query }}

@@ -283,7 +283,9 @@ checked as (
             when
                 status = 'completed'
                 and coalesce(
-                    try_cast({{ segments_number_text('amount_text', rules.number_format) }} as double),
+                    try_cast(
+                        {{ segments_number_text('amount_text', rules.number_format) }} as double
+                    ),
                     quantity * unit_price
                 ) = 0
                 then 'zero_amount'

@@ -227,9 +227,7 @@ def unusable(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
         "A;04-09-2012;1.234,50\nB;12-25-2012;10,00\nC;01-15-2013;7,25\n"
     )
     customers = folder / "customers.csv"
-    customers.write_text(
-        "customer_id,signup_date\nA,04-09-2012\nB,12-25-2012\nC,01-15-2013\n"
-    )
+    customers.write_text("customer_id,signup_date\nA,04-09-2012\nB,12-25-2012\nC,01-15-2013\n")
     inputs = {
         "customers": {"path": str(customers), "rules": {"datetime_formats": ["%d-%m-%Y"]}},
         "orders": {"path": str(orders), "csv_options": {"delim": ";"}},
@@ -316,5 +314,6 @@ def test_whitespace_file_with_mixed_line_endings_loads(tmp_path: Path) -> None:
         ("00001", "11.77"), ("00001", "20.00"), ("00002", "5.00"), ("00003", "9.50"),
     ]  # fmt: skip
     assert run.query(
-        "select values_present, values_parsed from stg_parse_report where column_name = 'ordered_at'"
+        "select values_present, values_parsed from stg_parse_report "
+        "where column_name = 'ordered_at'"
     ) == [(4, 4)]
