@@ -414,7 +414,9 @@
     {#-
         The UTC instant (a naive TIMESTAMP holding UTC) of a text value, whatever the process
         time zone. In order:
-        - with timestamp_unit epoch_seconds | epoch_milliseconds: a number is a Unix epoch;
+        - with timestamp_unit epoch_seconds | epoch_milliseconds: a number of at least five
+          digits is a Unix epoch (a shorter one is no useful instant, and 1957 stays a year for
+          birth dates);
         - text ending in a time and a UTC offset (2023-06-30T23:30:00-07:00, ...Z, ... +0200):
           the local part as ISO 8601 minus the offset;
         - ISO 8601 without offset (2024-01-31, 2024-01-31 10:00:00, 2024-01-31T10:00), compact
@@ -436,7 +438,7 @@
     coalesce(
         {%- if timestamp_unit is not none %}
         case
-            when regexp_full_match({{ expr }}, '[+-]?[0-9]+([.][0-9]*)?')
+            when regexp_full_match({{ expr }}, '[+-]?[0-9]{5,}([.][0-9]*)?')
                 then make_timestamp(try_cast(round(
                     try_cast({{ expr }} as double)
                     * {{ '1000000' if timestamp_unit == 'epoch_seconds' else '1000' }}

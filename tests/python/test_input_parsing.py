@@ -61,7 +61,7 @@ def _write_inputs(folder: Path) -> dict[str, Any]:
                     ('A', timestamptz '2022-12-31 23:30:00-05', '1957'),
                     ('B', timestamptz '2023-01-01 00:15:00+09', '1980-03'),
                     ('C', null, '1970-05-05'),
-                    ('D', null, null),
+                    ('D', null, '86400000'),
                     ('E', null, null),
                     ('G', null, null)
                 ) as t(customer_id, signup_date, birth_date)
@@ -70,7 +70,8 @@ def _write_inputs(folder: Path) -> dict[str, Any]:
         )
     rules = {"number_format": {"decimal": ",", "thousands": "."}}
     return {
-        "customers": {"path": str(customers)},
+        # D's birth date is epoch milliseconds: 1970-01-02.
+        "customers": {"path": str(customers), "rules": {"timestamp_unit": "epoch_milliseconds"}},
         "orders": {
             "path": str(orders),
             "csv_options": {"delim": ";"},
@@ -83,7 +84,9 @@ def _write_inputs(folder: Path) -> dict[str, Any]:
     }
 
 
-def _build(folder: Path, tz: str, business_tz: str | None = None) -> DbtRun:
+def _build(
+    folder: Path, tz: str, business_tz: str | None = None, select: tuple[str, ...] = ()
+) -> DbtRun:
     folder.mkdir(parents=True, exist_ok=True)
     vars_: dict[str, Any] = {
         "segments_inputs": _write_inputs(folder),
@@ -91,11 +94,11 @@ def _build(folder: Path, tz: str, business_tz: str | None = None) -> DbtRun:
     }
     if business_tz is not None:
         vars_["segments_timezone"] = business_tz
+    select = select or (
+        "+customer_features", "+int_customer_clv_summary", "stg_parse_report", "stg_input_checks",
+    )  # fmt: skip
     return run_dbt(
-        [
-            "run", "-s", "+customer_features", "+int_customer_clv_summary",
-            "stg_parse_report", "stg_input_checks",
-        ],
+        ["run", "-s", *select],
         folder, vars=vars_, env={"TZ": tz},
     )  # fmt: skip
 
@@ -106,16 +109,20 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DbtRun]:
     return {
         "utc": _build(root / "utc", "UTC"),
         "tokyo": _build(root / "tokyo", "Asia/Tokyo"),
-        "los_angeles": _build(root / "la", "Asia/Tokyo", "America/Los_Angeles"),
+        "los_angeles": _build(
+            root / "la", "Asia/Tokyo", "America/Los_Angeles", select=("+stg_order_lines",)
+        ),
     }
 
 
 TABLES = {
-    "stg_order_lines": "select * exclude (order_line_key, source_row_key) from stg_order_lines",
-    "stg_customers": "select * exclude (source_row_key) from stg_customers",
+    "stg_order_lines": "select * from stg_order_lines",
+    "stg_customers": "select * from stg_customers",
+    "base_customers": "select * from base_customers",
     "customer_features": "select * from customer_features",
     "int_customer_clv_summary": "select * from int_customer_clv_summary",
-    "stg_parse_report": "select * exclude (latest_date) from stg_parse_report",
+    "stg_parse_report": "select * from stg_parse_report",
+    "stg_input_checks": "select * from stg_input_checks",
 }
 
 
@@ -165,13 +172,15 @@ def test_number_format_reads_decimal_commas(builds: dict[str, DbtRun]) -> None:
 def test_typed_timestamptz_and_year_only_birth_dates(builds: dict[str, DbtRun]) -> None:
     rows = builds["tokyo"].query(
         "select customer_id, signup_date, birth_date, age_years, is_age_implausible "
-        "from stg_customers where customer_id in ('A', 'B') order by 1"
+        "from stg_customers where customer_id in ('A', 'B', 'D') order by 1"
     )
     assert rows == [
         # 2022-12-31 23:30-05 is 2023-01-01 04:30 UTC; 1957 is read as mid-1957.
         ("A", dt.date(2023, 1, 1), dt.date(1957, 7, 1), 66, False),
         # 2023-01-01 00:15+09 is 2022-12-31 15:15 UTC; 1980-03 is 1980-03-15.
         ("B", dt.date(2022, 12, 31), dt.date(1980, 3, 15), 43, False),
+        # '86400000' with timestamp_unit: epoch_milliseconds.
+        ("D", None, dt.date(1970, 1, 2), 53, False),
     ]
 
 
@@ -206,7 +215,7 @@ def test_parse_report(builds: dict[str, DbtRun]) -> None:
         "from stg_parse_report order by 1, 2"
     )
     assert rows == [
-        ("customers", "birth_date", 3, 3, 0),
+        ("customers", "birth_date", 4, 4, 0),
         ("customers", "signup_date", 2, 2, 0),
         ("orders", "amount", 11, 11, 0),
         ("orders", "ordered_at", 11, 11, 0),
