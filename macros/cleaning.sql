@@ -12,6 +12,10 @@
             path: data/orders.csv
             rules:
               datetime_formats: ['%d/%m/%Y %H:%M']   # strptime formats tried after ISO 8601
+                                                      # (%z: the value carries its UTC offset)
+              timestamp_unit: epoch_seconds           # or epoch_milliseconds: integer values of
+                                                      # the timestamp/date columns are Unix epochs
+              number_format: {decimal: ',', thousands: '.'}  # numbers written 1.234,50
               status_values: {shipped: completed}     # extra status spellings (orders only)
               cancelled_when: {column: order_id, prefix: C}  # status cancelled when the contract
                                                       # column starts with the prefix (orders only)
@@ -30,8 +34,8 @@
     {%- set key = 'segments_inputs.' ~ entity ~ '.rules' -%}
     {%- set rules = cfg.get('rules') or {} -%}
     {%- set allowed = {
-        'customers': ['datetime_formats'],
-        'orders': ['datetime_formats', 'status_values', 'cancelled_when', 'reject_non_positive',
+        'customers': ['datetime_formats', 'timestamp_unit', 'number_format'],
+        'orders': ['datetime_formats', 'timestamp_unit', 'number_format', 'status_values', 'cancelled_when', 'reject_non_positive',
                    'deduplicate_exact_lines', 'reject_zero_amount'],
     }[entity] -%}
     {%- if rules is not mapping -%}
@@ -50,7 +54,13 @@
         {%- if item is not string or '%' not in item -%}
             {{ exceptions.raise_compiler_error(key ~ ".datetime_formats: '" ~ item ~ "' is not a strptime format (no % directive)") }}
         {%- endif -%}
+        {%- do segments_check_strptime_format(item, key ~ '.datetime_formats') -%}
     {%- endfor -%}
+    {%- set timestamp_unit = rules.get('timestamp_unit') -%}
+    {%- if timestamp_unit is not none and timestamp_unit not in ['epoch_seconds', 'epoch_milliseconds'] -%}
+        {{ exceptions.raise_compiler_error(key ~ ".timestamp_unit: expected epoch_seconds or epoch_milliseconds (integer Unix timestamps), got " ~ timestamp_unit) }}
+    {%- endif -%}
+    {%- set number_format = segments_number_format(rules.get('number_format'), key ~ '.number_format') -%}
     {%- set status_values = rules.get('status_values') or {} -%}
     {%- if status_values is not mapping -%}
         {{ exceptions.raise_compiler_error(key ~ ".status_values: expected a mapping input spelling: completed | cancelled | returned, got " ~ status_values) }}
@@ -98,6 +108,8 @@
     {%- endif -%}
     {{ return({
         'datetime_formats': formats | list,
+        'timestamp_unit': timestamp_unit,
+        'number_format': number_format,
         'status_values': status_values,
         'cancelled_when': cancelled_when,
         'reject_non_positive': non_positive | list,
@@ -263,11 +275,127 @@
 {%- endmacro %}
 
 
-{% macro segments_parse_timestamp(expr, formats=[]) -%}
+{% macro segments_check_strptime_format(item, key) %}
     {#-
-        A timestamp from text: ISO 8601 (2024-01-31, 2024-01-31 10:00:00, 2024-01-31T10:00),
-        compact YYYYMMDD, then each strptime format of `formats`; null when none matches.
+        A compile error naming the key unless every % directive of `item` is one DuckDB's
+        strptime knows (%s, epoch seconds, is not one: use rules.timestamp_unit).
     -#}
+    {%- set valid = '%(-[dmyHIMSj]|[aAwudbhBmyYHIpMSgfnzZjUWVGcxXT%])' -%}
+    {%- set rest = modules.re.sub(valid, '', item) -%}
+    {%- if '%' in rest -%}
+        {%- set bad = modules.re.search('%-?.?', rest).group(0) -%}
+        {%- set hint = "; for Unix epoch seconds or milliseconds set timestamp_unit: epoch_seconds | epoch_milliseconds under the same rules" if bad in ['%s', '%-s'] else "" -%}
+        {{ exceptions.raise_compiler_error(key ~ ": '" ~ item ~ "': directive '" ~ bad ~ "' is not a strptime directive DuckDB can parse (known: %Y %y %m %d %H %M %S %f %z %b %B %p %j ...)" ~ hint) }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro segments_number_format(value, key) %}
+    {#-
+        A validated number_format rule as {decimal, thousands} (none without the rule): the
+        decimal separator ('.' or ','), the thousands separator ('', ',', '.', ' ', "'"), which
+        must differ. Applied by segments_parse_number/money to amount, unit price, quantity,
+        income, age and numeric attributes.
+    -#}
+    {%- if value is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if value is not mapping -%}
+        {{ exceptions.raise_compiler_error(key ~ ": expected a mapping {decimal: ',' or '.', thousands: '.', ',', ' ', \"'\" or ''}, got " ~ value) }}
+    {%- endif -%}
+    {%- for k in value -%}
+        {%- if k not in ['decimal', 'thousands'] -%}
+            {{ exceptions.raise_compiler_error(key ~ ": unknown key '" ~ k ~ "'; expected decimal and/or thousands") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set decimal = value.get('decimal', '.') -%}
+    {%- set thousands = value.get('thousands', '') -%}
+    {%- if decimal not in ['.', ','] -%}
+        {{ exceptions.raise_compiler_error(key ~ ".decimal: expected '.' or ',', got " ~ decimal) }}
+    {%- endif -%}
+    {%- if thousands is none -%}{%- set thousands = '' -%}{%- endif -%}
+    {%- if thousands not in ['', '.', ',', ' ', "'"] -%}
+        {{ exceptions.raise_compiler_error(key ~ ".thousands: expected one of '.', ',', ' ', \"'\" or '' (none), got " ~ thousands) }}
+    {%- endif -%}
+    {%- if thousands == decimal -%}
+        {{ exceptions.raise_compiler_error(key ~ ": the decimal and thousands separators are both '" ~ decimal ~ "'") }}
+    {%- endif -%}
+    {{ return({'decimal': decimal, 'thousands': thousands}) }}
+{% endmacro %}
+
+
+{% macro segments_timezone() %}
+    {#-
+        The business time zone, var `segments_timezone` (default UTC), as an IANA name: naive
+        timestamps of the inputs are local to it, and order dates, signup dates, recency and
+        tenure are taken in it. Checked against DuckDB's time zone list at execution time.
+    -#}
+    {%- set value = var('segments_timezone', 'UTC') -%}
+    {%- if value is not string or not modules.re.match('^[A-Za-z][A-Za-z0-9_+/-]*$', value) -%}
+        {{ exceptions.raise_compiler_error("var segments_timezone: expected an IANA time zone name such as UTC or Europe/Berlin, got " ~ value) }}
+    {%- endif -%}
+    {%- if value in ['UTC', 'Etc/UTC'] -%}
+        {{ return('UTC') }}
+    {%- endif -%}
+    {%- if execute -%}
+        {%- set found = run_query("select count(*) from pg_timezone_names() where name = '" ~ value ~ "'") -%}
+        {%- if found.rows[0][0] == 0 -%}
+            {{ exceptions.raise_compiler_error("var segments_timezone: unknown time zone '" ~ value ~ "'; expected an IANA name such as UTC, Europe/Berlin or America/New_York") }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(value) }}
+{% endmacro %}
+
+
+{% macro segments_local_to_utc(ts) -%}
+    {#- A naive timestamp read in the business time zone, as the naive UTC instant. -#}
+    {%- set tz = segments_timezone() -%}
+    {%- if tz == 'UTC' -%}
+        {{ ts }}
+    {%- else -%}
+        make_timestamp(epoch_us(timezone('{{ tz }}', {{ ts }})))
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro segments_utc_to_local(ts) -%}
+    {#- A naive UTC instant as the naive wall-clock time of the business time zone. -#}
+    {%- set tz = segments_timezone() -%}
+    {%- if tz == 'UTC' -%}
+        {{ ts }}
+    {%- else -%}
+        timezone('{{ tz }}', timezone('UTC', {{ ts }}))
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro segments_offset_pattern() -%}
+    {#-
+        Text ending in a time of day and a UTC offset: group 1 the local part, group 2 the zone
+        (Z, UTC, GMT, +02, +02:00, +0200, -07:00; one space before it is allowed).
+    -#}
+    {{- "'^(.*[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.][0-9]+)?)?) ?(Z|z|UTC|GMT|[+-][0-9]{2}(?::?[0-9]{2})?)$'" -}}
+{%- endmacro %}
+
+
+{% macro segments_offset_minutes(zone) -%}
+    {#- Minutes east of UTC of a zone text matched by segments_offset_pattern (Z, +02, -07:00). -#}
+    case
+        when upper({{ zone }}) in ('Z', 'UTC', 'GMT') then 0
+        else
+            (case when left({{ zone }}, 1) = '-' then -1 else 1 end)
+            * (
+                cast(substr({{ zone }}, 2, 2) as integer) * 60
+                + coalesce(
+                    try_cast(nullif(substr(replace({{ zone }}, ':', ''), 4, 2), '') as integer), 0
+                )
+            )
+    end
+{%- endmacro %}
+
+
+{% macro segments_parse_naive_timestamp(expr, formats=[]) -%}
+    {#- A naive timestamp from text without an offset: ISO 8601, YYYYMMDD, then each format. -#}
     coalesce(
         try_cast({{ expr }} as timestamp),
         case
@@ -282,16 +410,125 @@
 {%- endmacro %}
 
 
-{% macro segments_parse_date(expr, formats=[]) -%}
-    cast({{ segments_parse_timestamp(expr, formats) }} as date)
+{% macro segments_parse_timestamp(expr, formats=[], timestamp_unit=none) -%}
+    {#-
+        The UTC instant (a naive TIMESTAMP holding UTC) of a text value, whatever the process
+        time zone. In order:
+        - with timestamp_unit epoch_seconds | epoch_milliseconds: a number of at least five
+          digits is a Unix epoch (a shorter one is no useful instant, and 1957 stays a year for
+          birth dates);
+        - text ending in a time and a UTC offset (2023-06-30T23:30:00-07:00, ...Z, ... +0200):
+          the local part as ISO 8601 minus the offset;
+        - ISO 8601 without offset (2024-01-31, 2024-01-31 10:00:00, 2024-01-31T10:00), compact
+          YYYYMMDD, then each strptime format of `formats` without %z/%Z: a wall-clock time of
+          the business time zone (var segments_timezone), converted to UTC;
+        - each format with %z/%Z: the instant it gives.
+        Null when none matches.
+    -#}
+    {%- set offset = segments_offset_pattern() -%}
+    {%- set naive_formats = [] -%}
+    {%- set zoned_formats = [] -%}
+    {%- for item in formats -%}
+        {%- if '%z' in item or '%Z' in item -%}
+            {%- do zoned_formats.append(item) -%}
+        {%- else -%}
+            {%- do naive_formats.append(item) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    coalesce(
+        {%- if timestamp_unit is not none %}
+        case
+            when regexp_full_match({{ expr }}, '[+-]?[0-9]{5,}([.][0-9]*)?')
+                then make_timestamp(try_cast(round(
+                    try_cast({{ expr }} as double)
+                    * {{ '1000000' if timestamp_unit == 'epoch_seconds' else '1000' }}
+                ) as bigint))
+        end,
+        {%- endif %}
+        case
+            when regexp_matches({{ expr }}, {{ offset }})
+                then try_cast(regexp_extract({{ expr }}, {{ offset }}, 1) as timestamp)
+                    - to_minutes({{ segments_offset_minutes('regexp_extract(' ~ expr ~ ', ' ~ offset ~ ', 2)') }})
+            else {{ segments_local_to_utc(segments_parse_naive_timestamp(expr, naive_formats)) }}
+        end,
+        {%- for item in zoned_formats %}
+        make_timestamp(epoch_us(try_strptime({{ expr }}, {{ segments_quote_literal(item, 'datetime_formats') }}))),
+        {%- endfor %}
+        cast(null as timestamp)
+    )
 {%- endmacro %}
 
 
-{% macro segments_parse_number(expr) -%}
-    {#- A finite double from text; null for text that is not a number, NaN or infinity. -#}
+{% macro segments_parse_date(expr, formats=[], timestamp_unit=none, partial=false) -%}
+    {#-
+        A date of the business time zone: a value with a UTC offset (or an epoch, or a %z
+        format) is converted to it first; a naive date or timestamp is taken as it is.
+        partial: also a year alone (1957 -> 1957-07-01, mid-year) or a year and month (1957-03,
+        03/1957 -> the 15th), for birth dates exported that way.
+    -#}
+    {%- set offset = segments_offset_pattern() -%}
+    {%- set ns = namespace(has_zoned=false) -%}
+    {%- for item in formats -%}
+        {%- if '%z' in item or '%Z' in item -%}{%- set ns.has_zoned = true -%}{%- endif -%}
+    {%- endfor -%}
+    coalesce(
+        {%- if timestamp_unit is not none or ns.has_zoned %}
+        cast({{ segments_utc_to_local(segments_parse_timestamp(expr, formats, timestamp_unit)) }} as date),
+        {%- else %}
+        case
+            when regexp_matches({{ expr }}, {{ offset }})
+                then cast({{ segments_utc_to_local(segments_parse_timestamp(expr, formats)) }} as date)
+            else cast({{ segments_parse_naive_timestamp(expr, formats) }} as date)
+        end,
+        {%- endif %}
+        {%- if partial %}
+        case
+            when regexp_full_match({{ expr }}, '[12][0-9]{3}')
+                then make_date(cast({{ expr }} as integer), 7, 1)
+            when regexp_full_match({{ expr }}, '[12][0-9]{3}[-/.](0?[1-9]|1[0-2])')
+                then make_date(
+                    cast(left({{ expr }}, 4) as integer), cast(substr({{ expr }}, 6) as integer), 15
+                )
+            when regexp_full_match({{ expr }}, '(0?[1-9]|1[0-2])[-/.][12][0-9]{3}')
+                then make_date(
+                    cast(right({{ expr }}, 4) as integer),
+                    cast(regexp_extract({{ expr }}, '^([0-9]+)', 1) as integer),
+                    15
+                )
+        end,
+        {%- endif %}
+        cast(null as date)
+    )
+{%- endmacro %}
+
+
+{% macro segments_number_text(expr, number_format=none) -%}
+    {#- The text of a number with number_format's separators rewritten: 1.234,50 -> 1234.50. -#}
+    {%- if number_format is none -%}
+        {{ expr }}
+    {%- else -%}
+        {%- set text = expr -%}
+        {%- if number_format.thousands -%}
+            {%- set text = "replace(" ~ text ~ ", " ~ segments_quote_literal(number_format.thousands, 'number_format.thousands') ~ ", '')" -%}
+        {%- endif -%}
+        {%- if number_format.decimal == ',' -%}
+            {%- set text = "replace(" ~ text ~ ", ',', '.')" -%}
+        {%- endif -%}
+        {{ text }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro segments_parse_number(expr, number_format=none) -%}
+    {#-
+        A finite double from text; null for text that is not a number, NaN or infinity. With a
+        number_format rule its thousands separator is dropped and a decimal comma read as a
+        point (1.234,50 -> 1234.5).
+    -#}
+    {%- set text = segments_number_text(expr, number_format) -%}
     case
-        when isfinite(try_cast({{ expr }} as double))
-            then try_cast({{ expr }} as double)
+        when isfinite(try_cast({{ text }} as double))
+            then try_cast({{ text }} as double)
     end
 {%- endmacro %}
 
@@ -305,11 +542,15 @@
 {%- endmacro %}
 
 
-{% macro segments_parse_money(expr) -%}
-    {#- A decimal(18, 2) from text (rounded to cents); null when not a number or out of range. -#}
+{% macro segments_parse_money(expr, number_format=none) -%}
+    {#-
+        A decimal(18, 2) from text (rounded to cents); null when not a number or out of range.
+        number_format as for segments_parse_number.
+    -#}
+    {%- set text = segments_number_text(expr, number_format) -%}
     case
-        when isfinite(try_cast({{ expr }} as double))
-            then try_cast({{ expr }} as decimal(18, 2))
+        when isfinite(try_cast({{ text }} as double))
+            then try_cast({{ text }} as decimal(18, 2))
     end
 {%- endmacro %}
 

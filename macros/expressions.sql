@@ -53,10 +53,11 @@
 {% endmacro %}
 
 
-{% macro segments_attribute_expression(expression, available, key) %}
+{% macro segments_attribute_expression(expression, available, key, number_format=none) %}
     {#-
         Check a derived attribute's expression against the input's columns (available: their
-        names; none to check only the syntax) and return
+        names; none to check only the syntax; number_format: the input's rule, as for
+        segments_parse_number) and return
         {'sql': the expression with every column as its parsed number (a double, null when not a
         number), 'columns': the input columns it reads}.
     -#}
@@ -90,7 +91,7 @@
                     {{ exceptions.raise_compiler_error(key ~ ": column '" ~ text ~ "' not found in the input; available columns: " ~ available | join(', ')) }}
                 {%- endif -%}
                 {%- if text not in columns -%}{%- do columns.append(text) -%}{%- endif -%}
-                {%- do parts.append(segments_parse_number(segments_clean_text(segments_quote_column(text))) | trim) -%}
+                {%- do parts.append(segments_parse_number(segments_clean_text(segments_quote_column(text)), number_format) | trim) -%}
             {%- endif -%}
             {%- set state.expect_operand = false -%}
         {%- elif text == '(' -%}

@@ -276,6 +276,9 @@
             Whitespace-separated text: each line is read whole (the delimiter chr(1) does not
             occur in text), trimmed and split on runs of blanks; field i is the i-th name of
             `columns`. Blank lines are skipped; a line with fewer fields has nulls at the end.
+            strict_mode = false lets DuckDB read files that mix CRLF and LF line endings (the
+            strict parser stops with "CSV Parser state machine reached an invalid state"); a
+            stray carriage return is trimmed with the other blanks.
         -#}
         {%- set skip = 1 if cfg.get('header') is true else 0 -%}
         {%- set select_list = [] -%}
@@ -289,7 +292,8 @@
                     select regexp_split_to_array(regexp_replace(line, '^\s+|\s+$', '', 'g'), '\s+') as fields
                     from read_csv(
                         {{ path }}, columns = {'line': 'VARCHAR'}, delim = chr(1), quote = '',
-                        escape = '', header = false, auto_detect = false, skip = {{ skip }}
+                        escape = '', header = false, auto_detect = false, skip = {{ skip }},
+                        strict_mode = false
                     )
                     where regexp_replace(line, '^\s+|\s+$', '', 'g') <> ''
                 )
@@ -302,19 +306,40 @@
 
 {% macro segments_input_available_columns(entity) %}
     {#- The column names of an input, read at execution time (empty at parse time). -#}
-    {%- set available = [] -%}
+    {{ return(segments_input_column_types(entity).keys() | list) }}
+{% endmacro %}
+
+
+{% macro segments_input_column_types(entity) %}
+    {#- The columns of an input as a mapping name -> DuckDB type, at execution time ({} before). -#}
+    {%- set types = {} -%}
     {%- if execute and segments_input_config(entity) is not none -%}
         {%- set described = run_query("describe select * from " ~ segments_input_relation(entity)) -%}
-        {%- for row in described.rows -%}{%- do available.append(row[0]) -%}{%- endfor -%}
+        {%- for row in described.rows -%}{%- do types.update({row[0]: row[1]}) -%}{%- endfor -%}
     {%- endif -%}
-    {{ return(available) }}
+    {{ return(types) }}
+{% endmacro %}
+
+
+{% macro segments_input_column_expression(name, column_type) %}
+    {#-
+        An input column as the expression staging reads: the quoted column, except that a typed
+        TIMESTAMP WITH TIME ZONE column (Parquet, a warehouse table) becomes the text of its UTC
+        instant with a Z ('2023-07-01 06:30:00Z'), never text in the session's time zone.
+    -#}
+    {%- set quoted = segments_quote_column(name) -%}
+    {%- if column_type is string and column_type.upper().startswith('TIMESTAMP') and 'TIME ZONE' in column_type.upper() -%}
+        {{ return("(cast(make_timestamp(epoch_us(" ~ quoted ~ ")) as varchar) || 'Z')") }}
+    {%- endif -%}
+    {{ return(quoted) }}
 {% endmacro %}
 
 
 {% macro segments_input_columns(entity) %}
     {#-
         The contract columns of one input as a mapping contract column -> quoted input column
-        (or none when the input does not have it). At execution time the mapping is checked
+        (or none when the input does not have it; a TIMESTAMP WITH TIME ZONE column is an
+        expression, see segments_input_column_expression). At execution time the mapping is checked
         against the input's real columns, so a typo fails with the key and the columns found.
         A contract column mapped to null is treated as absent even if a column of that name
         exists (e.g. amount: null to compute amounts from quantity and unit_price).
@@ -333,7 +358,8 @@
             {{ exceptions.raise_compiler_error(key ~ ": unknown contract column '" ~ name ~ "'; expected some of " ~ all_columns | join(', ')) }}
         {%- endif -%}
     {%- endfor -%}
-    {%- set available = segments_input_available_columns(entity) if cfg else [] -%}
+    {%- set column_types = segments_input_column_types(entity) if cfg else {} -%}
+    {%- set available = column_types.keys() | list -%}
     {%- set result = {} -%}
     {%- for name in all_columns -%}
         {%- set source_name = mapping.get(name, name) -%}
@@ -348,7 +374,7 @@
             {%- endif -%}
             {%- do result.update({name: none}) -%}
         {%- elif source_name in available -%}
-            {%- do result.update({name: segments_quote_column(source_name)}) -%}
+            {%- do result.update({name: segments_input_column_expression(source_name, column_types[source_name])}) -%}
         {%- elif name in mapping -%}
             {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ": column '" ~ source_name ~ "' not found in the " ~ entity ~ " input; available columns: " ~ available | join(', ')) }}
         {%- elif name in contract.required -%}
@@ -457,6 +483,7 @@
                 spec.expression,
                 available if (check_columns and execute) else none,
                 key ~ "." ~ name ~ ".expression",
+                segments_cleaning_rules(entity).number_format,
             ) -%}
             {%- do result.append({
                 'name': name,

@@ -26,6 +26,8 @@ orders as (
         sum(amount) filter (where not is_cancelled and not is_return) as purchased_value,
         min(ordered_at) filter (where not is_cancelled and not is_return) as first_purchase_at,
         max(ordered_at) filter (where not is_cancelled and not is_return) as last_purchase_at,
+        min(order_date) filter (where not is_cancelled and not is_return) as first_purchase_date,
+        max(order_date) filter (where not is_cancelled and not is_return) as last_purchase_date,
         bool_or(is_cancelled) as has_cancelled_line,
         count(*) filter (where is_return) as returned_lines,
         sum(abs(amount)) filter (where is_return) as returned_amount,
@@ -48,6 +50,8 @@ customers as (
         coalesce(sum(returned_amount), 0) as returned_value,
         min(first_purchase_at) as first_order_at,
         max(last_purchase_at) as last_order_at,
+        min(first_purchase_date) as first_order_date,
+        max(last_purchase_date) as last_order_date,
 
     from orders
     group by customer_id

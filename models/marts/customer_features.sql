@@ -74,12 +74,12 @@ joined as (
         cast(coalesce(orders.net_revenue, 0) as double) as net_revenue,
         orders.first_order_at,
         orders.last_order_at,
-        cast(reference.reference_date - cast(orders.last_order_at as date) as integer)
+        cast(reference.reference_date - orders.last_order_date as integer)
             as recency_days,
         cast(orders.monetary_value / nullif(orders.frequency, 0) as double)
             as average_order_value,
         cast(
-            (cast(orders.last_order_at as date) - cast(orders.first_order_at as date))
+            (orders.last_order_date - orders.first_order_date)
             / nullif(orders.frequency - 1, 0)
             as double
         ) as purchase_cadence_days,
@@ -93,12 +93,18 @@ joined as (
             as double
         ) as historical_clv,
         {%- endif %}
+        -- Null when neither a signup date nor a purchase is known, not 0 (a null difference
+        -- stays null; greatest() would skip it and give 0).
         cast(
-            greatest(
-                reference.reference_date
-                - coalesce(customers.signup_date, cast(orders.first_order_at as date)),
-                0
-            )
+            case
+                when
+                    reference.reference_date
+                    < coalesce(customers.signup_date, orders.first_order_date)
+                    then 0
+                else
+                    reference.reference_date
+                    - coalesce(customers.signup_date, orders.first_order_date)
+            end
             as integer
         ) as tenure_days,
         {%- if has_customer_input %}

@@ -47,6 +47,8 @@ def model(dbt, session):
         "eda_missing_values": dbt.ref("eda_missing_values"),
         "eda_correlations": dbt.ref("eda_correlations"),
         "eda_cramers_v": dbt.ref("eda_cramers_v"),
+        "stg_parse_report": dbt.ref("stg_parse_report"),
+        "stg_input_checks": dbt.ref("stg_input_checks"),
     }
     inputs = {
         "base_customers": dbt.ref("base_customers"),

@@ -19,6 +19,8 @@
 -#}
 {%- set customer_attributes = segments_input_attributes('customers') -%}
 {%- set order_attributes = segments_input_attributes('orders') -%}
+{%- set customer_number_format = segments_cleaning_rules('customers').number_format -%}
+{%- set order_number_format = segments_cleaning_rules('orders').number_format -%}
 {#- Fails when a name is an attribute of both inputs. -#}
 {%- do segments_customer_attributes() -%}
 
@@ -53,7 +55,7 @@ customer_rows as (
         {{ item.expression }} as {{ item.name }}_value,
         {%- for source in item.source_columns %}
         {%- set text = segments_clean_text(segments_quote_column(source)) %}
-        ({{ text }} is not null and {{ segments_parse_number(text) }} is null)
+        ({{ text }} is not null and {{ segments_parse_number(text, customer_number_format) }} is null)
         {{- ' or' if not loop.last else ' as ' ~ item.name ~ '_unparseable,' }}
         {%- endfor %}
         cast({{ item.name }}_value as varchar) as {{ item.name }}_text,
@@ -77,9 +79,9 @@ customer_values as (
         customer_rows.{{ item.name }}_value as {{ item.name }},
         customer_rows.{{ item.name }}_unparseable as is_{{ item.name }}_unparseable,
         {%- elif item.type == 'numeric' %}
-        {{ segments_parse_number('customer_rows.' ~ item.name ~ '_text') }} as {{ item.name }},
+        {{ segments_parse_number('customer_rows.' ~ item.name ~ '_text', customer_number_format) }} as {{ item.name }},
         customer_rows.{{ item.name }}_text is not null
-        and {{ segments_parse_number('customer_rows.' ~ item.name ~ '_text') }} is null
+        and {{ segments_parse_number('customer_rows.' ~ item.name ~ '_text', customer_number_format) }} is null
             as is_{{ item.name }}_unparseable,
         {%- else %}
         customer_rows.{{ item.name }}_text as {{ item.name }},
@@ -124,7 +126,7 @@ attribute_{{ item.name }}_lines as (
         customer_id,
         {{ item.name }}_text as value_text,
         {%- if item.type == 'numeric' %}
-        {{ segments_parse_number(item.name ~ '_text') }} as value,
+        {{ segments_parse_number(item.name ~ '_text', order_number_format) }} as value,
         {%- else %}
         {{ item.name }}_text as value,
         {%- endif %}

@@ -11,7 +11,8 @@
     or plausible_age[0] is not number or plausible_age[1] is not number
     or plausible_age[0] > plausible_age[1] -%}
     {{ exceptions.raise_compiler_error("var segments_plausible_age: expected [youngest, oldest] in years, e.g. [16, 100], got " ~ plausible_age) }}
-{%- endif -%}
+{%- endif %}
+-- depends_on: {{ ref('stg_input_checks') }}
 
 with
 

@@ -9,6 +9,9 @@
     Income: a number outside var('segments_plausible_income') ([0, 10000000] by default) is set
     to null and flagged (is_income_out_of_range; a negative income also is_income_negative), as is
     text that is not a number (is_income_unparseable); is_income_implausible is any of the three.
+    Dates are dates of the business time zone (var segments_timezone; a value with a UTC offset
+    is converted to it). A birth date may be a year alone (1957 -> 1957-07-01) or a year and
+    month (1957-03 -> 1957-03-15). rules.number_format applies to age and income.
     Region: the most frequent mixed-case spelling of the same lower-cased text (BAVARIA and
     bavaria become Bavaria when Bavaria occurs, ILE-DE-FRANCE becomes Ile-de-France), else title
     case (NORTH HOLLAND alone becomes North Holland).
@@ -48,11 +51,14 @@ parsed as (
         source_row_key,
         {{ segments_clean_id('customer_id') }} as customer_id,
         derived_from = 'customers' as has_customer_record,
-        {{ segments_parse_date('signup_date', rules.datetime_formats) }} as signup_date,
-        {{ segments_parse_date('birth_date', rules.datetime_formats) }} as birth_date,
-        {{ segments_parse_number('age') }} as age,
+        {{ segments_parse_date('signup_date', rules.datetime_formats, rules.timestamp_unit) }}
+            as signup_date,
+        {{ segments_parse_date(
+            'birth_date', rules.datetime_formats, rules.timestamp_unit, partial=true
+        ) }} as birth_date,
+        {{ segments_parse_number('age', rules.number_format) }} as age,
         {{ segments_clean_gender('gender') }} as gender,
-        {{ segments_parse_number('income') }} as income_value,
+        {{ segments_parse_number('income', rules.number_format) }} as income_value,
         {{ segments_clean_upper('country') }} as country,
         region as region_text,
         {{ segments_clean_lower('acquisition_channel') }} as acquisition_channel,

@@ -1,4 +1,5 @@
 {#- The usable order lines: the rows of stg_order_lines__resolved without a reject reason. -#}
+-- depends_on: {{ ref('stg_input_checks') }}
 
 with
 

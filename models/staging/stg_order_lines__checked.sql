@@ -5,7 +5,8 @@
     stg_order_lines and rejects read). Reasons, the first that applies:
         missing_customer_id     no customer id
         missing_ordered_at      no timestamp
-        unparseable_ordered_at  a timestamp that is not ISO 8601, YYYYMMDD or a configured format
+        unparseable_ordered_at  a timestamp that is not ISO 8601 (with or without a UTC offset),
+                                YYYYMMDD, a configured format or (rules.timestamp_unit) an epoch
         future_ordered_at       a date after var segments_reference_date when it is set, else
                                 after the build date (macro segments_latest_order_date; not the
                                 default reference date, which the order dates themselves move)
@@ -31,6 +32,9 @@
         duplicate_order_line    an exact copy (same source_row_key) of a usable row; one copy
                                 is kept (copies of an unusable row get that row's reason). With
                                 rules.deduplicate_exact_lines: false every copy is kept.
+    ordered_at is the UTC instant (macro segments_parse_timestamp: offsets, %z formats and epochs
+    are converted, naive times are local to var segments_timezone); order_date is its date in
+    var segments_timezone. rules.number_format applies to quantity, unit_price and amount.
     Derived values: a missing order_id is customer_id || '@' || ordered_at (ISO, seconds); a
     missing line_number is the rank of the row's source_row_key within its order; a missing
     amount is round(quantity * unit_price, 2). With rules.deduplicate_exact_lines: false, the
@@ -163,16 +167,17 @@ parsed as not materialized (
         line_number as line_number_text,
         {{ segments_clean_id('customer_id') }} as customer_id,
         ordered_at as ordered_at_text,
-        {{ segments_parse_timestamp('ordered_at', rules.datetime_formats) }} as ordered_at,
+        {{ segments_parse_timestamp('ordered_at', rules.datetime_formats, rules.timestamp_unit) }}
+            as ordered_at,
         {{ segments_parse_integer('line_number') }} as line_number_value,
         {{ segments_clean_lower('product_category') }} as product_category,
         {{ segments_clean_lower('sales_channel') }} as sales_channel,
         quantity as quantity_text,
-        {{ segments_parse_number('quantity') }} as quantity,
+        {{ segments_parse_number('quantity', rules.number_format) }} as quantity,
         unit_price as unit_price_text,
-        {{ segments_parse_number('unit_price') }} as unit_price,
+        {{ segments_parse_number('unit_price', rules.number_format) }} as unit_price,
         amount as amount_text,
-        {{ segments_parse_money('amount') }} as amount_value,
+        {{ segments_parse_money('amount', rules.number_format) }} as amount_value,
         status as status_text,
         {%- if cancelled_when is not none %}
         coalesce({{ is_cancelled_by_rule }}, false) as is_cancelled_by_rule,
@@ -196,6 +201,8 @@ derived as not materialized (
     -- a filter DuckDB applies while reading the input.
     select
         *,
+        -- The date of the order in the business time zone (var segments_timezone).
+        cast({{ segments_utc_to_local('ordered_at') }} as date) as order_date,
         coalesce(
             order_id_text,
             customer_id || '@' || strftime(ordered_at, '%Y-%m-%dT%H:%M:%S')
@@ -254,7 +261,7 @@ checked as (
             when customer_id is null then 'missing_customer_id'
             when ordered_at_text is null then 'missing_ordered_at'
             when ordered_at is null then 'unparseable_ordered_at'
-            when cast(ordered_at as date) > {{ latest_order_date.expression }}
+            when order_date > {{ latest_order_date.expression }}
                 then 'future_ordered_at'
             when ordered_at < timestamp '1970-01-01' then 'ordered_at_before_1970'
             when line_number is null then 'unparseable_line_number'
@@ -275,7 +282,12 @@ checked as (
             {%- if rules.reject_zero_amount %}
             when
                 status = 'completed'
-                and coalesce(try_cast(amount_text as double), quantity * unit_price) = 0
+                and coalesce(
+                    try_cast(
+                        {{ segments_number_text('amount_text', rules.number_format) }} as double
+                    ),
+                    quantity * unit_price
+                ) = 0
                 then 'zero_amount'
             {%- endif %}
             {%- if has_customer_input %}
@@ -304,7 +316,7 @@ final as (
         cast(line_number as integer) as line_number,
         customer_id,
         ordered_at,
-        cast(ordered_at as date) as order_date,
+        order_date,
         product_category,
         sales_channel,
         quantity,

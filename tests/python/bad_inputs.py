@@ -613,6 +613,132 @@ CASES: tuple[Case, ...] = (
         "null (N rows); nothing to impute or scale - fix the upstream model or remove the feature "
         'from segmentation.features"',
     ),
+    # ------------------------------------------ instants, formats, unusable inputs (issue 11)
+    # Checked by tests/python/test_input_parsing.py (own small builds; DBT_CHECKED).
+    Case(
+        "order_timestamp_utc_offset",
+        "orders",
+        "ordered_at '2023-06-30T23:30:00-07:00' and '2023-07-01T02:00:00Z' for one customer "
+        "(also +0200, +02, ' +02:00')",
+        "kept",
+        "2023-07-01 06:30 UTC",
+        "the offset is applied: stg_order_lines.ordered_at is the UTC instant (2023-07-01 06:30 "
+        "and 02:00), order_date its date in var segments_timezone (default UTC), so the "
+        "customer has one purchase day (int_customer_clv_summary.purchase_days 1)",
+    ),
+    Case(
+        "order_timestamp_z_format",
+        "orders",
+        "rules.datetime_formats ['%d/%m/%Y %H:%M %z'] with '30/06/2023 23:30 -0700'",
+        "kept",
+        "2023-07-01 06:30 UTC",
+        "a %z/%Z format gives an instant, converted to UTC; ordered_at stays a TIMESTAMP "
+        "holding UTC (the contract of stg_order_lines no longer fails)",
+    ),
+    Case(
+        "order_timestamp_epoch_seconds",
+        "orders",
+        "ordered_at '1679330640' (Unix epoch seconds)",
+        "kept",
+        "2023-03-20 16:44 UTC",
+        "with rules.timestamp_unit: epoch_seconds (or epoch_milliseconds) a number is an epoch; "
+        "without the rule it does not parse (unparseable_ordered_at, and stg_input_checks "
+        "names rules.timestamp_unit)",
+    ),
+    Case(
+        "input_timestamptz_column",
+        "customers",
+        "a Parquet column of type TIMESTAMP WITH TIME ZONE (signup_date 2022-12-31 23:30-05)",
+        "kept",
+        "signup_date 2023-01-01",
+        "read as its UTC instant (2023-01-01 04:30), never as text in the session time zone: "
+        "the same tables under TZ=UTC and TZ=Asia/Tokyo",
+    ),
+    Case(
+        "order_naive_timestamp_business_timezone",
+        "orders",
+        "naive '2023-07-01 00:30:00' with var segments_timezone: America/Los_Angeles",
+        "kept",
+        "ordered_at 2023-07-01 07:30 UTC, order_date 2023-07-01",
+        "a time without an offset is local to segments_timezone; order dates, recency and "
+        "tenure are taken in it (an offset time 2023-07-01 02:00Z is order_date 2023-06-30)",
+    ),
+    Case(
+        "order_dates_never_parse",
+        "orders",
+        "month-first ordered_at '04-09-2012', '12-25-2012' without rules.datetime_formats",
+        "error",
+        "segments_inputs.orders: no value of column ordered_at parses as a timestamp (3 values)",
+        "stg_input_checks fails with the message, three example values and the key "
+        "segments_inputs.orders.rules.datetime_formats (and the reject share: '100.0 % of the "
+        "rows (3 of 3) are rejected as unparseable_ordered_at'); stg_order_lines, "
+        "stg_customers and everything after them are skipped",
+    ),
+    Case(
+        "order_amounts_decimal_comma",
+        "orders",
+        "amounts '1.234,50' with csv_options {delim: ';'} and no number_format",
+        "error",
+        "segments_inputs.orders: no value of column amount parses as a number (3 values)",
+        "stg_input_checks fails naming the column, example values and "
+        "segments_inputs.orders.rules.number_format",
+    ),
+    Case(
+        "order_amounts_number_format",
+        "orders",
+        "amounts '1.234,50' with rules.number_format {decimal: ',', thousands: '.'}",
+        "kept",
+        "1234.50",
+        "the separators are rewritten before parsing: amount, unit_price, quantity, income, "
+        "age and numeric attributes",
+    ),
+    Case(
+        "customer_signup_day_month_swapped",
+        "customers",
+        "month-first signup dates ('12-25-2012', '01-15-2013', '04-09-2012') read with "
+        "rules.datetime_formats ['%d-%m-%Y']",
+        "flag",
+        "66.7 % of the values of column signup_date (2 of 3) do not parse",
+        "a dbt warning from stg_input_checks (above segments_input_checks."
+        "unparseable_warn_share, default 0.05) with examples and the key; dates landing after "
+        "the latest plausible date warn the same way (dates_after_latest_date)",
+    ),
+    Case(
+        "customer_birth_year_only",
+        "customers",
+        "birth_date '1957' (a year) or '1980-03' (a year and month)",
+        "kept",
+        "1957-07-01, 1980-03-15",
+        "read as mid-year / mid-month, so the age is right to within half a year (not "
+        "unparseable, not is_age_implausible)",
+    ),
+    Case(
+        "customer_tenure_unknown",
+        "customers",
+        "a customer with no signup date (or no signup column) and no purchase",
+        "kept",
+        "tenure_days null",
+        "tenure is unknown, not 0",
+    ),
+    Case(
+        "order_missing_customer_share",
+        "orders",
+        "27 % of the order lines without a customer id (UCI Online Retail: 25 %)",
+        "flag",
+        "27.3 % of the rows (3 of 11) are rejected as missing_customer_id",
+        "a dbt warning at staging (above segments_input_checks.reject_warn_share, default "
+        "0.1); the lines are rejected and the build goes on. Above reject_error_share (default "
+        "0.5) for one reason or all together, stg_input_checks stops the build",
+    ),
+    Case(
+        "input_whitespace_mixed_line_endings",
+        "orders",
+        "a whitespace-separated file mixing CRLF and LF line endings",
+        "kept",
+        "every line read",
+        "read with strict_mode off; the stray carriage returns are trimmed (was: 'CSV Parser "
+        "state machine reached an invalid state' from a not_null test)",
+    ),
     # ------------------------------------------------------------------------------- features
     Case(
         "feature_constant",
@@ -788,6 +914,23 @@ CASES: tuple[Case, ...] = (
         "rebuilt from the tokens: anything else fails at compile time naming the key, e.g. "
         "\"...income_units.expression: unexpected '; drop table y; sele' at character 3 of "
         '..."; an unknown column names the columns of the input; no SQL is executed',
+    ),
+    Case(
+        "config_datetime_format_epoch_directive",
+        "configuration",
+        "rules.datetime_formats ['%s'] (or a typo such as '%Q')",
+        "error",
+        "directive '%s' is not a strptime directive DuckDB can parse",
+        "compile error naming segments_inputs.<input>.rules.datetime_formats; for %s it points "
+        "to rules.timestamp_unit",
+    ),
+    Case(
+        "config_unknown_timezone",
+        "configuration",
+        "var segments_timezone: Mars/Olympus",
+        "error",
+        "var segments_timezone: unknown time zone 'Mars/Olympus'",
+        "compile error naming the var (checked against DuckDB's IANA time zone list)",
     ),
     Case(
         "config_input_column_sql",

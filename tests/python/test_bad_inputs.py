@@ -69,7 +69,12 @@ def grouped_build(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
             "--exclude", "test_type:unit",
         ],
         tmp_path,
-        vars={"segments_inputs": inputs, "segments_reference_date": REFERENCE_DATE},
+        vars={
+            "segments_inputs": inputs,
+            "segments_reference_date": REFERENCE_DATE,
+            # Most rows are bad on purpose: the reject shares must not stop this build.
+            "segments_input_checks": {"reject_warn_share": 1, "reject_error_share": 1},
+        },
     )  # fmt: skip
 
 
@@ -477,6 +482,13 @@ DBT_CHECKED = {
     "input_csv_latin1", "config_input_column_sql", "customer_csv_latin1_with_encoding",
     "order_table_empty",
     "config_attribute_expression_sql",  # test_config_errors.py, attribute_expression_sql_injection
+    # tests/python/test_input_parsing.py
+    "order_timestamp_utc_offset", "order_timestamp_z_format", "order_timestamp_epoch_seconds",
+    "input_timestamptz_column", "order_naive_timestamp_business_timezone",
+    "order_dates_never_parse", "order_amounts_decimal_comma", "order_amounts_number_format",
+    "customer_signup_day_month_swapped", "customer_birth_year_only", "customer_tenure_unknown",
+    "order_missing_customer_share", "input_whitespace_mixed_line_endings",
+    "config_datetime_format_epoch_directive", "config_unknown_timezone",
 }  # fmt: skip
 
 

@@ -50,6 +50,8 @@ PUBLISHED = {
     "eda_missing_values": "stage, table_name, column_name",
     "eda_correlations": "feature_x, feature_y",
     "eda_cramers_v": "feature_x, feature_y",
+    "stg_parse_report": "input_name, column_name",
+    "stg_input_checks": "all",
 }
 # Determinism: every published table, byte for byte apart from run_id and built_at (the module's
 # builds are the only pair of builds on the same inputs in the suite).

@@ -1,0 +1,270 @@
+{#-
+    Thresholds of the staging checks of the inputs (models stg_parse_report, stg_input_checks),
+    var `segments_input_checks`:
+
+        segments_input_checks:
+          unparseable_warn_share: 0.05  # warn when more than this share of a mapped column's
+                                        # values does not parse
+          reject_warn_share: 0.1        # warn when one reject reason (or all together) takes
+                                        # more than this share of an input's rows
+          reject_error_share: 0.5       # stop at staging when it takes more than this share
+
+    A mapped column none of whose values parses stops the build at staging whatever the shares.
+-#}
+
+{% macro segments_input_check_settings() %}
+    {%- set defaults = {
+        'unparseable_warn_share': 0.05,
+        'reject_warn_share': 0.1,
+        'reject_error_share': 0.5,
+    } -%}
+    {%- set value = var('segments_input_checks', {}) or {} -%}
+    {%- if value is not mapping -%}
+        {{ exceptions.raise_compiler_error("var segments_input_checks: expected a mapping with some of " ~ defaults.keys() | join(', ') ~ ", got " ~ value) }}
+    {%- endif -%}
+    {%- set result = {} -%}
+    {%- for name in value -%}
+        {%- if name not in defaults -%}
+            {{ exceptions.raise_compiler_error("var segments_input_checks: unknown key '" ~ name ~ "'; expected some of " ~ defaults.keys() | join(', ')) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for name, default in defaults.items() -%}
+        {%- set share = value.get(name, default) -%}
+        {%- if share is not number or share is boolean or share < 0 or share > 1 -%}
+            {{ exceptions.raise_compiler_error("var segments_input_checks." ~ name ~ ": expected a share between 0 and 1, got " ~ share) }}
+        {%- endif -%}
+        {%- do result.update({name: share}) -%}
+    {%- endfor -%}
+    {%- if result.reject_warn_share > result.reject_error_share -%}
+        {{ exceptions.raise_compiler_error("var segments_input_checks.reject_warn_share: " ~ result.reject_warn_share ~ " is above reject_error_share " ~ result.reject_error_share) }}
+    {%- endif -%}
+    {{ return(result) }}
+{% endmacro %}
+
+
+{% macro segments_parsed_columns(entity) %}
+    {#-
+        The mapped columns of one input that staging parses, as a list of
+        {name, column (the cleaned text expression's source), kind, key (the rule that fixes it)}:
+        dates/timestamps, numbers and numeric attributes. Empty for an input that is not
+        configured. Must parse exactly like stg_*__checked / stg_customer_attributes.
+    -#}
+    {%- set result = [] -%}
+    {%- if segments_input_config(entity) is none -%}
+        {{ return(result) }}
+    {%- endif -%}
+    {%- set columns = segments_input_columns(entity) -%}
+    {%- set rules_key = 'segments_inputs.' ~ entity ~ '.rules' -%}
+    {%- set kinds = {
+        'customers': [('signup_date', 'date'), ('birth_date', 'birth_date'), ('age', 'number'),
+                      ('income', 'number')],
+        'orders': [('ordered_at', 'timestamp'), ('line_number', 'integer'),
+                   ('quantity', 'number'), ('unit_price', 'number'), ('amount', 'money')],
+    }[entity] -%}
+    {%- for name, kind in kinds -%}
+        {%- if columns[name] is not none -%}
+            {%- if kind in ['date', 'birth_date', 'timestamp'] -%}
+                {%- set key = rules_key ~ '.datetime_formats' -%}
+            {%- elif kind == 'integer' -%}
+                {%- set key = 'segments_inputs.' ~ entity ~ '.columns.' ~ name -%}
+            {%- else -%}
+                {%- set key = rules_key ~ '.number_format' -%}
+            {%- endif -%}
+            {%- do result.append({'name': name, 'column': columns[name], 'kind': kind, 'key': key}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for item in segments_input_attributes(entity) -%}
+        {%- if item.type == 'numeric' -%}
+            {%- do result.append({'name': item.name, 'column': item.column, 'kind': 'number', 'key': rules_key ~ '.number_format'}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(result) }}
+{% endmacro %}
+
+
+{% macro segments_parse_expression(kind, expr, rules) -%}
+    {#- The parsed value of a column of segments_parsed_columns (as staging parses it). -#}
+    {%- if kind == 'timestamp' -%}
+        {{ segments_parse_timestamp(expr, rules.datetime_formats, rules.timestamp_unit) }}
+    {%- elif kind == 'date' -%}
+        {{ segments_parse_date(expr, rules.datetime_formats, rules.timestamp_unit) }}
+    {%- elif kind == 'birth_date' -%}
+        {{ segments_parse_date(expr, rules.datetime_formats, rules.timestamp_unit, partial=true) }}
+    {%- elif kind == 'integer' -%}
+        {{ segments_parse_integer(expr) }}
+    {%- elif kind == 'money' -%}
+        {{ segments_parse_money(expr, rules.number_format) }}
+    {%- else -%}
+        {{ segments_parse_number(expr, rules.number_format) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro segments_raise_input_checks(relation) %}
+    {#-
+        Post-hook of stg_input_checks: log every warning of the built table (dbt [WARNING]
+        lines) and fail the model with every error message, so that stg_customers,
+        stg_order_lines and everything after them are skipped.
+    -#}
+    {%- if execute -%}
+        {%- set result = run_query("select level, message from " ~ relation ~ " where level != 'ok' order by level, message") -%}
+        {%- set errors = [] -%}
+        {%- for row in result.rows -%}
+            {%- if row[0] == 'error' -%}
+                {%- do errors.append(row[1]) -%}
+            {%- else -%}
+                {%- do exceptions.warn(row[1]) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if errors -%}
+            {{ exceptions.raise_compiler_error("the inputs are not usable (stg_input_checks):\n- " ~ errors | join("\n- ")) }}
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro segments_parse_report_sql(reports, latest) %}
+    {#-
+        The query of stg_parse_report: for each report {entity, columns, rules, relation}, one
+        aggregate pass over the input (text, cleaned, parsed, counted), then one row per column.
+    -#}
+with
+
+{%- for report in reports %}
+{%- set entity = report.entity %}
+
+{{ entity }}_text as (
+
+    select
+        {%- for item in report.columns %}
+        nullif(trim(cast({{ item.column }} as varchar)), '') as value_{{ loop.index }},
+        {%- endfor %}
+
+    from {{ report.relation }}
+
+),
+
+{{ entity }}_cleaned as (
+
+    select
+        {%- for item in report.columns %}
+        {{ segments_clean_text('value_' ~ loop.index) }} as value_{{ loop.index }},
+        {%- endfor %}
+
+    from {{ entity }}_text
+
+),
+
+{{ entity }}_parsed as (
+
+    select
+        {%- for item in report.columns %}
+        value_{{ loop.index }},
+        {{ segments_parse_expression(item.kind, 'value_' ~ loop.index, report.rules) }}
+            as parsed_{{ loop.index }},
+        {%- endfor %}
+
+    from {{ entity }}_cleaned
+
+),
+
+{{ entity }}_aggregate as (
+
+    select
+        {%- for item in report.columns %}
+        {%- set i = loop.index %}
+        count(value_{{ i }}) as present_{{ i }},
+        count(parsed_{{ i }}) as parsed_{{ i }},
+        list_sort(list_distinct(
+            min(value_{{ i }}, 50) filter (where value_{{ i }} is not null and parsed_{{ i }} is null)
+        ))[1:3] as examples_{{ i }},
+        {%- if item.kind == 'timestamp' %}
+        count(*) filter (
+            where cast({{ segments_utc_to_local('parsed_' ~ i) }} as date) > {{ latest.expression }}
+        ) as after_{{ i }},
+        {%- elif item.kind in ['date', 'birth_date'] %}
+        count(*) filter (where parsed_{{ i }} > {{ latest.expression }}) as after_{{ i }},
+        {%- else %}
+        cast(null as bigint) as after_{{ i }},
+        {%- endif %}
+        {%- endfor %}
+
+    from {{ entity }}_parsed
+
+),
+
+{%- endfor %}
+
+unioned as (
+
+    {%- for report in reports %}
+    {%- set entity = report.entity %}
+    {%- for item in report.columns %}
+    {%- set i = loop.index %}
+    select
+        '{{ entity }}' as input_name,
+        '{{ item.name }}' as column_name,
+        '{{ item.kind }}' as value_kind,
+        present_{{ i }} as values_present,
+        parsed_{{ i }} as values_parsed,
+        present_{{ i }} - parsed_{{ i }} as values_unparseable,
+        after_{{ i }} as values_after_latest_date,
+        nullif(
+            array_to_string(list_transform(examples_{{ i }}, lambda x: '''' || x || ''''), ', '),
+            ''
+        ) as unparseable_examples,
+        {{ segments_quote_literal(item.key, 'key') if item.key else 'cast(null as varchar)' }}
+            as config_key,
+    from {{ entity }}_aggregate
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+    {%- if not reports %}
+    select
+        cast(null as varchar) as input_name,
+        cast(null as varchar) as column_name,
+        cast(null as varchar) as value_kind,
+        cast(null as bigint) as values_present,
+        cast(null as bigint) as values_parsed,
+        cast(null as bigint) as values_unparseable,
+        cast(null as bigint) as values_after_latest_date,
+        cast(null as varchar) as unparseable_examples,
+        cast(null as varchar) as config_key,
+    where false
+    {%- endif %}
+
+),
+
+final as (
+
+    select
+        *,
+        cast(values_unparseable / nullif(values_present, 0) as double) as unparseable_share,
+        {{ latest.expression }} as latest_date,
+    from unioned
+
+)
+
+select * from final
+{% endmacro %}
+
+
+{% macro segments_parse_reports() %}
+    {#- The inputs stg_parse_report covers: {entity, columns, rules, relation} per input. -#}
+    {%- set reports = [] -%}
+    {%- for entity in ['customers', 'orders'] -%}
+        {#- Called at parse time too, so that dbt registers a seed input as a dependency. -#}
+        {%- set relation = segments_input_relation(entity) -%}
+        {%- set parsed_columns = segments_parsed_columns(entity) -%}
+        {%- if parsed_columns -%}
+            {%- do reports.append({
+                'entity': entity,
+                'columns': parsed_columns,
+                'rules': segments_cleaning_rules(entity),
+                'relation': relation,
+            }) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(reports) }}
+{% endmacro %}
