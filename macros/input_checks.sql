@@ -74,7 +74,14 @@
         {%- endif -%}
     {%- endfor -%}
     {%- for item in segments_input_attributes(entity) -%}
-        {%- if item.type == 'numeric' -%}
+        {%- if item.expression -%}
+            {#- A derived attribute: each input column its expression reads, parsed as a number. -#}
+            {%- for source in item.source_columns -%}
+                {%- if source not in result | map(attribute='name') | list -%}
+                    {%- do result.append({'name': source, 'column': segments_quote_column(source), 'kind': 'number', 'key': rules_key ~ '.number_format'}) -%}
+                {%- endif -%}
+            {%- endfor -%}
+        {%- elif item.type == 'numeric' -%}
             {%- do result.append({'name': item.name, 'column': item.column, 'kind': 'number', 'key': rules_key ~ '.number_format'}) -%}
         {%- endif -%}
     {%- endfor -%}

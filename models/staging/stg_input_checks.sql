@@ -12,12 +12,14 @@
         rejected_rows            per input and reject reason, and for all reasons together: warn
                                  above reject_warn_share of the input's rows, error above
                                  reject_error_share
+        empty_input              per configured input: error when it has no rows at all
     Warnings are logged with their message (and counted by the test on `level`); errors fail
     this model with every error message (post-hook segments_raise_input_checks).
 -#}
 {{ config(post_hook="{{ segments_raise_input_checks(this) }}") }}
 {%- set settings = segments_input_check_settings() -%}
 {%- set has_customer_input = segments_input_config('customers') is not none -%}
+{%- set has_order_input = segments_input_config('orders') is not none -%}
 {%- set percent = "format('{:.1f} %', 100 * share)" -%}
 
 
@@ -109,6 +111,30 @@ rejects as (
     from reject_counts
     inner join totals
         on reject_counts.input_name = totals.input_name
+
+),
+
+empty_inputs as (
+
+    -- A configured input without a single row (an empty export, a filter that kept nothing).
+    select
+        input_name,
+        'empty_input' as check_name,
+        'all rows' as subject,
+        0 as affected_rows,
+        total_rows,
+        cast(null as double) as share,
+        'error' as level,
+        cast(null as varchar) as examples,
+        'segments_inputs.' || input_name as config_key,
+
+    from totals
+    where
+        total_rows = 0
+        and (
+            (input_name = 'customers' and {{ 'true' if has_customer_input else 'false' }})
+            or (input_name = 'orders' and {{ 'true' if has_order_input else 'false' }})
+        )
 
 ),
 
@@ -220,6 +246,18 @@ messages as (
         || '; see the rejects table; thresholds: var segments_input_checks.reject_warn_share / '
         || 'reject_error_share' as message,
     from rejects
+
+    union all
+
+    select
+        *,
+        'segments_inputs.' || input_name || ': the input has no rows; point '
+        || config_key || ' at an export with data'
+        || case when input_name = 'orders'
+            then ', or remove segments_inputs.orders to segment on customer attributes alone'
+            else ''
+        end as message,
+    from empty_inputs
 
 ),
 

@@ -604,14 +604,12 @@ CASES: tuple[Case, ...] = (
         "orders",
         "an orders table with zero rows (customers present)",
         "error",
-        "unknown column 'category_share_grocery' in customer_features",
-        "staging and customer_features build (every customer kept, frequency 0, recency null, no "
-        "category_share_* / channel_share_* columns); the clustering then fails on the first "
-        'feature that needs orders: with the default configuration "segmentation.features[8].'
-        "name: unknown column 'category_share_grocery' in customer_features; available columns: "
-        '...", and without the share features "customer_features.recency_days: every value is '
-        "null (N rows); nothing to impute or scale - fix the upstream model or remove the feature "
-        'from segmentation.features"',
+        "segments_inputs.orders: the input has no rows",
+        'stg_input_checks fails at staging (check empty_input): "the inputs are not usable '
+        "(stg_input_checks): segments_inputs.orders: the input has no rows; point "
+        "segments_inputs.orders at an export with data, or remove segments_inputs.orders to "
+        'segment on customer attributes alone"; stg_customers, stg_order_lines and everything '
+        "downstream are skipped",
     ),
     # ------------------------------------------ instants, formats, unusable inputs (issue 11)
     # Checked by tests/python/test_input_parsing.py (own small builds; DBT_CHECKED).

@@ -10,7 +10,6 @@ package directly on small Arrow tables.
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from bad_inputs import (
     troubleshooting_page,
     with_readme_table,
 )
-from dbt_harness import DbtRun, project_vars, run_dbt
+from dbt_harness import DbtRun, run_dbt
 
 from segmentation import pipeline
 from segmentation.settings import ConfigError, SegmentationSettings
@@ -166,10 +165,10 @@ def test_sql_in_an_input_column_mapping_is_an_identifier(failing_inputs: DbtRun)
 
 
 @pytest.fixture(scope="module")
-def empty_orders_build(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
-    tmp_path = tmp_path_factory.mktemp("bad_inputs_empty_orders")
-    with duckdb.connect(str(tmp_path / "segments.duckdb")) as con:
-        _create_table(con, "empty_orders", ORDER_COLUMNS, [])
+def latin1_customers_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[DbtRun, DbtRun]:
+    """Latin-1 customers with derived attributes: first with an empty orders table (staging
+    must refuse it), then with one order line added (the build goes through)."""
+    tmp_path = tmp_path_factory.mktemp("bad_inputs_latin1_customers")
     customers = tmp_path / "customers_latin1.csv"
     customers.write_bytes(
         (
@@ -190,55 +189,66 @@ def empty_orders_build(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
             "csv_options": {"encoding": "latin-1"},
             "attributes": attributes,
         },
-        "orders": {"table": "main.empty_orders"},
+        "orders": {"table": "main.orders_export"},
     }
-    return run_dbt(
-        ["run", "-s", "+customer_features"],
-        tmp_path,
-        vars={"segments_inputs": inputs, "segments_reference_date": REFERENCE_DATE},
-    )
+    run_vars = {"segments_inputs": inputs, "segments_reference_date": REFERENCE_DATE}
+    line = {
+        "customer_id": "K1", "ordered_at": "2023-06-01 10:00:00", "order_id": "O1",
+        "line_number": "1", "product_category": "grocery", "sales_channel": "web",
+        "quantity": "1", "unit_price": "20.00", "amount": "20.00", "status": "completed",
+    }  # fmt: skip
+    runs = []
+    for name, lines in (("empty_orders", []), ("one_order", [line])):
+        folder = tmp_path / name
+        folder.mkdir()
+        with duckdb.connect(str(folder / "segments.duckdb")) as con:
+            _create_table(con, "orders_export", ORDER_COLUMNS, lines)
+        runs.append(run_dbt(["run", "-s", "+customer_features"], folder, vars=run_vars))
+    empty, filled = runs
+    return empty, filled
 
 
-def test_latin1_csv_with_encoding_is_decoded(empty_orders_build: DbtRun) -> None:
-    assert empty_orders_build.returncode == 0, empty_orders_build.output[-4000:]
-    assert empty_orders_build.query("select region from stg_customers order by customer_id") == [
-        ("München",), ("Île-de-France",), ("Île-de-France",)
-    ]  # fmt: skip
+@pytest.fixture(scope="module")
+def empty_orders_build(latin1_customers_builds: tuple[DbtRun, DbtRun]) -> DbtRun:
+    return latin1_customers_builds[0]
 
 
-def test_derived_attributes_are_computed_from_input_columns(empty_orders_build: DbtRun) -> None:
+@pytest.fixture(scope="module")
+def latin1_customers_build(latin1_customers_builds: tuple[DbtRun, DbtRun]) -> DbtRun:
+    return latin1_customers_builds[1]
+
+
+def test_latin1_csv_with_encoding_is_decoded(latin1_customers_build: DbtRun) -> None:
+    assert latin1_customers_build.returncode == 0, latin1_customers_build.output[-4000:]
+    regions = latin1_customers_build.query("select region from stg_customers order by customer_id")
+    assert regions == [("München",), ("Île-de-France",), ("Île-de-France",)]
+
+
+def test_derived_attributes_are_computed_from_input_columns(
+    latin1_customers_build: DbtRun,
+) -> None:
     # K2's MntMeat 'x' is not a number: spend null and flagged; K3 has no Kidhome: children null.
-    assert empty_orders_build.returncode == 0, empty_orders_build.output[-4000:]
-    assert empty_orders_build.query(
+    assert latin1_customers_build.returncode == 0, latin1_customers_build.output[-4000:]
+    assert latin1_customers_build.query(
         "select customer_id, children, spend, is_spend_unparseable from stg_customer_attributes "
         "order by customer_id"
     ) == [("K1", 1.0, 200.0, False), ("K2", 2.0, None, True), ("K3", None, 0.0, False)]
-    assert empty_orders_build.query(
+    assert latin1_customers_build.query(
         "select children, spend from customer_features order by customer_id"
     ) == [(1.0, 200.0), (2.0, None), (None, 0.0)]
 
 
 def test_empty_orders_table(empty_orders_build: DbtRun) -> None:
     case = BY_ID["order_table_empty"]
-    assert empty_orders_build.returncode == 0, empty_orders_build.output[-4000:]
-    assert empty_orders_build.scalar("select count(*) from stg_order_lines") == 0
-    assert empty_orders_build.query(
-        "select count(*), count(recency_days), max(frequency) from customer_features"
-    ) == [(3, 0, 0)]
-    with duckdb.connect(str(empty_orders_build.db_path), read_only=True) as con:
-        features = con.sql("select * from customer_features order by customer_id").to_arrow_table()
-    config = json.dumps(project_vars()["segmentation"])
-    with pytest.raises(ConfigError) as error:
-        pipeline.preprocessing_spec(features, config)
-    assert str(error.value).startswith("segmentation.features[8].name: " + case.expected)
-    without_shares = json.loads(config)
-    without_shares["features"] = [
-        item for item in without_shares["features"] if "_share_" not in item["name"]
-    ]
-    with pytest.raises(ConfigError) as error:
-        pipeline.preprocessing_spec(features, without_shares)
-    assert str(error.value).startswith("customer_features.recency_days: every value is null")
-    assert "remove the feature from segmentation.features" in str(error.value)
+    assert empty_orders_build.returncode != 0
+    assert case.expected in empty_orders_build.output
+    assert "or remove segments_inputs.orders" in empty_orders_build.output
+    statuses = {
+        uid.split(".")[-1]: status for uid, status in empty_orders_build.node_results().items()
+    }
+    assert statuses["stg_input_checks"] == "error"
+    assert statuses["stg_customers"] == "skipped"
+    assert statuses["customer_features"] == "skipped"
 
 
 # ---------------------------------------------------------- features, clustering, configuration
