@@ -46,6 +46,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
 from scipy.stats import rankdata
@@ -74,8 +75,11 @@ class Trait:
 
 @dataclass(frozen=True)
 class SegmentDescription:
-    """A segment's generated name and description sentence; ``named``: the traits the name and
-    sentence use; ``traits``: every feature column's trait, strongest first."""
+    """A segment's generated name and description sentence.
+
+    ``named``: the traits the name and sentence use; ``traits``: every feature column's trait,
+    strongest first.
+    """
 
     name: str
     description: str
@@ -153,9 +157,7 @@ def _join(phrases: list[str]) -> str:
     return ", ".join(phrases[:-1]) + " and " + phrases[-1]
 
 
-def within_segment_correlation(
-    X: np.ndarray, labels: np.ndarray, n_segments: int
-) -> np.ndarray:
+def within_segment_correlation(X: np.ndarray, labels: np.ndarray, n_segments: int) -> np.ndarray:
     """Pooled within-segment Pearson correlation of the columns of ``X`` (n, d), shape (d, d).
 
     The correlation of the residuals from each segment's column means: two columns that measure
@@ -269,7 +271,8 @@ def describe_segments(
             if trait.feature in used_features:
                 continue
             if trait.level is None and any(
-                c.level is None and abs(correlation[index[c.position], index[trait.position]]) > CORRELATED
+                c.level is None
+                and abs(correlation[index[c.position], index[trait.position]]) > CORRELATED
                 for c in chosen
             ):
                 continue
@@ -329,4 +332,3 @@ def name_segments(
 ) -> list[str]:
     """The names of :func:`describe_segments`, in segment-id order."""
     return [d.name for d in describe_segments(X, labels, spec, settings, n_segments, max_terms)]
-

@@ -73,8 +73,10 @@ def kmeans_sweep(matrix: pa.Table, config: Config) -> pa.Table:
 
 
 def kmeans_centroids(sweep: pa.Table, spec: pa.Table, config: Config, matrix: pa.Table) -> pa.Table:
-    """The selected fit's centroids per segment and output column, with generated names and
-    descriptions of the customers of ``matrix`` nearest to each centroid."""
+    """The selected fit's centroids per segment and output column, with names and descriptions.
+
+    Names and descriptions are those of the customers of ``matrix`` nearest to each centroid.
+    """
     return kmeans.kmeans_centroids_table(
         sweep, spec, _settings(config), matrix_array(by_customer(matrix))
     )
@@ -197,8 +199,10 @@ def hierarchical_assignments(
     spec: pa.Table,
     config: Config,
 ) -> pa.Table:
-    """Cut the tree at the hierarchical k; segment ids by size, names and descriptions of each
-    segment's customers (``naming.describe_segments``)."""
+    """Cut the tree at the hierarchical k; segment ids by size, names and descriptions.
+
+    Names and descriptions are those of each segment's customers (``naming.describe_segments``).
+    """
     settings = _settings(config)
     if not _hierarchical_enabled(settings):
         return ASSIGNMENTS_SCHEMA.empty_table()

@@ -1,5 +1,4 @@
-"""Publication: one build's BI-facing tables, all or nothing, in one read-only DuckDB file
-and a folder of Parquet files.
+"""Publication: one build's BI-facing tables, all or nothing, in a DuckDB file and Parquet files.
 
 BI tools never read the build database (dbt rewrites it table by table, and DuckDB lets one
 process write a file at a time). They read ``<publish_dir>/segments.duckdb`` (written with the
@@ -26,14 +25,14 @@ the tables of one complete, tested build. ``<publish_dir>`` belongs to one build
 A publication killed at any point leaves the previous ``segments.duckdb`` untouched; killed
 between the two renames of step 3, the Parquet folder already holds the new run and the DuckDB
 file the old one (each is one complete run; compare their ``run_id``), and the next publication
-makes them agree again. The dbt
-model ``segment_publication`` calls :func:`publish` as the last node of ``dbt build``, after the
-tests of every table it publishes passed; :func:`publication_blocker` refuses commands that do
-not run those tests (``dbt run``, ``--empty``, builds that exclude tests).
+makes them agree again. The dbt model ``segment_publication`` calls :func:`publish` as the last
+node of ``dbt build``, after the tests of every table it publishes passed;
+:func:`publication_blocker` refuses commands that do not run those tests (``dbt run``,
+``--empty``, builds that exclude tests).
 
 Test hook: with the environment variable ``SEGMENTS_TEST_PAUSE_IN=segment_publication``,
 :func:`publish` prints a line to stderr and sleeps (``SEGMENTS_TEST_PAUSE_SECONDS``, default 600)
-right before the rename, so a test can kill the build at that point. Unset (the default), the
+right before the renames, so a test can kill the build at that point. Unset (the default), the
 hook does nothing.
 """
 
@@ -168,10 +167,9 @@ def database_path(session: duckdb.DuckDBPyConnection) -> Path | None:
 
 
 def default_publish_dir(db_path: Path) -> Path:
-    """The publication folder of build database ``db_path`` when SEGMENTS_PUBLISH_DIR is unset:
-    ``published/<file name without its extension>/`` next to it.
+    """The publication folder of build database ``db_path`` when SEGMENTS_PUBLISH_DIR is unset.
 
-    Each database publishes into a folder of its own, so builds of different databases in one
+    ``published/<file name without its extension>/`` next to it. Each database publishes into a folder of its own, so builds of different databases in one
     folder (``SEGMENTS_DB_PATH=a.duckdb`` and ``b.duckdb``) keep separate files and run histories.
     """
     db_path = Path(db_path).expanduser().resolve()
@@ -466,9 +464,10 @@ def publish(
     publish_dir: Path,
     invocation_id: str | None = None,
 ) -> pa.Table:
-    """Publish ``tables`` as one run into ``<publish_dir>/segments.duckdb`` and
-    ``<publish_dir>/parquet/<run_id>/`` (``parquet/current`` points there); return its runs row.
+    """Publish ``tables`` as one run into ``<publish_dir>``; return its segment_runs row.
 
+    The run goes to ``segments.duckdb`` and ``parquet/<run_id>/`` (``parquet/current`` points
+    there).
     ``tables`` maps each published table's name to a relation of ``session``'s database (what
     ``dbt.ref`` returns); each is copied with ``run_id`` (uuid4 hex, the same in every table) and
     ``built_at`` (UTC timestamp) appended. ``inputs`` and ``tables`` feed :func:`run_summary`;

@@ -56,5 +56,7 @@ def old_duckdb_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=600,
     )
     if install.returncode != 0:
-        pytest.skip(f"cannot install {OLD_DUCKDB} from the package registry: {install.stderr[-500:]}")
+        pytest.skip(
+            f"cannot install {OLD_DUCKDB} from the package registry: {install.stderr[-500:]}"
+        )
     return python

@@ -20,7 +20,7 @@ from segmentation.kmeans import (
     select_k,
 )
 from segmentation.metrics import cluster_metrics
-from segmentation.preprocessing import fit_spec, spec_rows, transform_table
+from segmentation.preprocessing import fit_spec, transform_table
 from segmentation.settings import ClusteringSettings, ConfigError, SegmentationSettings
 
 CLUSTERING = {"methods": ["kmeans"], "k_min": 2, "k_max": 6, "n_init": 4, "seed": 0}

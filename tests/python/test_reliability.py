@@ -28,9 +28,9 @@ from typing import Any
 import duckdb
 import pytest
 from dbt_harness import DBT, REPO_ROOT, DbtRun, project_vars, run_dbt
+from test_publish import read_with_old_duckdb
 
 from segmentation import __version__, publish
-from test_publish import read_with_old_duckdb
 
 # Every BI-facing mart the publication copies, with a key to order its rows by.
 PUBLISHED = {
