@@ -169,8 +169,9 @@ def database_path(session: duckdb.DuckDBPyConnection) -> Path | None:
 def default_publish_dir(db_path: Path) -> Path:
     """The publication folder of build database ``db_path`` when SEGMENTS_PUBLISH_DIR is unset.
 
-    ``published/<file name without its extension>/`` next to it. Each database publishes into a folder of its own, so builds of different databases in one
-    folder (``SEGMENTS_DB_PATH=a.duckdb`` and ``b.duckdb``) keep separate files and run histories.
+    ``published/<file name without its extension>/`` next to it. Each database publishes into
+    a folder of its own, so builds of different databases in one folder
+    (``SEGMENTS_DB_PATH=a.duckdb`` and ``b.duckdb``) keep separate files and run histories.
     """
     db_path = Path(db_path).expanduser().resolve()
     return db_path.parent / PUBLISHED_FOLDER / db_path.stem
