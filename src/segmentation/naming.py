@@ -33,7 +33,8 @@ strongest first (ties: configured feature order), where
 A segment is "Average" only when no trait reaches 0.33 against the other customers: its customers
 are typical on every feature (a middle group between a high and a low one, say). Names are unique
 within a run: segments whose terms are equal (in any order) get their next trait with
-``|delta| >= 0.147`` appended, then a numeric suffix " (2)", " (3)" in segment-id order.
+``|delta| >= 0.147`` appended ("Average · Lapsed"), then a numeric suffix " (2)", " (3)" in
+segment-id order.
 
 Descriptions. One plain sentence per segment in original units, e.g. "19 % of customers; set
 apart by higher income (median 87 vs 54 for the other customers) and lower spending (median 18
@@ -289,8 +290,11 @@ def describe_segments(
     counts = Counter(tuple(sorted(t)) for t in terms)
     for s, segment_terms in enumerate(terms):
         if counts[tuple(sorted(segment_terms))] > 1 and len(ranked[s]) > len(named[s]):
-            named[s] = [*named[s], ranked[s][len(named[s])]]
-            terms[s] = [_term(t, configured) for t in named[s]]
+            extra = ranked[s][len(named[s])]
+            # "Average" keeps its word: "Average · Lapsed" leans lapsed, below a trait.
+            terms[s] = [*segment_terms, _term(extra, configured)]
+            if named[s]:
+                named[s] = [*named[s], extra]
     names: list[str] = []
     seen: Counter[tuple[str, ...]] = Counter()
     for segment_terms in terms:
@@ -304,7 +308,9 @@ def describe_segments(
         size = int(masks[s].sum())
         everything = sorted(traits[s], key=lambda t: (-round(abs(t.delta), 9), t.position))
         share = f"{size / n:.0%} of customers" if n else "no customers"
-        if named[s]:
+        if size == n:
+            sentence = "All customers: the only segment."
+        elif named[s]:
             phrases = [_phrase(t, configured, i == 0) for i, t in enumerate(named[s])]
             sentence = f"{share}; set apart by {_join(phrases)}."
         else:

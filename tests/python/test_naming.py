@@ -165,3 +165,28 @@ def test_names_are_unique_deterministic_and_checked() -> None:
         name_segments(X[:, :1], labels, spec, settings)
     with pytest.raises(ValueError, match="labels"):
         name_segments(X, labels[:-1], spec, settings)
+
+
+def test_two_typical_segments_keep_average_and_one_segment_says_so() -> None:
+    """Two segments without a trait at 0.33: both stay 'Average', told apart by their next
+    small trait (0.147 <= |delta| < 0.33), never renamed after it alone. One segment of every
+    customer is described as such."""
+    rng = np.random.default_rng(6)
+    n = 1200
+    labels = np.repeat([1, 2, 3, 4], n // 4)
+    spend = np.select([labels == 1, labels == 2], [200.0, 10.0], 100.0) + rng.normal(0, 10, n)
+    # The two middle segments: one leans older than the rest (delta about 0.2), one younger.
+    age = rng.normal(40, 10, n) + np.select([labels == 3, labels == 4], [3.0, -3.0], 0.0)
+    described, X, spec, settings = _describe(
+        {"spend": spend, "age": age},
+        labels,
+        [{"name": "spend"}, {"name": "age", "high_label": "Older", "low_label": "Younger"}],
+    )
+    names = [d.name for d in described]
+    assert names == ["High spend", "Low spend", "Average · Older", "Average · Younger"]
+    older = next(t for t in described[2].traits if t.feature == "age")
+    assert 0.147 <= older.delta < NAME_EFFECT
+    assert "no feature sets them apart" in described[2].description
+    (single,) = describe_segments(X, np.ones(n, dtype=int), spec, settings)
+    assert single.name == AVERAGE
+    assert single.description == "All customers: the only segment."
