@@ -57,7 +57,7 @@ pytest: $(STAMP)
 	$(BIN)/pytest
 
 # The HTML report of the published database (docs/report.md); REPORT_ARGS passes options,
-# e.g. make report REPORT_ARGS="--published other/published/segments.duckdb --out x.html".
+# e.g. make report REPORT_ARGS="--published other/published/segments/segments.duckdb --out x.html".
 report: $(STAMP)
 	$(BIN)/python -m segmentation.report $(REPORT_ARGS)
 

@@ -178,9 +178,9 @@ def default_publish_dir(db_path: Path) -> Path:
 
 
 def published_path_for(db_path: Path) -> Path:
-    """The published DuckDB file of the build database ``db_path``: what BI tools and the report
-    read (readers locate the publication through this one function).
+    """The published DuckDB file of the build database ``db_path`` (BI tools, the report).
 
+    Readers locate the publication through this one function:
     ``$SEGMENTS_PUBLISH_DIR/segments.duckdb`` when that variable is set and not empty (the build
     then publishes there), else ``published/<db_path stem>/segments.duckdb`` next to ``db_path``.
     """
