@@ -310,15 +310,17 @@ def test_report_shows_the_segment_sentence_when_profiles_have_one(
     """segment_profiles.description (one plain sentence per segment) goes into the summary."""
     import duckdb
 
+    demo = report_checks.embedded_data(report.build_report(published_path_for(demo_build.db_path)))
+    sentences = demo_build.query(
+        "select distinct segment_id, description from segment_profiles where method = 'kmeans'"
+    )
+    assert demo["segment_sentences"] == {str(i): text for i, text in sentences}
     published = tmp_path / "published.duckdb"
     shutil.copy(published_path_for(demo_build.db_path), published)
     with duckdb.connect(str(published)) as con:
         con.execute(
-            "create table with_sentence as select *, "
-            "'Segment ' || segment_id || ' & friends <b>' as description from segment_profiles"
+            "update segment_profiles set description = 'Segment ' || segment_id || ' & friends <b>'"
         )
-        con.execute("drop table segment_profiles")
-        con.execute("alter table with_sentence rename to segment_profiles")
     text = report.build_report(published)
     data = report_checks.embedded_data(text)
     assert data["segment_sentences"] == {str(i): f"Segment {i} & friends <b>" for i in range(1, 7)}
