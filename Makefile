@@ -11,7 +11,7 @@ export SEGMENTS_DB_PATH ?= $(CURDIR)/segments.duckdb
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_PROJECT_DIR := $(CURDIR)
 
-.PHONY: build test lint dbt-build docs pytest seeds clean report report-screenshot
+.PHONY: build test lint dbt-build docs pytest seeds clean report report-screenshot semantic
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,19 @@ $(STAMP): requirements.txt pyproject.toml
 
 build: $(STAMP)
 	$(BIN)/dbt build
+
+# Optional semantic layer (docs/semantic_layer.md): installs the MetricFlow CLI next to the pinned
+# requirements (which it must not change) and answers one query on the built database.
+SEMANTIC_STAMP := $(VENV)/.semantic-installed
+$(SEMANTIC_STAMP): $(STAMP) requirements-semantic.txt
+	$(BIN)/python -m pip install --quiet -r requirements-semantic.txt
+	touch $(SEMANTIC_STAMP)
+
+semantic: $(SEMANTIC_STAMP)
+	test -f $(SEGMENTS_DB_PATH) || $(BIN)/dbt build
+	$(BIN)/dbt parse --quiet
+	$(BIN)/mf query --metrics customers,average_predicted_clv,churn_risk_share \
+		--group-by customer__segment_name
 
 test: $(STAMP)
 	$(MAKE) dbt-build
@@ -44,7 +57,7 @@ pytest: $(STAMP)
 	$(BIN)/pytest
 
 # The HTML report of the published database (docs/report.md); REPORT_ARGS passes options,
-# e.g. make report REPORT_ARGS="--published other/published/segments.duckdb --out x.html".
+# e.g. make report REPORT_ARGS="--published other/published/segments/segments.duckdb --out x.html".
 report: $(STAMP)
 	$(BIN)/python -m segmentation.report $(REPORT_ARGS)
 

@@ -4,6 +4,8 @@
     the population (segment mean minus population mean, over the population standard deviation),
     and for categorical features the most frequent level and its share. total_value and
     average_value sum and average var('segments_value_column') (default monetary_value).
+    description: the generated sentence saying what sets the segment apart (segmentation.naming).
+    Columns the input does not have (null for every customer: never mapped) are not profiled.
     Floating figures are rounded to 6 decimals: DuckDB sums doubles in parallel in an order that
     changes between runs, and the rounding keeps re-runs of the same data byte-identical.
 -#}
@@ -79,6 +81,24 @@ sizes as (
 
 ),
 
+descriptions as (
+
+    select distinct
+        'kmeans' as method,
+        segment_id,
+        segment_description as description,
+    from {{ ref('ml_kmeans_centroids') }}
+
+    union all
+
+    select distinct
+        'hierarchical' as method,
+        hierarchical_segment_id as segment_id,
+        hierarchical_segment_description as description,
+    from {{ ref('ml_hierarchical_assignments') }}
+
+),
+
 rfm_counts as (
 
     select
@@ -151,6 +171,8 @@ population_stats as (
         stddev_pop(value) as population_std,
     from population
     group by feature
+    -- a column null for every customer was never mapped: nothing to profile.
+    having count(value) > 0
 
 ),
 
@@ -208,6 +230,16 @@ level_counts as (
 
 ),
 
+categorical_present as (
+
+    -- a column missing for every customer was never mapped: nothing to profile.
+    select feature
+    from level_counts
+    group by feature
+    having count(*) filter (where level != '__missing__') > 0
+
+),
+
 categorical_profiles as (
 
     select
@@ -223,6 +255,7 @@ categorical_profiles as (
         first(level order by level_count desc, level asc) as top_level,
         max(level_count) / sum(level_count) as top_level_share,
     from level_counts
+    where feature in (select categorical_present.feature from categorical_present)
     group by method, segment_id, feature
 
 ),
@@ -248,6 +281,7 @@ final as (
         sizes.method,
         cast(sizes.segment_id as integer) as segment_id,
         sizes.segment_name,
+        cast(descriptions.description as varchar) as description,
         cast(sizes.size as bigint) as size,
         round(cast(sizes.share as double), 6) as share,
         round(cast(sizes.total_value as double), 6) as total_value,
@@ -270,6 +304,10 @@ final as (
         on
             sizes.method = top_rfm.method
             and sizes.segment_id = top_rfm.segment_id
+    left join descriptions
+        on
+            sizes.method = descriptions.method
+            and sizes.segment_id = descriptions.segment_id
     inner join feature_profiles
         on
             sizes.method = feature_profiles.method

@@ -1,4 +1,5 @@
-"""Centroids of the selected K-Means fit with stable segment ids and generated names."""
+"""Centroids of the selected K-Means fit with stable segment ids, generated names and
+descriptions (of the customers nearest to each centroid)."""
 
 from segmentation import pipeline
 
@@ -8,4 +9,10 @@ def model(dbt, session):
     config = dbt.config.get("segmentation")
     sweep = dbt.ref("ml_kmeans_sweep")
     spec = dbt.ref("ml_preprocessing_spec")
-    return pipeline.kmeans_centroids(sweep.to_arrow_table(), spec.to_arrow_table(), config)
+    matrix = dbt.ref("ml_feature_matrix")
+    return pipeline.kmeans_centroids(
+        sweep.to_arrow_table(),
+        spec.to_arrow_table(),
+        config,
+        matrix.order("customer_id").to_arrow_table(),
+    )

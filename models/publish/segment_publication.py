@@ -1,4 +1,4 @@
-"""Publish every BI-facing mart of this build, all with one run id, into published/segments.duckdb.
+"""Publish every BI-facing mart of this build, all with one run id, into published/<db>/.
 
 The last node of `dbt build`: it runs only after the tests of every table it refs passed, so a
 failed test or a killed build publishes nothing (segmentation.publish explains the file swap).

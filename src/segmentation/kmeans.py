@@ -71,7 +71,7 @@ from segmentation.metrics import (
     simplified_from_distances,
     simplified_silhouette,
 )
-from segmentation.naming import name_segments
+from segmentation.naming import describe_segments
 from segmentation.preprocessing import (
     ID_COLUMN,
     inverse_numeric,
@@ -114,6 +114,7 @@ CENTROIDS_SCHEMA = pa.schema(
         pa.field("k", pa.int64(), nullable=False),
         pa.field("segment_id", pa.int64(), nullable=False),
         pa.field("segment_name", pa.string(), nullable=False),
+        pa.field("segment_description", pa.string(), nullable=False),
         pa.field("size", pa.int64(), nullable=False),
         pa.field("output_column", pa.string(), nullable=False),
         pa.field("feature", pa.string(), nullable=False),
@@ -565,7 +566,7 @@ def selected_row(sweep: pa.Table) -> dict[str, Any]:
 
 
 def kmeans_centroids_table(
-    sweep: pa.Table, spec: pa.Table, settings: SegmentationSettings
+    sweep: pa.Table, spec: pa.Table, settings: SegmentationSettings, X: np.ndarray
 ) -> pa.Table:
     """The selected segments, one row per (segment_id, output_column) (``CENTROIDS_SCHEMA``).
 
@@ -573,7 +574,9 @@ def kmeans_centroids_table(
     numeric features, the value in original units (``inverse_numeric``: weight, scaling and
     log1p undone); for ordinal features the mean ordinal code in [0, 1]; for one-hot columns
     the level's share in the segment and for missing indicators the share of missing values
-    (un-weighted 0..1 values, clipped to [0, 1] against rounding noise).
+    (un-weighted 0..1 values, clipped to [0, 1] against rounding noise). ``segment_name`` and
+    ``segment_description`` describe the customers of ``X`` (the scaled feature matrix, (n, d)
+    in the spec's column order) nearest to each centroid (``naming.describe_segments``).
     """
     row = selected_row(sweep)
     centroids = np.asarray(row["centroids"], dtype=np.float64)
@@ -585,7 +588,8 @@ def kmeans_centroids_table(
             f"kmeans centroids: shape {centroids.shape} does not match the spec's "
             f"{len(columns)} output columns"
         )
-    names = name_segments(centroids, spec, settings)
+    labels, _ = assign_nearest(X, centroids)
+    described = describe_segments(X, labels, spec, settings, n_segments=k)
     original = np.empty_like(centroids)
     for column in columns:
         values = centroids[:, column["position"]]
@@ -600,7 +604,8 @@ def kmeans_centroids_table(
             j = column["position"]
             data["k"].append(k)
             data["segment_id"].append(s + 1)
-            data["segment_name"].append(names[s])
+            data["segment_name"].append(described[s].name)
+            data["segment_description"].append(described[s].description)
             data["size"].append(sizes[s])
             data["output_column"].append(column["output_column"])
             data["feature"].append(column["feature"])

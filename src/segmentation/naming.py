@@ -1,90 +1,214 @@
-"""Human-readable segment names generated from the centroid profile.
+"""Human-readable segment names and one-sentence descriptions, from the customers of each segment.
 
-A centroid coordinate of a numeric or ordinal column, divided by the column's effective weight,
-is the segment mean in population standard deviations (a z-score: the matrix is centred and
-scaled on the whole population). Each segment is named after its up-to-``max_terms`` most
-distinctive such columns, those with ``|z| >= NAME_Z_THRESHOLD`` (0.5), strongest first (ties:
-configured feature order), each rendered as the feature's ``high_label`` / ``low_label`` if
-configured, else "High <label>" / "Low <label>" (``label`` defaults to the column name with
-underscores as spaces), joined with " · " (e.g. "High value · Frequent · Recent"). A segment
-within 0.5 standard deviations of the population mean on every numeric feature is "Average".
+Effect size. A segment is compared with **the other customers** (not with the population, which
+contains the segment: a segment of 75 % of the customers is then as visible as a small one) by
+**Cliff's delta** of each feature column of the scaled matrix:
+``delta = P(x_segment > x_other) - P(x_segment < x_other)``, in [-1, 1], computed from the ranks
+of all customers (Mann-Whitney U: ``delta = 2 U / (n_segment n_other) - 1``, ties counted half).
+Being rank-based it depends neither on the scaling nor on log1p, and a few extreme customers
+cannot move it far: a segment whose mean is high because of 5 % of its customers while its
+median is the population's gets a delta near 0.05, not a "High" name. For a one-hot column
+(a categorical level) delta is the level's share in the segment minus its share among the other
+customers. Thresholds are the usual ones for Cliff's delta (Romano et al., 2006): ``|delta| >=
+0.33`` (medium, ``NAME_EFFECT``) names a trait, ``|delta| >= 0.147`` (small, ``MIN_EFFECT``)
+is the least difference that still counts as "distinguishing".
 
-Names are unique within a run: segments whose names have the same terms (in any order) get
-their most over-represented categorical level appended (largest segment share minus population
-share, e.g. "Average · Female"), and any remaining clash a numeric suffix " (2)", " (3)" in
+Names. Each segment is named after its up-to-``max_terms`` traits with ``|delta| >= 0.33``,
+strongest first (ties: configured feature order), where
+
+- a numeric or ordinal feature reads as its ``high_label`` / ``low_label`` if configured, else
+  "High <label>" / "Low <label>" (``label`` defaults to the column name with underscores as
+  spaces);
+- a categorical level counts only when it is over-represented (``delta >= 0.33`` and the
+  level is the majority of the segment) and reads as the level, capitalised ("Female");
+- near-duplicate features count once: a feature whose Pearson correlation with an already
+  chosen feature is ``|r| > 0.8`` (``CORRELATED``) is skipped, so three measures of one
+  behaviour ("Few purchases · Low purchases trx · Low purchases frequency") leave room for the
+  next real difference. The correlation is taken over the customers within their segments
+  (pooled residuals from the segment means, :func:`within_segment_correlation`): columns that
+  measure one thing stay correlated among similar customers, while independent traits that the
+  segments happen to combine (recent, frequent and high-value customers in one segment) would
+  correlate over all customers only because of the segmentation and still count as two.
+
+A segment is "Average" only when no trait reaches 0.33 against the other customers: its customers
+are typical on every feature (a middle group between a high and a low one, say). Names are unique
+within a run: segments whose terms are equal (in any order) get their next trait with
+``|delta| >= 0.147`` appended ("Average · Lapsed"), then a numeric suffix " (2)", " (3)" in
 segment-id order.
-Everything is a pure function of the centroids and the spec, hence deterministic.
+
+Descriptions. One plain sentence per segment in original units, e.g. "19 % of customers; set
+apart by higher income (median 87 vs 54 for the other customers) and lower spending (median 18
+vs 50)." Medians are taken in the scaled space and mapped back (the transforms are monotone).
+
+Everything is a pure function of the matrix, the labels and the spec, hence deterministic.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+from scipy.stats import rankdata
 
-from segmentation.preprocessing import OTHER_LEVEL, spec_rows
+from segmentation.preprocessing import OTHER_LEVEL, inverse_numeric, spec_rows, unscale_column
 from segmentation.settings import ConfigError, FeatureSpec, SegmentationSettings
 
-NAME_Z_THRESHOLD = 0.5
+NAME_EFFECT = 0.33  # Cliff's delta "medium" (Romano et al., 2006)
+MIN_EFFECT = 0.147  # Cliff's delta "small"
+CORRELATED = 0.8
 SEPARATOR = " · "
 AVERAGE = "Average"
 
 
-def _term(feature: FeatureSpec | None, name: str, z: float) -> str:
-    label = (feature.label if feature and feature.label else None) or name.replace("_", " ")
-    if z > 0:
+@dataclass(frozen=True)
+class Trait:
+    """One feature column's difference between a segment and the other customers."""
+
+    feature: str
+    level: str | None  # the categorical level, None for numeric and ordinal features
+    position: int  # the column's position in the matrix (tie-breaker: configured order)
+    delta: float  # Cliff's delta, segment vs the other customers
+    segment_value: float  # median (original units) or level share in the segment
+    other_value: float  # the same among the other customers
+
+
+@dataclass(frozen=True)
+class SegmentDescription:
+    """A segment's generated name and description sentence.
+
+    ``named``: the traits the name and sentence use; ``traits``: every feature column's trait,
+    strongest first.
+    """
+
+    name: str
+    description: str
+    named: tuple[Trait, ...]
+    traits: tuple[Trait, ...]
+
+
+def cliffs_delta(values: np.ndarray, labels: np.ndarray, n_segments: int) -> np.ndarray:
+    """Cliff's delta of each segment (labels 1..n_segments) against the other rows, shape (k,).
+
+    O(n log n): one ranking of ``values`` (average ranks for ties); a segment that holds every
+    row, or none, gets 0.
+    """
+    ranks = rankdata(values)
+    n = len(values)
+    sizes = np.bincount(labels - 1, minlength=n_segments).astype(np.float64)
+    rank_sums = np.bincount(labels - 1, weights=ranks, minlength=n_segments)
+    others = n - sizes
+    u = rank_sums - sizes * (sizes + 1) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        delta = np.where((sizes > 0) & (others > 0), 2 * u / (sizes * others) - 1, 0.0)
+    return delta
+
+
+def _median(values: np.ndarray) -> float:
+    # A value of the column (no averaging of two middle values), so that it maps back to
+    # original units exactly through the monotone inverse transform.
+    return float(np.quantile(values, 0.5, method="inverted_cdf")) if len(values) else np.nan
+
+
+def _label(feature: FeatureSpec | None, name: str) -> str:
+    return (feature.label if feature and feature.label else None) or name.replace("_", " ")
+
+
+def _term(trait: Trait, configured: dict[str, FeatureSpec]) -> str:
+    if trait.level is not None:
+        return trait.level[:1].upper() + trait.level[1:]
+    feature = configured.get(trait.feature)
+    label = _label(feature, trait.feature)
+    if trait.delta > 0:
         return (feature.high_label if feature and feature.high_label else None) or f"High {label}"
     return (feature.low_label if feature and feature.low_label else None) or f"Low {label}"
 
 
-def _profile_terms(
-    centroid: np.ndarray,
-    value_rows: list[dict[str, Any]],
-    configured: dict[str, FeatureSpec],
-    max_terms: int,
-) -> list[str]:
-    scored = []
-    for row in value_rows:
-        z = float(centroid[row["position"]]) / row["weight"]
-        if abs(z) >= NAME_Z_THRESHOLD:
-            scored.append((-abs(z), row["position"], row["feature"], z))
-    scored.sort()
-    return [_term(configured.get(feature), feature, z) for _, _, feature, z in scored[:max_terms]]
+def _number(value: float) -> str:
+    if not np.isfinite(value):
+        return "n/a"
+    magnitude = abs(value)
+    if magnitude >= 100:
+        return f"{value:,.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}".rstrip("0").rstrip(".")
+    return f"{value:.2f}".rstrip("0").rstrip(".") if magnitude else "0"
 
 
-def _dominant_level(centroid: np.ndarray, one_hot_rows: list[dict[str, Any]]) -> str | None:
-    """The categorical level most over-represented in the segment (share minus population)."""
-    best: tuple[float, int, str] | None = None
-    for row in one_hot_rows:
-        lift = float(centroid[row["position"]]) / row["weight"]  # = share - population share
-        key = (-lift, row["position"], row["level"])
-        if lift > 0 and (best is None or key < best):
-            best = key
-    return None if best is None else best[2]
+def _phrase(trait: Trait, configured: dict[str, FeatureSpec], first: bool) -> str:
+    others = " for the other customers" if first else ""
+    if trait.level is not None:
+        direction = "more often" if trait.delta > 0 else "less often"
+        return (
+            f"{direction} {trait.level} ({trait.segment_value:.0%} vs "
+            f"{trait.other_value:.0%}{others})"
+        )
+    label = _label(configured.get(trait.feature), trait.feature)
+    direction = "higher" if trait.delta > 0 else "lower"
+    return (
+        f"{direction} {label} (median {_number(trait.segment_value)} vs "
+        f"{_number(trait.other_value)}{others})"
+    )
 
 
-def name_segments(
-    centroids_scaled: np.ndarray,
+def _join(phrases: list[str]) -> str:
+    if len(phrases) <= 1:
+        return "".join(phrases)
+    return ", ".join(phrases[:-1]) + " and " + phrases[-1]
+
+
+def within_segment_correlation(X: np.ndarray, labels: np.ndarray, n_segments: int) -> np.ndarray:
+    """Pooled within-segment Pearson correlation of the columns of ``X`` (n, d), shape (d, d).
+
+    The correlation of the residuals from each segment's column means: two columns that measure
+    one thing move together among similar customers too, while two columns that only move
+    together because the segments differ on both (the segmentation made them correlated) do not.
+    Constant columns correlate 0 with everything.
+    """
+    if X.shape[1] == 0:
+        return np.zeros((0, 0))
+    sums = np.zeros((n_segments, X.shape[1]))
+    np.add.at(sums, labels - 1, X)
+    counts = np.maximum(np.bincount(labels - 1, minlength=n_segments), 1)
+    residuals = X - (sums / counts[:, None])[labels - 1]
+    if X.shape[0] < 2:
+        return np.eye(X.shape[1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.corrcoef(residuals, rowvar=False)
+    return np.atleast_2d(np.nan_to_num(r, nan=0.0))
+
+
+def describe_segments(
+    X: np.ndarray,
+    labels: np.ndarray,
     spec: pa.Table,
     settings: SegmentationSettings,
+    n_segments: int | None = None,
     max_terms: int = 3,
-) -> list[str]:
-    """One unique name per centroid row of ``centroids_scaled`` (k, d), in row order.
+) -> list[SegmentDescription]:
+    """Name and describe segments ``1..n_segments`` of the customers of matrix ``X``.
 
-    ``centroids_scaled`` is in the matrix's scaled space, columns in the spec's ``position``
-    order. See the module docstring for the rule.
+    ``X`` (n, d) is the scaled feature matrix, columns in the spec's ``position`` order;
+    ``labels`` (n,) the 1-based segment of each row; ``n_segments`` defaults to the largest
+    label (a segment without customers is "Average"). Returns one ``SegmentDescription`` per
+    segment, in segment-id order. See the module docstring for the rule.
     """
     rows = spec_rows(spec)
-    centroids = np.asarray(centroids_scaled, dtype=np.float64)
-    if centroids.ndim != 2 or centroids.shape[1] != len(rows):
+    X = np.asarray(X, dtype=np.float64)
+    labels = np.asarray(labels, dtype=np.int64)
+    if X.ndim != 2 or X.shape[1] != len(rows):
         raise ConfigError(
-            f"segment naming: centroids have shape {centroids.shape}, expected (k, {len(rows)}) "
-            "for this preprocessing spec"
+            f"segment naming: the matrix has shape {X.shape}, expected (n, {len(rows)}) for "
+            "this preprocessing spec"
         )
+    if labels.shape != (X.shape[0],):
+        raise ValueError(f"labels must have shape ({X.shape[0]},), got {labels.shape}")
     if max_terms < 1:
         raise ValueError(f"max_terms must be >= 1, got {max_terms}")
+    k = int(n_segments if n_segments is not None else (labels.max() if len(labels) else 0))
+    if len(labels) and (labels.min() < 1 or labels.max() > k):
+        raise ValueError(f"labels must lie in 1..{k}")
     configured = {feature.name: feature for feature in settings.features}
     value_rows = [
         r
@@ -99,15 +223,78 @@ def name_segments(
         and r["weight"]
         and r["level"] != OTHER_LEVEL
     ]
-    terms = [_profile_terms(c, value_rows, configured, max_terms) or [AVERAGE] for c in centroids]
-    # Two names clash when they have the same terms in any order ("High income · Low spending"
-    # and "Low spending · High income" describe the same profile).
+    masks = [labels == s for s in range(1, k + 1)]
+    traits: list[list[Trait]] = [[] for _ in range(k)]
+    for row in value_rows:
+        column = X[:, row["position"]]
+        deltas = cliffs_delta(column, labels, k)
+        for s in range(k):
+            inside, outside = column[masks[s]], column[~masks[s]]
+            medians = inverse_numeric(
+                spec, row["feature"], np.array([_median(inside), _median(outside)])
+            )
+            traits[s].append(
+                Trait(row["feature"], None, row["position"], float(deltas[s]), *map(float, medians))
+            )
+    for row in one_hot_rows:
+        indicator = unscale_column(spec, row["output_column"], X[:, row["position"]]) > 0.5
+        for s in range(k):
+            inside, outside = indicator[masks[s]], indicator[~masks[s]]
+            share_in = float(inside.mean()) if len(inside) else 0.0
+            share_out = float(outside.mean()) if len(outside) else 0.0
+            traits[s].append(
+                Trait(
+                    row["feature"],
+                    str(row["level"]),
+                    row["position"],
+                    share_in - share_out if len(inside) and len(outside) else 0.0,
+                    share_in,
+                    share_out,
+                )
+            )
+    value_positions = [r["position"] for r in value_rows]
+    correlation = within_segment_correlation(X[:, value_positions], labels, k)
+    index = {position: i for i, position in enumerate(value_positions)}
+
+    def eligible(trait: Trait) -> bool:
+        # A categorical level counts only when over-represented and the segment's majority.
+        return trait.level is None or (trait.delta > 0 and trait.segment_value > 0.5)
+
+    def distinct(segment_traits: list[Trait]) -> list[Trait]:
+        """Eligible traits, strongest first, without near-duplicates of a stronger one."""
+        ordered = sorted(
+            (t for t in segment_traits if eligible(t) and abs(t.delta) >= MIN_EFFECT),
+            key=lambda t: (-round(abs(t.delta), 9), t.position),
+        )
+        chosen: list[Trait] = []
+        used_features: set[str] = set()
+        for trait in ordered:
+            if trait.feature in used_features:
+                continue
+            if trait.level is None and any(
+                c.level is None
+                and abs(correlation[index[c.position], index[trait.position]]) > CORRELATED
+                for c in chosen
+            ):
+                continue
+            chosen.append(trait)
+            used_features.add(trait.feature)
+        return chosen
+
+    ranked = [distinct(t) for t in traits]
+    named: list[list[Trait]] = []
+    for candidates in ranked:
+        named.append([t for t in candidates if abs(t.delta) >= NAME_EFFECT][:max_terms])
+    terms = [[_term(t, configured) for t in chosen] or [AVERAGE] for chosen in named]
+    # Two names clash when they have the same terms in any order: append the next trait.
     counts = Counter(tuple(sorted(t)) for t in terms)
-    for i, segment_terms in enumerate(terms):
-        if counts[tuple(sorted(segment_terms))] > 1:
-            level = _dominant_level(centroids[i], one_hot_rows)
-            if level is not None:
-                terms[i] = [*segment_terms, level]
+    for s, segment_terms in enumerate(terms):
+        if counts[tuple(sorted(segment_terms))] > 1 and len(ranked[s]) > len(named[s]):
+            extra = ranked[s][len(named[s])]
+            # "Average" keeps its word: "Average · Lapsed" leans lapsed, below a trait.
+            terms[s] = [*segment_terms, _term(extra, configured)]
+            if named[s]:
+                named[s] = [*named[s], extra]
     names: list[str] = []
     seen: Counter[tuple[str, ...]] = Counter()
     for segment_terms in terms:
@@ -115,4 +302,39 @@ def name_segments(
         seen[key] += 1
         name = SEPARATOR.join(segment_terms)
         names.append(name if seen[key] == 1 else f"{name} ({seen[key]})")
-    return names
+    n = len(labels)
+    result = []
+    for s in range(k):
+        size = int(masks[s].sum())
+        everything = sorted(traits[s], key=lambda t: (-round(abs(t.delta), 9), t.position))
+        share = f"{size / n:.0%} of customers" if n else "no customers"
+        if size == n:
+            sentence = "All customers: the only segment."
+        elif named[s]:
+            phrases = [_phrase(t, configured, i == 0) for i, t in enumerate(named[s])]
+            sentence = f"{share}; set apart by {_join(phrases)}."
+        else:
+            typical = [t for t in everything if t.level is None][:2]
+            medians = ", ".join(
+                f"{_label(configured.get(t.feature), t.feature)} {_number(t.segment_value)} vs "
+                f"{_number(t.other_value)}"
+                for t in typical
+            )
+            sentence = (
+                f"{share}; typical customers: no feature sets them apart from the other customers"
+                + (f" (medians: {medians})." if medians else ".")
+            )
+        result.append(SegmentDescription(names[s], sentence, tuple(named[s]), tuple(everything)))
+    return result
+
+
+def name_segments(
+    X: np.ndarray,
+    labels: np.ndarray,
+    spec: pa.Table,
+    settings: SegmentationSettings,
+    n_segments: int | None = None,
+    max_terms: int = 3,
+) -> list[str]:
+    """The names of :func:`describe_segments`, in segment-id order."""
+    return [d.name for d in describe_segments(X, labels, spec, settings, n_segments, max_terms)]

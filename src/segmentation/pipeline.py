@@ -72,9 +72,14 @@ def kmeans_sweep(matrix: pa.Table, config: Config) -> pa.Table:
     return kmeans.kmeans_sweep_table(by_customer(matrix), _settings(config).clustering)
 
 
-def kmeans_centroids(sweep: pa.Table, spec: pa.Table, config: Config) -> pa.Table:
-    """The selected fit's centroids per segment and output column, with generated names."""
-    return kmeans.kmeans_centroids_table(sweep, spec, _settings(config))
+def kmeans_centroids(sweep: pa.Table, spec: pa.Table, config: Config, matrix: pa.Table) -> pa.Table:
+    """The selected fit's centroids per segment and output column, with names and descriptions.
+
+    Names and descriptions are those of the customers of ``matrix`` nearest to each centroid.
+    """
+    return kmeans.kmeans_centroids_table(
+        sweep, spec, _settings(config), matrix_array(by_customer(matrix))
+    )
 
 
 def _centroid_array(centroids: pa.Table, output_columns: list[str]) -> np.ndarray:
@@ -164,6 +169,7 @@ ASSIGNMENTS_SCHEMA = pa.schema(
         (ID_COLUMN, pa.string()),
         ("hierarchical_segment_id", pa.int64()),
         ("hierarchical_segment_name", pa.string()),
+        ("hierarchical_segment_description", pa.string()),
         ("k", pa.int64()),
     ]
 )
@@ -193,29 +199,34 @@ def hierarchical_assignments(
     spec: pa.Table,
     config: Config,
 ) -> pa.Table:
-    """Cut the tree at the hierarchical k; segment ids by size and names from the profile."""
+    """Cut the tree at the hierarchical k; segment ids by size, names and descriptions.
+
+    Names and descriptions are those of each segment's customers (``naming.describe_segments``).
+    """
     settings = _settings(config)
     if not _hierarchical_enabled(settings):
         return ASSIGNMENTS_SCHEMA.empty_table()
     k, _reason = hierarchical.resolve_k(settings.clustering, _selected_k(sweep))
     matrix = by_customer(matrix)
     assigned = hierarchical.assignments_table(linkage, leaves, k)
-    # Names come from each segment's mean in the scaled space, as for K-Means centroids.
     rows = pc.index_in(
         assigned.column(ID_COLUMN), value_set=matrix.column(ID_COLUMN).combine_chunks()
     ).to_numpy()
     X = matrix_array(matrix)[rows]
     labels = assigned.column("hierarchical_segment_id").to_numpy()
-    n_segments = int(labels.max())
-    sums = np.zeros((n_segments, X.shape[1]))
-    np.add.at(sums, labels - 1, X)
-    means = sums / np.bincount(labels - 1, minlength=n_segments)[:, None]
-    names = np.asarray(naming.name_segments(means, spec, settings), dtype=object)
+    described = naming.describe_segments(X, labels, spec, settings, n_segments=int(labels.max()))
+
+    def per_customer(values: list[str]) -> pa.Array:
+        # Dictionary-encoded (one string per segment), decoded by Arrow in C, not in Python.
+        indices = pa.array(labels - 1, pa.int32())
+        return pa.DictionaryArray.from_arrays(indices, pa.array(values)).cast(pa.string())
+
     return pa.table(
         {
             ID_COLUMN: assigned.column(ID_COLUMN),
             "hierarchical_segment_id": assigned.column("hierarchical_segment_id"),
-            "hierarchical_segment_name": pa.array(names[labels - 1], pa.string()),
+            "hierarchical_segment_name": per_customer([d.name for d in described]),
+            "hierarchical_segment_description": per_customer([d.description for d in described]),
             "k": assigned.column("k"),
         }
     )

@@ -1,27 +1,38 @@
-"""Publication: one build's BI-facing tables, all or nothing, in one read-only DuckDB file.
+"""Publication: one build's BI-facing tables, all or nothing, in a DuckDB file and Parquet files.
 
 BI tools never read the build database (dbt rewrites it table by table, and DuckDB lets one
-process write a file at a time). They read ``<publish_dir>/segments.duckdb``, which only ever
-holds the tables of one complete, tested build:
+process write a file at a time). They read ``<publish_dir>/segments.duckdb`` (written with the
+DuckDB storage format v1.0.0, ``STORAGE_VERSION``, so that DuckDB 1.0 and every later client
+can open it) or the Parquet files under ``<publish_dir>/parquet/current/``, which only ever hold
+the tables of one complete, tested build. ``<publish_dir>`` belongs to one build database:
+``published/<database file stem>/`` next to it (:func:`published_path_for`), or
+``SEGMENTS_PUBLISH_DIR``.
 
 1. under an exclusive lock on ``<publish_dir>/.publish.lock`` (so two builds sharing a publish
    folder take turns), remove the ``segments.*.duckdb.tmp`` files that killed publications left
    behind: while the lock is held, no live publication owns one;
 2. write every table, with ``run_id`` and ``built_at`` columns added, plus ``segment_runs`` (the
    previous file's rows and this run's) and the view ``current_run``, into a new file
-   ``segments.<run_id>.duckdb.tmp``; checkpoint, detach and fsync it;
-3. ``os.replace`` it onto ``segments.duckdb`` and fsync the folder. The rename is atomic: a new
-   reader opens either the old file or the new one, and a reader that has the old file open
-   keeps reading the old file (its inode) until it reconnects.
+   ``segments.<run_id>.duckdb.tmp``; checkpoint, detach and fsync it; export each table
+   (``segment_runs`` included) to ``parquet/<run_id>.tmp/<table>.parquet`` and rename that
+   folder to ``parquet/<run_id>``;
+3. point the symbolic link ``parquet/current`` at ``<run_id>`` (a new link renamed over the old
+   one: atomic), ``os.replace`` the new file onto ``segments.duckdb``, fsync the folders, and
+   delete the Parquet run folders older than the previous one. Each rename is atomic: a new
+   reader opens either the old run or the new one, and a reader that has the old file open
+   keeps reading it (its inode) until it reconnects.
 
-A publication killed at any point leaves the previous ``segments.duckdb`` untouched. The dbt
-model ``segment_publication`` calls :func:`publish` as the last node of ``dbt build``, after the
-tests of every table it publishes passed; :func:`publication_blocker` refuses commands that do
-not run those tests (``dbt run``, ``--empty``, builds that exclude tests).
+A publication killed at any point leaves the previous ``segments.duckdb`` untouched; killed
+between the two renames of step 3, the Parquet folder already holds the new run and the DuckDB
+file the old one (each is one complete run; compare their ``run_id``), and the next publication
+makes them agree again. The dbt model ``segment_publication`` calls :func:`publish` as the last
+node of ``dbt build``, after the tests of every table it publishes passed;
+:func:`publication_blocker` refuses commands that do not run those tests (``dbt run``,
+``--empty``, builds that exclude tests).
 
 Test hook: with the environment variable ``SEGMENTS_TEST_PAUSE_IN=segment_publication``,
 :func:`publish` prints a line to stderr and sleeps (``SEGMENTS_TEST_PAUSE_SECONDS``, default 600)
-right before the rename, so a test can kill the build at that point. Unset (the default), the
+right before the renames, so a test can kill the build at that point. Unset (the default), the
 hook does nothing.
 """
 
@@ -31,6 +42,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sys
 import time
 import uuid
@@ -51,6 +63,13 @@ except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
 PUBLISHED_FILE = "segments.duckdb"
+PUBLISHED_FOLDER = "published"
+# The oldest DuckDB storage format that holds every published type: DuckDB 1.0.0 and every
+# later release (and so the DuckDB builds BI tools embed) can open the file. duckdb 2.x writes
+# its own, newer format by default, which DuckDB <= 1.5 refuses ("version number 69").
+STORAGE_VERSION = "v1.0.0"
+PARQUET_FOLDER = "parquet"
+CURRENT_LINK = "current"
 RUNS_TABLE = "segment_runs"
 CURRENT_RUN_VIEW = "current_run"
 LOCK_FILE = ".publish.lock"
@@ -60,6 +79,7 @@ PAUSE_SECONDS_ENV = "SEGMENTS_TEST_PAUSE_SECONDS"
 PAUSE_POINT = "segment_publication"
 ADDED_COLUMNS = ("run_id", "built_at")
 TMP_PATTERN = "segments.*.duckdb.tmp*"
+PARQUET_RUN = re.compile(r"^[0-9a-f]{32}$")
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 # The published tables segment_runs summarises, and the inputs whose rows it counts.
 SUMMARY_TABLES = ("customer_segments", "clustering_metrics", "rejects")
@@ -146,8 +166,32 @@ def database_path(session: duckdb.DuckDBPyConnection) -> Path | None:
     return Path(row[0]).resolve() if row and row[0] else None
 
 
+def default_publish_dir(db_path: Path) -> Path:
+    """The publication folder of build database ``db_path`` when SEGMENTS_PUBLISH_DIR is unset.
+
+    ``published/<file name without its extension>/`` next to it. Each database publishes into
+    a folder of its own, so builds of different databases in one folder
+    (``SEGMENTS_DB_PATH=a.duckdb`` and ``b.duckdb``) keep separate files and run histories.
+    """
+    db_path = Path(db_path).expanduser().resolve()
+    return db_path.parent / PUBLISHED_FOLDER / db_path.stem
+
+
+def published_path_for(db_path: Path) -> Path:
+    """The published DuckDB file of the build database ``db_path`` (BI tools, the report).
+
+    Readers locate the publication through this one function:
+    ``$SEGMENTS_PUBLISH_DIR/segments.duckdb`` when that variable is set and not empty (the build
+    then publishes there), else ``published/<db_path stem>/segments.duckdb`` next to ``db_path``.
+    """
+    configured = os.environ.get(PUBLISH_DIR_ENV)
+    if configured:
+        return Path(configured).expanduser().resolve() / PUBLISHED_FILE
+    return default_publish_dir(db_path) / PUBLISHED_FILE
+
+
 def resolve_publish_dir(session: duckdb.DuckDBPyConnection, configured: str | None) -> Path:
-    """The publication folder: ``configured``, else ``published/`` next to the database file.
+    """The publication folder: ``configured``, else :func:`default_publish_dir` of the database.
 
     ``configured`` is env SEGMENTS_PUBLISH_DIR as the model's config renders it; empty or None
     means unset. Relative paths are resolved against the working directory.
@@ -159,17 +203,7 @@ def resolve_publish_dir(session: duckdb.DuckDBPyConnection, configured: str | No
         raise PublicationError(
             f"the build database is in memory: set {PUBLISH_DIR_ENV} to choose where to publish"
         )
-    return database.parent / "published"
-
-
-def published_path_for(db_path: Path) -> Path:
-    """The published file of the build database ``db_path``: what BI tools and the report read.
-
-    Today ``<folder of db_path>/published/segments.duckdb`` (:data:`PUBLISHED_FILE` in the
-    default folder of :func:`resolve_publish_dir`; a build with env SEGMENTS_PUBLISH_DIR set
-    publishes elsewhere). Readers locate the publication through this one function.
-    """
-    return Path(db_path).expanduser().resolve().parent / "published" / PUBLISHED_FILE
+    return default_publish_dir(database)
 
 
 def remove_stale_temporaries(publish_dir: Path) -> list[Path]:
@@ -183,7 +217,60 @@ def remove_stale_temporaries(publish_dir: Path) -> list[Path]:
         with suppress(FileNotFoundError):
             path.unlink()
             removed.append(path)
+    parquet = publish_dir / PARQUET_FOLDER
+    for path in sorted(parquet.glob("*.tmp")) if parquet.is_dir() else ():
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
     return removed
+
+
+def current_parquet_run(publish_dir: Path) -> str | None:
+    """The run id ``<publish_dir>/parquet/current`` points at, or None when there is none."""
+    link = Path(publish_dir) / PARQUET_FOLDER / CURRENT_LINK
+    if not link.is_symlink():
+        return None
+    return Path(os.readlink(link)).name
+
+
+def _write_parquet(con: duckdb.DuckDBPyConnection, alias: str, folder: Path) -> list[str]:
+    """Export every table of database ``alias`` to ``folder/<table>.parquet``; the names."""
+    folder.mkdir(parents=True)
+    names = [
+        row[0]
+        for row in con.execute(
+            "select table_name from duckdb_tables() where database_name = ? order by table_name",
+            [alias],
+        ).fetchall()
+    ]
+    for name in names:
+        path = folder / f"{name}.parquet"
+        con.execute(
+            f'copy "{alias}".main."{name}" to {_quote_literal(str(path))} '
+            "(format parquet, compression zstd)"
+        )
+        _fsync(path)
+    _fsync(folder)
+    return names
+
+
+def _point_current(parquet: Path, run_id: str) -> None:
+    """Atomically make ``parquet/current`` a relative symbolic link to ``parquet/<run_id>``."""
+    link = parquet / f"{CURRENT_LINK}.{run_id}.tmp"
+    with suppress(FileNotFoundError):
+        link.unlink()
+    os.symlink(run_id, link)
+    os.replace(link, parquet / CURRENT_LINK)
+    _fsync(parquet)
+
+
+def _prune_parquet_runs(parquet: Path, keep: set[str]) -> None:
+    """Delete the Parquet run folders not in ``keep`` (current and previous run)."""
+    for path in sorted(parquet.iterdir()):
+        if PARQUET_RUN.match(path.name) and path.name not in keep and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
 
 
 @contextmanager
@@ -378,8 +465,10 @@ def publish(
     publish_dir: Path,
     invocation_id: str | None = None,
 ) -> pa.Table:
-    """Publish ``tables`` as one run into ``<publish_dir>/segments.duckdb``; return its runs row.
+    """Publish ``tables`` as one run into ``<publish_dir>``; return its segment_runs row.
 
+    The run goes to ``segments.duckdb`` and ``parquet/<run_id>/`` (``parquet/current`` points
+    there).
     ``tables`` maps each published table's name to a relation of ``session``'s database (what
     ``dbt.ref`` returns); each is copied with ``run_id`` (uuid4 hex, the same in every table) and
     ``built_at`` (UTC timestamp) appended. ``inputs`` and ``tables`` feed :func:`run_summary`;
@@ -403,6 +492,8 @@ def publish(
     publish_dir = Path(publish_dir)
     target = publish_dir / PUBLISHED_FILE
     temporary = publish_dir / f"segments.{run_id}.duckdb.tmp"
+    parquet = publish_dir / PARQUET_FOLDER
+    parquet_temporary = parquet / f"{run_id}.tmp"
     alias = f"publication_{run_id}"
     con = session.cursor()
     try:
@@ -420,25 +511,38 @@ def publish(
                 "package_version": __version__,
             }
             run = pa.Table.from_pylist([row], schema=SEGMENT_RUNS_SCHEMA)
-            con.execute(f"attach {_quote_literal(str(temporary))} as {alias}")
+            con.execute(
+                f"attach {_quote_literal(str(temporary))} as {alias} "
+                f"(storage_version {_quote_literal(STORAGE_VERSION)})"
+            )
             try:
                 _write_tables(con, alias, tables, run_id, built_at)
                 _write_runs(con, alias, run, target)
                 con.execute(f"checkpoint {alias}")
+                _write_parquet(con, alias, parquet_temporary)
             finally:
                 con.execute(f"detach {alias}")
             _fsync(temporary)
+            os.replace(parquet_temporary, parquet / run_id)
             pause_point(PAUSE_POINT)
+            previous_run = current_parquet_run(publish_dir)
+            _point_current(parquet, run_id)
             # A WAL next to the published file would belong to the old file (someone opened it
             # read-write); replayed onto the new one it would corrupt it.
             with suppress(FileNotFoundError):
                 (publish_dir / f"{PUBLISHED_FILE}.wal").unlink()
             os.replace(temporary, target)
             _fsync(publish_dir)
+            # Readers that listed the previous run's folder just before the switch can still
+            # read it; older runs go.
+            _prune_parquet_runs(parquet, {run_id, *([previous_run] if previous_run else [])})
     except BaseException:
         for path in (temporary, temporary.with_name(temporary.name + ".wal")):
             with suppress(OSError):
                 path.unlink()
+        shutil.rmtree(parquet_temporary, ignore_errors=True)
+        if current_parquet_run(publish_dir) != run_id:
+            shutil.rmtree(parquet / run_id, ignore_errors=True)
         raise
     finally:
         con.close()

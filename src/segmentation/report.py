@@ -1317,7 +1317,7 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=None,
         help="the published database (default: the publication of $SEGMENTS_DB_PATH, "
-        "published/segments.duckdb next to it)",
+        "published/<database stem>/segments.duckdb next to it, or $SEGMENTS_PUBLISH_DIR)",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default {DEFAULT_OUT}")
     parser.add_argument(

@@ -1,7 +1,10 @@
-"""Shared pytest fixtures: paths to the repository and to the read-only real data sets."""
+"""Shared pytest fixtures: paths to the repository and to the read-only real data sets, and an
+older DuckDB release in a virtual environment of its own."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,3 +34,29 @@ def cdnow_dir(shared_data: Path) -> Path:
     if not folder.is_dir():
         pytest.skip(f"CDNOW data not found: {folder} is missing")
     return folder
+
+
+# An older DuckDB than the one the project runs (duckdb 2.x), as BI tools embed: 1.1.3 reads only
+# storage format 64 (v1.0.0), so it fails on a file written in any later format.
+OLD_DUCKDB = "duckdb==1.1.3"
+
+
+@pytest.fixture(scope="session")
+def old_duckdb_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Python interpreter with ``OLD_DUCKDB`` installed in a virtual environment of its own,
+    created once per test session (about 10 s); skips naming the package when pip cannot
+    install it (no package registry)."""
+    venv = tmp_path_factory.mktemp("old_duckdb_venv")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", OLD_DUCKDB],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if install.returncode != 0:
+        pytest.skip(
+            f"cannot install {OLD_DUCKDB} from the package registry: {install.stderr[-500:]}"
+        )
+    return python

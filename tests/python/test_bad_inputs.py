@@ -347,7 +347,7 @@ def _chain(table: pa.Table, config: dict[str, Any]) -> dict[str, pa.Table]:
     spec = pipeline.preprocessing_spec(table, config)
     matrix = pipeline.feature_matrix(table, spec)
     sweep = pipeline.kmeans_sweep(matrix, config)
-    centroids = pipeline.kmeans_centroids(sweep, spec, config)
+    centroids = pipeline.kmeans_centroids(sweep, spec, config, matrix)
     leaves = pipeline.hierarchical_leaves(matrix, config)
     linkage = pipeline.hierarchical_linkage(matrix, leaves, config)
     return {

@@ -7,7 +7,13 @@ anyway.
 
 from __future__ import annotations
 
+import csv
+import json
+import os
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -304,15 +310,17 @@ def test_report_shows_the_segment_sentence_when_profiles_have_one(
     """segment_profiles.description (one plain sentence per segment) goes into the summary."""
     import duckdb
 
+    demo = report_checks.embedded_data(report.build_report(published_path_for(demo_build.db_path)))
+    sentences = demo_build.query(
+        "select distinct segment_id, description from segment_profiles where method = 'kmeans'"
+    )
+    assert demo["segment_sentences"] == {str(i): text for i, text in sentences}
     published = tmp_path / "published.duckdb"
     shutil.copy(published_path_for(demo_build.db_path), published)
     with duckdb.connect(str(published)) as con:
         con.execute(
-            "create table with_sentence as select *, "
-            "'Segment ' || segment_id || ' & friends <b>' as description from segment_profiles"
+            "update segment_profiles set description = 'Segment ' || segment_id || ' & friends <b>'"
         )
-        con.execute("drop table segment_profiles")
-        con.execute("alter table with_sentence rename to segment_profiles")
     text = report.build_report(published)
     data = report_checks.embedded_data(text)
     assert data["segment_sentences"] == {str(i): f"Segment {i} & friends <b>" for i in range(1, 7)}
@@ -339,3 +347,145 @@ def test_report_draws_the_band_of_a_sampled_silhouette(demo_build: DbtRun, tmp_p
     assert "kmeans: 95% band" in sampled
     assert "hierarchical: 95% band" not in sampled
     assert "the shaded band is the 95% confidence interval" in sampled
+
+
+# ---------------------------------------------------------------------------------------------
+# Semantic layer (models/semantic/_semantic.yml, docs/semantic_layer.md)
+# ---------------------------------------------------------------------------------------------
+
+SEMANTIC_REQUIREMENTS = REPO_ROOT / "requirements-semantic.txt"
+METRICS = {
+    "customers",
+    "segments",
+    "total_value",
+    "average_value",
+    "total_predicted_clv",
+    "average_predicted_clv",
+    "average_probability_alive",
+    "high_churn_risk_customers",
+    "churn_risk_share",
+}
+
+
+def _requirement_names(path: Path) -> set[str]:
+    names = set()
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line and not line.startswith("-"):
+            names.add(re.split(r"[\[=<>!~ ]", line)[0].lower().replace("_", "-"))
+    return names
+
+
+def test_semantic_requirements_do_not_repin_the_project() -> None:
+    """The optional extra adds packages only: none of requirements.txt is pinned again."""
+    extra = _requirement_names(SEMANTIC_REQUIREMENTS)
+    assert "dbt-metricflow" in extra
+    assert not extra & _requirement_names(REPO_ROOT / "requirements.txt")
+    assert "-c requirements.txt" in SEMANTIC_REQUIREMENTS.read_text()
+
+
+def test_semantic_manifest_is_valid(demo_build: DbtRun) -> None:
+    """dbt wrote the semantic manifest and MetricFlow's own validator finds no issue."""
+    from dbt_semantic_interfaces.implementations.semantic_manifest import (
+        PydanticSemanticManifest,
+    )
+    from dbt_semantic_interfaces.validations.semantic_manifest_validator import (
+        SemanticManifestValidator,
+    )
+
+    raw = json.loads((demo_build.target_path / "semantic_manifest.json").read_text())
+    manifest = PydanticSemanticManifest.parse_obj(raw)
+    result = SemanticManifestValidator[PydanticSemanticManifest]().validate_semantic_manifest(
+        manifest
+    )
+    assert not result.all_issues, [str(issue) for issue in result.all_issues]
+    assert {metric.name for metric in manifest.metrics} == METRICS
+    assert [model.name for model in manifest.semantic_models] == ["customer"]
+    assert demo_build.scalar("select count(*) from semantic_customers") == 2000
+
+
+@pytest.fixture(scope="session")
+def metricflow_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """requirements-semantic.txt installed (no dependencies: the project's pinned ones are used)
+    into a folder of its own, for PYTHONPATH; skips naming the file when pip cannot install it."""
+    target = tmp_path_factory.mktemp("metricflow")
+    install = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--target",
+            str(target),
+            "-r",
+            str(SEMANTIC_REQUIREMENTS),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if install.returncode != 0:
+        pytest.skip(
+            f"cannot install {SEMANTIC_REQUIREMENTS.name} from the package registry: "
+            f"{install.stderr[-500:]}"
+        )
+    return target
+
+
+def test_metricflow_answers_on_the_demo(demo_build: DbtRun, metricflow_path: Path) -> None:
+    """`mf query` (dbt-metricflow) on the built demo: customers, average predicted CLV and the
+    high churn-risk share per segment equal the tables."""
+    workdir = demo_build.db_path.parent
+    shutil.copyfile(REPO_ROOT / "dbt_project.yml", workdir / "dbt_project.yml")
+    out = workdir / "metricflow.csv"
+    env = {key: value for key, value in os.environ.items() if key not in ("DBT_PROJECT_DIR",)} | {
+        "DBT_PROFILES_DIR": str(REPO_ROOT),
+        "SEGMENTS_DB_PATH": str(demo_build.db_path),
+        "PYTHONPATH": str(metricflow_path),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    query = [
+        "query",
+        "--metrics",
+        "customers,average_predicted_clv,churn_risk_share",
+        "--group-by",
+        "customer__segment_name",
+        "--csv",
+        str(out),
+    ]
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from dbt_metricflow.cli.main import cli; cli()",
+            *query,
+        ],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0 and out.exists(), completed.stdout[-3000:] + completed.stderr
+    with out.open(newline="") as handle:
+        answered = {
+            row["customer__segment_name"]: (
+                int(row["customers"]),
+                float(row["average_predicted_clv"]),
+                float(row["churn_risk_share"]),
+            )
+            for row in csv.DictReader(handle)
+        }
+    expected = demo_build.query(
+        "select kmeans_segment_name, count(*), avg(predicted_clv), "
+        "avg(case when churn_risk_band = 'high' then 1.0 else 0.0 end) "
+        "from customer_segments group by 1"
+    )
+    assert set(answered) == {name for name, *_ in expected}
+    for name, customers, clv, churn in expected:
+        assert answered[name][0] == customers, name
+        assert answered[name][1] == pytest.approx(clv, rel=1e-9), name
+        assert answered[name][2] == pytest.approx(churn, rel=1e-9), name

@@ -240,6 +240,33 @@ def test_mall_report_says_rfm_and_value_do_not_apply(mall: DbtRun, tmp_path: Pat
         assert data["charts"][chart] == "shown", chart
 
 
+def test_mall_names_descriptions_and_profiled_columns(mall: DbtRun) -> None:
+    """The classic five groups read as such; each segment has a sentence; the contract columns
+    the Mall file does not have (income, country, region, acquisition channel: null for every
+    customer) are not profiled."""
+    rows = mall.query(
+        "select distinct segment_id, segment_name, description from segment_profiles "
+        "where method = 'kmeans' order by segment_id"
+    )
+    assert [name for _, name, _ in rows] == [
+        "Average",
+        "Big spender · High income",
+        "Careful spender · High income",
+        "Low income · Careful spender",
+        "Low income · Big spender",
+    ]
+    descriptions = {segment_id: text for segment_id, _, text in rows}
+    assert descriptions[1].startswith("40% of customers; typical customers")
+    assert descriptions[3] == (
+        "18% of customers; set apart by lower spending (median 16 vs 55 for the other "
+        "customers) and higher income (median 85 vs 54)."
+    )
+    profiled = {row[0] for row in mall.query("select distinct feature from segment_profiles")}
+    assert {"annual_income", "spending_score", "gender", "age_years"} <= profiled
+    assert not profiled & {"income", "country", "region", "acquisition_channel"}
+    assert mall.scalar("select count(*) from segment_profiles where description is null") == 0
+
+
 # ---------------------------------------------------------------------------------------------
 # Online Retail: order lines only, cleaning rules, country derived from the lines
 # ---------------------------------------------------------------------------------------------

@@ -63,6 +63,10 @@ def result(mall, settings):
     return spec, sweep, {row["k"]: row for row in sweep.to_pylist()}
 
 
+def _array(matrix: pa.Table) -> np.ndarray:
+    return np.column_stack([matrix.column(c).to_numpy() for c in matrix.column_names[1:]])
+
+
 def test_data_summary(mall):
     assert mall.num_rows == 200
     gender = mall.column("gender").to_pylist()
@@ -101,7 +105,8 @@ def test_silhouette_peaks_at_five(result):
 
 def test_segments_in_original_units(mall, result, settings):
     spec, sweep, _ = result
-    table = kmeans_centroids_table(sweep, spec, settings).to_pylist()
+    X = _array(transform_table(mall, spec))
+    table = kmeans_centroids_table(sweep, spec, settings, X).to_pylist()
     income = {
         r["segment_id"]: r["value_original"] for r in table if r["feature"] == "annual_income"
     }

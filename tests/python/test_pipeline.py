@@ -31,7 +31,7 @@ def _chain(config: dict) -> dict[str, pa.Table]:
     leaves = pipeline.hierarchical_leaves(matrix, config)
     linkage = pipeline.hierarchical_linkage(matrix, leaves, config)
     return {
-        "centroids": pipeline.kmeans_centroids(sweep, spec, config),
+        "centroids": pipeline.kmeans_centroids(sweep, spec, config, matrix),
         "sweep": sweep,
         "assignments": pipeline.hierarchical_assignments(
             matrix, leaves, linkage, sweep, spec, config

@@ -3,6 +3,7 @@ stale temporary files removed, runs accumulated, configuration hash, when dbt ma
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -146,6 +147,9 @@ def test_a_failed_publication_leaves_the_published_file_alone(build_db, tmp_path
     assert not list(tmp_path.glob("*.tmp*"))
     with _published(tmp_path) as con:
         assert con.execute("select run_id from segment_runs").fetchall() == [(first,)]
+    parquet = tmp_path / publish.PARQUET_FOLDER
+    assert publish.current_parquet_run(tmp_path) == first
+    assert sorted(p.name for p in parquet.iterdir()) == sorted([publish.CURRENT_LINK, first])
 
 
 def test_stale_temporary_files_are_removed(build_db, tmp_path: Path) -> None:
@@ -156,12 +160,19 @@ def test_stale_temporary_files_are_removed(build_db, tmp_path: Path) -> None:
     keep = tmp_path / "notes.tmp"
     for path in [*stale, keep]:
         path.write_bytes(b"left by a killed build")
-    _publish(build_db, tmp_path)
-    assert not any(path.exists() for path in stale)
+    # Parquet folders of killed publications: half written, and complete but never current.
+    parquet = tmp_path / publish.PARQUET_FOLDER
+    stale_folders = [parquet / f"{'a' * 32}.tmp", parquet / ("b" * 32)]
+    for folder in stale_folders:
+        folder.mkdir(parents=True)
+        (folder / "customer_segments.parquet").write_bytes(b"PAR1")
+    run_id = _publish(build_db, tmp_path).column("run_id")[0].as_py()
+    assert not any(path.exists() for path in [*stale, *stale_folders])
     assert keep.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [publish.LOCK_FILE, publish.PUBLISHED_FILE, keep.name]
+        [publish.LOCK_FILE, publish.PUBLISHED_FILE, publish.PARQUET_FOLDER, keep.name]
     )
+    assert sorted(p.name for p in parquet.iterdir()) == sorted([publish.CURRENT_LINK, run_id])
 
 
 def test_a_reader_holding_the_file_read_write_stops_the_publication(
@@ -251,15 +262,25 @@ def test_only_a_tested_build_publishes(flags, blocked) -> None:
         assert reason is not None and blocked in reason
 
 
-def test_publish_dir_defaults_next_to_the_build_database(tmp_path: Path) -> None:
+def test_publish_dir_defaults_next_to_the_build_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    own = tmp_path.resolve() / "published" / "build"
     with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
-        assert publish.resolve_publish_dir(con, None) == tmp_path.resolve() / "published"
-        assert publish.resolve_publish_dir(con, "") == tmp_path.resolve() / "published"
+        assert publish.resolve_publish_dir(con, None) == own
+        assert publish.resolve_publish_dir(con, "") == own
         assert publish.resolve_publish_dir(con, str(tmp_path / "bi")) == tmp_path / "bi"
+    monkeypatch.delenv(publish.PUBLISH_DIR_ENV, raising=False)
+    assert publish.published_path_for(tmp_path / "build.duckdb") == own / "segments.duckdb"
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
         # Readers (the report) find the default publication where the build writes it.
         assert publish.published_path_for(tmp_path / "build.duckdb") == (
             publish.resolve_publish_dir(con, None) / publish.PUBLISHED_FILE
         )
+    monkeypatch.setenv(publish.PUBLISH_DIR_ENV, "")
+    assert publish.published_path_for(tmp_path / "build.duckdb") == own / "segments.duckdb"
+    monkeypatch.setenv(publish.PUBLISH_DIR_ENV, str(tmp_path / "bi"))
+    assert publish.published_path_for(tmp_path / "x.duckdb") == tmp_path / "bi" / "segments.duckdb"
     with (
         duckdb.connect() as memory,
         pytest.raises(publish.PublicationError, match="SEGMENTS_PUBLISH_DIR"),
@@ -307,3 +328,113 @@ def test_the_pause_hook_is_off_by_default(monkeypatch: pytest.MonkeyPatch) -> No
     publish.pause_point("segment_publication")
     assert slept == [2.5]
     assert os.environ[publish.PAUSE_ENV] == "segment_publication"
+
+
+def _copy_build_db(source: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(path))
+    for name in (*TABLES, *INPUTS):
+        con.register("__source", source.table(name).to_arrow_table())
+        con.execute(f"create or replace table {name} as from __source")
+        con.unregister("__source")
+    return con
+
+
+def test_builds_of_different_databases_keep_separate_publications(
+    build_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two build databases in one folder (SEGMENTS_DB_PATH=a.duckdb, b.duckdb): each publishes
+    into a file of its own with its own segment_runs history."""
+    monkeypatch.delenv(publish.PUBLISH_DIR_ENV, raising=False)
+    runs: dict[str, list[str]] = {"a": [], "b": []}
+    for name in ("a", "b", "a"):
+        with _copy_build_db(build_db, tmp_path / f"{name}.duckdb") as con:
+            run = _publish(con, publish.resolve_publish_dir(con, None))
+            runs[name].append(run.column("run_id")[0].as_py())
+    for name, expected in runs.items():
+        path = publish.published_path_for(tmp_path / f"{name}.duckdb")
+        assert path.parent == tmp_path.resolve() / "published" / name
+        with duckdb.connect(str(path), read_only=True) as con:
+            history = con.execute("select run_id from segment_runs order by built_at").fetchall()
+            assert [r[0] for r in history] == expected
+
+
+def test_parquet_files_hold_the_current_run(build_db, tmp_path: Path) -> None:
+    """parquet/current/<table>.parquet hold the same rows and run id as the DuckDB file; the run
+    before stays for readers in flight, older runs are deleted."""
+    run_ids = [_publish(build_db, tmp_path).column("run_id")[0].as_py() for _ in range(3)]
+    parquet = tmp_path / publish.PARQUET_FOLDER
+    current = parquet / publish.CURRENT_LINK
+    assert current.is_symlink() and os.readlink(current) == run_ids[-1]
+    assert sorted(p.name for p in parquet.iterdir()) == sorted(
+        [publish.CURRENT_LINK, *run_ids[-2:]]
+    )
+    files = sorted(p.name for p in current.iterdir())
+    assert files == sorted(f"{t}.parquet" for t in (*TABLES, publish.RUNS_TABLE))
+    with _published(tmp_path) as con:
+        for table in (*TABLES, publish.RUNS_TABLE):
+            source = f"read_parquet('{current / (table + '.parquet')}')"
+            order = "built_at, run_id" if table == publish.RUNS_TABLE else "all"
+            assert (
+                con.execute(f"from {source} order by {order}").fetchall()
+                == con.execute(f"from {table} order by {order}").fetchall()
+            ), table
+        assert con.execute(
+            f"select distinct run_id from read_parquet('{current}/customer_segments.parquet')"
+        ).fetchall() == [(run_ids[-1],)]
+
+
+# Run by the older DuckDB: every table's row count and run ids, from the DuckDB file and from
+# the current Parquet folder.
+OLD_READER = """
+import json, sys, duckdb
+path, parquet = sys.argv[1], sys.argv[2]
+out = {"version": duckdb.__version__, "file": {}, "parquet": {}}
+with duckdb.connect(path, read_only=True) as con:
+    for (name,) in con.execute("select table_name from duckdb_tables() order by 1").fetchall():
+        out["file"][name] = con.execute(
+            f"select count(*), list(distinct run_id) from {name}").fetchone()
+    for name in out["file"]:
+        out["parquet"][name] = con.execute(
+            f"select count(*), list(distinct run_id) from read_parquet('{parquet}/{name}.parquet')"
+        ).fetchone()
+print(json.dumps(out))
+"""
+
+
+def read_with_old_duckdb(python: Path, publish_dir: Path) -> dict:
+    """What the older DuckDB release of ``python`` reads from a publication folder."""
+    result = subprocess.run(
+        [
+            str(python),
+            "-c",
+            OLD_READER,
+            str(publish_dir / publish.PUBLISHED_FILE),
+            str(publish_dir / publish.PARQUET_FOLDER / publish.CURRENT_LINK),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout)
+
+
+def test_an_older_duckdb_release_reads_the_publication(
+    build_db, tmp_path: Path, old_duckdb_python: Path
+) -> None:
+    """BI tools embed older DuckDB releases: DuckDB 1.1.3 opens the published file (storage
+    format v1.0.0) and its Parquet files, and reads every table of the run."""
+    build_db.execute(
+        "create or replace table kmeans_centroids as select range as segment_id, "
+        "[range, 2] as ids, {'a': range} as nested, 1.5::decimal(10, 2) as amount, "
+        "now()::timestamp as at from range(1, 4)"
+    )
+    run_id = _publish(build_db, tmp_path).column("run_id")[0].as_py()
+    seen = read_with_old_duckdb(old_duckdb_python, tmp_path)
+    assert seen["version"] == "1.1.3"
+    assert set(seen["file"]) == {*TABLES, publish.RUNS_TABLE}
+    for table in TABLES:
+        rows = build_db.execute(f"select count(*) from {table}").fetchone()[0]
+        assert seen["file"][table] == [rows, [run_id]], table
+        assert seen["parquet"][table] == [rows, [run_id]], table
+    assert seen["file"][publish.RUNS_TABLE] == [1, [run_id]]

@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 import pytest
 from dbt_harness import DBT, REPO_ROOT, DbtRun, project_vars, run_dbt
+from test_publish import read_with_old_duckdb
 
 from segmentation import __version__, publish
 
@@ -114,7 +115,8 @@ class Workspace:
 
     @property
     def published(self) -> Path:
-        return self.path / "published" / publish.PUBLISHED_FILE
+        # The build database's own publication: published/<database file stem>/.
+        return self.path / "published" / "segments" / publish.PUBLISHED_FILE
 
     @property
     def log(self) -> Path:
@@ -285,7 +287,9 @@ def _recover(ws: Workspace, before: dict[str, Any], killed_run_id: str | None = 
     return run_id
 
 
-def test_build_publishes_every_table_with_one_run_id(workspace: Workspace) -> None:
+def test_build_publishes_every_table_with_one_run_id(
+    workspace: Workspace, old_duckdb_python: Path
+) -> None:
     first = workspace.first
     assert first is not None
     run_id = workspace.first_run_id
@@ -333,6 +337,12 @@ def test_build_publishes_every_table_with_one_run_id(workspace: Workspace) -> No
     manifest = json.loads((first.target_path / "manifest.json").read_text())
     parents = manifest["nodes"]["model.customer_segments.segment_publication"]["depends_on"]
     assert {f"model.customer_segments.{t}" for t in PUBLISHED} <= set(parents["nodes"])
+    # An older DuckDB release (as BI tools embed) reads the real publication, file and Parquet.
+    seen = read_with_old_duckdb(old_duckdb_python, workspace.published.parent)
+    for table in PUBLISHED:
+        rows = first.scalar(f"select count(*) from {table}")
+        assert seen["file"][table] == [rows, [run_id]], table
+        assert seen["parquet"][table] == [rows, [run_id]], table
 
 
 def test_kill_during_staging(workspace: Workspace, readers: Readers) -> None:
@@ -374,8 +384,12 @@ def test_kill_during_publication(workspace: Workspace, readers: Readers) -> None
     with duckdb.connect(str(temporaries[0]), read_only=True) as con:
         assert con.execute("select run_id from current_run").fetchall() == [(killed_run_id,)]
     assert workspace.state() == before
+    # The Parquet folder of the killed run is complete but not current: readers see the old run.
+    assert publish.current_parquet_run(workspace.published.parent) == before["current"]
     # The next build removes the stale file without help and publishes a run of its own.
     _recover(workspace, before, killed_run_id)
+    parquet = workspace.published.parent / publish.PARQUET_FOLDER
+    assert not (parquet / killed_run_id).exists()
 
 
 def test_dbt_run_does_not_publish(workspace: Workspace) -> None:

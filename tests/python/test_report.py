@@ -19,10 +19,13 @@ def test_cli_default_reads_the_publication_of_segments_db_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("SEGMENTS_DB_PATH", str(tmp_path / "mine.duckdb"))
-    assert report.default_published() == tmp_path / "published" / "segments.duckdb"
+    monkeypatch.delenv("SEGMENTS_PUBLISH_DIR", raising=False)
+    # The build database's own publication: published/<database file stem>/segments.duckdb.
+    expected = tmp_path / "published" / "mine" / "segments.duckdb"
+    assert report.default_published() == expected
     assert report.main(["--out", str(tmp_path / "r.html")]) == 2
     error = capsys.readouterr().err
-    assert f"{tmp_path / 'published' / 'segments.duckdb'}: no published database" in error
+    assert f"{expected}: no published database" in error
     assert "make build" in error
     assert not (tmp_path / "r.html").exists()
 
