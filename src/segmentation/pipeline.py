@@ -350,7 +350,8 @@ def _clv_fits(
     rows = {(row["model"], row["parameter"]): row for row in parameters.to_pylist()}
     names = [("bg_nbd", name) for name in clv.BG_NBD_PARAMETERS]
     names += [("gamma_gamma", name) for name in clv.GAMMA_GAMMA_PARAMETERS]
-    names += [("gamma_gamma", "frequency_spend_correlation")]
+    names += [("gamma_gamma", "frequency_spend_correlation"), ("gamma_gamma", "repeat_customers")]
+    names += [("bg_nbd", "time_scale"), ("gamma_gamma", "spend_scale")]
     missing = [f"{model}.{name}" for model, name in names if (model, name) not in rows]
     if missing:
         raise ValueError(f"{CLV_PARAMETERS_TABLE}: missing row(s) {', '.join(missing)}")
@@ -370,9 +371,15 @@ def _clv_fits(
             "n_customers": int(row["n_customers"]),
         }
 
-    bg = clv.BgNbdFit(*(value("bg_nbd", n) for n in clv.BG_NBD_PARAMETERS), **status("bg_nbd"))
+    bg = clv.BgNbdFit(
+        *(value("bg_nbd", n) for n in clv.BG_NBD_PARAMETERS),
+        **status("bg_nbd"),
+        scale=value("bg_nbd", "time_scale"),
+    )
     gg = clv.GammaGammaFit(
-        *(value("gamma_gamma", n) for n in clv.GAMMA_GAMMA_PARAMETERS), **status("gamma_gamma")
+        *(value("gamma_gamma", n) for n in clv.GAMMA_GAMMA_PARAMETERS),
+        **status("gamma_gamma"),
+        scale=value("gamma_gamma", "spend_scale"),
     )
     if bg.n_customers != n_customers:
         raise ValueError(
@@ -424,7 +431,8 @@ def customer_clv(summary: pa.Table, parameters: pa.Table, config: Config) -> pa.
     settings = clv_settings(config)
     purchased, unscored = _clv_split(summary, settings)
     bg, gg, correlation = _clv_fits(parameters, settings.fit_size(purchased.num_rows))
-    scored = _clv_score(purchased, bg, gg, correlation, settings).customers()
+    result = _clv_score(purchased, bg, gg, correlation, settings)
+    scored = result.customers()
     n = unscored.num_rows
     empty = pa.nulls(n, pa.float64())
     rows = pa.Table.from_arrays(
@@ -436,6 +444,7 @@ def customer_clv(summary: pa.Table, parameters: pa.Table, config: Config) -> pa.
             empty,
             pa.nulls(n, pa.string()),
             pa.array([CLV_NO_PURCHASES] * n, pa.string()),
+            pa.array([result.diagnostic()] * n, pa.string()),
         ],
         schema=clv.CUSTOMER_SCHEMA,
     )

@@ -23,7 +23,13 @@ from scipy.special import gamma as gamma_fn
 from scipy.special import hyp2f1
 
 from segmentation import clv
-from segmentation.clv.bgnbd import NOT_IDENTIFIED, dropout_not_identified
+from segmentation.clv import diagnostics
+from segmentation.clv.bgnbd import (
+    NOT_IDENTIFIED,
+    bg_nbd_log_likelihood_gradient,
+    dropout_not_identified,
+)
+from segmentation.clv.diagnostics import bg_nbd_diagnostic, gamma_gamma_diagnostic
 from segmentation.clv.holdout import calibration_holdout_table
 
 CALIBRATION_END = "1997-09-30"
@@ -203,6 +209,113 @@ def test_fit_clv_reproduces_published_parameters(sample_result: clv.ClvResult) -
         sample_result.frequency_spend_correlation
     )
     assert diag.loc["repeat_customers", "value"] == 946
+
+
+# Scale invariance: p, q (and r, a, b) are dimensionless, gamma (alpha) carries the unit. The
+# fitters work on values divided by their median and finish with Newton steps on the exact
+# gradient, so a rescaled input lands on the same optimum to ~1e-10; 1e-6 is the issue's bound.
+SCALES = (1e-2, 1.0, 1e4, 1e9)
+SCALE_RTOL = 1e-6
+
+
+def scaled_spend(summary: pa.Table, scale: float) -> pa.Table:
+    spend = summary["monetary_value"].to_numpy(zero_copy_only=False) * scale
+    return summary.set_column(4, "monetary_value", pa.array(spend, from_pandas=True))
+
+
+def test_gamma_gamma_is_scale_invariant(sample_summary: pa.Table) -> None:
+    """Amounts x1e-2 .. x1e9 (cents, a currency with large units): same p, q; gamma scaled."""
+    fits = {c: clv.fit_clv(scaled_spend(sample_summary, c)) for c in SCALES}
+    base = fits[1.0]
+    assert base.gamma_gamma.converged
+    for c, result in fits.items():
+        gg = result.gamma_gamma
+        assert gg.converged and gg.message == "ok", (c, gg.message)
+        assert gg.p == pytest.approx(base.gamma_gamma.p, rel=SCALE_RTOL), c
+        assert gg.q == pytest.approx(base.gamma_gamma.q, rel=SCALE_RTOL), c
+        assert gg.gamma / c == pytest.approx(base.gamma_gamma.gamma, rel=SCALE_RTOL), c
+        np.testing.assert_allclose(
+            result.expected_average_value / c, base.expected_average_value, rtol=SCALE_RTOL
+        )
+        np.testing.assert_allclose(result.predicted_clv / c, base.predicted_clv, rtol=SCALE_RTOL)
+        # The density of an amount in currency units: log-likelihood shifts by -n log c.
+        expected_ll = base.gamma_gamma.log_likelihood - gg.n_customers * math.log(c)
+        assert gg.log_likelihood == pytest.approx(expected_ll, rel=1e-9), c
+        assert result.diagnostic() == "ok", c
+    for name, value in PUBLISHED_GAMMA_GAMMA.items():
+        assert getattr(base.gamma_gamma, name) == pytest.approx(value, rel=REL_TOL), name
+
+
+def test_bg_nbd_is_scale_invariant_in_time(published_summary: pd.DataFrame) -> None:
+    """Times in weeks, days, hours or 1e4 weeks: same r, a, b; alpha in the unit of the times."""
+    x = published_summary["frequency"].to_numpy(float)
+    t_x = published_summary["recency"].to_numpy(float)
+    big_t = published_summary["T"].to_numpy(float)
+    base = clv.fit_bg_nbd(x, t_x, big_t)
+    assert base.converged
+    for c in (1e-2, 7.0, 168.0, 1e4):
+        fit = clv.fit_bg_nbd(x, t_x * c, big_t * c)
+        assert fit.converged, (c, fit.message)
+        for name in ("r", "a", "b"):
+            assert getattr(fit, name) == pytest.approx(getattr(base, name), rel=SCALE_RTOL), c
+        assert fit.alpha / c == pytest.approx(base.alpha, rel=SCALE_RTOL), c
+        assert fit.log_likelihood == pytest.approx(
+            base.log_likelihood - x.sum() * math.log(c), rel=1e-9
+        )
+
+
+def test_bg_nbd_gradient_matches_finite_differences(published_summary: pd.DataFrame) -> None:
+    x, t_x, big_t = (published_summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+
+    def total(theta: np.ndarray) -> float:
+        return float(clv.bg_nbd_log_likelihood(clv.BgNbdParams(*theta), x, t_x, big_t).sum())
+
+    for theta in (np.array([0.243, 4.414, 0.793, 2.426]), np.array([1.0, 2.0, 3.0, 0.5])):
+        analytic = bg_nbd_log_likelihood_gradient(clv.BgNbdParams(*theta), x, t_x, big_t)
+        numeric = scipy.optimize.approx_fprime(theta, total, 1e-7 * theta)
+        np.testing.assert_allclose(analytic.sum(axis=1), numeric, rtol=1e-4, atol=1e-3)
+
+
+# ---------------------------------------------------------------------------------------------
+# Diagnostics: when not to trust a fit
+# ---------------------------------------------------------------------------------------------
+
+
+def test_cdnow_fit_diagnostic_is_ok(sample_result: clv.ClvResult) -> None:
+    assert sample_result.diagnostic() == "ok"
+    params = sample_result.parameters().to_pandas()
+    assert set(params["diagnostic"]) == {"ok"}
+    assert set(sample_result.customers()["clv_diagnostic"].to_pylist()) == {"ok"}
+    scales = params.set_index("parameter")["value"]
+    assert scales["time_scale"] > 0 and scales["spend_scale"] > 0
+
+
+def test_spend_frequency_correlation_gives_a_warning(sample_summary: pa.Table) -> None:
+    """Spend made to grow with frequency (0.11 -> above 0.3): warning, predictions kept."""
+    frame = sample_summary.to_pandas()
+    frame["monetary_value"] = frame["monetary_value"] * (1.0 + frame["frequency"])
+    result = clv.fit_clv(pa.Table.from_pandas(frame, preserve_index=False))
+    assert result.frequency_spend_correlation > diagnostics.CORRELATION_WARNING
+    gg = gamma_gamma_diagnostic(result.gamma_gamma, result.frequency_spend_correlation)
+    assert gg.startswith("warning: spend depends on frequency: correlation 0."), gg
+    assert result.diagnostic() == f"gamma_gamma {gg}"
+    params = result.parameters().to_pandas()
+    assert set(params.loc[params["model"] == "gamma_gamma", "diagnostic"]) == {gg}
+    assert set(params.loc[params["model"] == "bg_nbd", "diagnostic"]) == {"ok"}
+    assert np.isfinite(result.predicted_clv).all()
+
+
+def test_extreme_parameters_and_few_repeat_customers_give_warnings() -> None:
+    fit = clv.BgNbdFit(0.5, 30.0, 0.003, 6.0, -1.0, True, "ok", 10, 500, scale=10.0)
+    assert bg_nbd_diagnostic(fit, 1000) == ("warning: a = 0.003 < 0.01 (parameter at an extreme)")
+    assert bg_nbd_diagnostic(fit, 40) == (
+        "warning: a = 0.003 < 0.01 (parameter at an extreme); few repeat customers: 40 < 100"
+    )
+    # alpha is judged in the unit of the fit: 3000 weeks with a median T of 10 is extreme.
+    wide = clv.BgNbdFit(0.5, 3000.0, 0.5, 6.0, -1.0, True, "ok", 10, 500, scale=10.0)
+    assert "alpha / time scale = 300 > 100" in bg_nbd_diagnostic(wide, 1000)
+    failed = clv.BgNbdFit(*[math.nan] * 5, False, "too few customers", 0, 5)
+    assert bg_nbd_diagnostic(failed, 1) == "not fitted: too few customers"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -593,7 +706,7 @@ def test_empty_summary_is_a_failure_not_an_exception() -> None:
     result = clv.fit_clv(empty, clv.ClvSettings())
     assert result.customers().num_rows == 0
     assert result.bg_nbd.message == "too few customers: 0 < 100 (min_customers)"
-    assert result.parameters().num_rows == 9
+    assert result.parameters().num_rows == 11  # 7 parameters, 4 diagnostics
 
 
 @pytest.mark.parametrize(

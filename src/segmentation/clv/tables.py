@@ -22,6 +22,11 @@ from segmentation.clv.bgnbd import (
     discounted_expected_purchases,
     fit_bg_nbd,
 )
+from segmentation.clv.diagnostics import (
+    bg_nbd_diagnostic,
+    combined_diagnostic,
+    gamma_gamma_diagnostic,
+)
 from segmentation.clv.gamma_gamma import (
     GAMMA_GAMMA_PARAMETERS,
     GammaGammaFit,
@@ -41,6 +46,7 @@ CUSTOMER_SCHEMA: Final[pa.Schema] = pa.schema(
         pa.field("predicted_clv", pa.float64()),
         pa.field("churn_risk_band", pa.string()),
         pa.field("clv_status", pa.string(), nullable=False),
+        pa.field("clv_diagnostic", pa.string(), nullable=False),
     ]
 )
 """Schema of :meth:`ClvResult.customers`."""
@@ -55,6 +61,7 @@ PARAMETER_SCHEMA: Final[pa.Schema] = pa.schema(
         pa.field("converged", pa.bool_(), nullable=False),
         pa.field("message", pa.string(), nullable=False),
         pa.field("n_customers", pa.int64(), nullable=False),
+        pa.field("diagnostic", pa.string(), nullable=False),
     ]
 )
 """Schema of :meth:`ClvResult.parameters`."""
@@ -112,7 +119,8 @@ class ClvResult:
         """One row per input customer, in input order (see :data:`CUSTOMER_SCHEMA`).
 
         Predictions are null where the model they need did not fit (or, rarely, was not finite
-        for that customer); ``clv_status`` is ``"ok"`` or says why.
+        for that customer); ``clv_status`` is ``"ok"`` or says why; ``clv_diagnostic`` is the
+        fits' :func:`~segmentation.clv.diagnostics.combined_diagnostic` (the same on every row).
         """
 
         def col(values: FloatArray) -> pa.Array:
@@ -127,8 +135,16 @@ class ClvResult:
                 col(self.predicted_clv),
                 pa.array(self.churn_risk_band.tolist(), type=pa.string()),
                 pa.array(self.clv_status.tolist(), type=pa.string()),
+                pa.array([self.diagnostic()] * len(self.customer_id), type=pa.string()),
             ],
             schema=CUSTOMER_SCHEMA,
+        )
+
+    def diagnostic(self) -> str:
+        """``"ok"`` or what is wrong with either fit (:mod:`segmentation.clv.diagnostics`)."""
+        return combined_diagnostic(
+            bg_nbd_diagnostic(self.bg_nbd, self.n_repeat_customers),
+            gamma_gamma_diagnostic(self.gamma_gamma, self.frequency_spend_correlation),
         )
 
     def parameters(self) -> pa.Table:
@@ -146,9 +162,15 @@ def parameters_table(
     Rows with ``kind == "parameter"`` hold the fitted values (null when not fitted); rows
     with ``kind == "diagnostic"`` hold ``frequency_spend_correlation`` (the Pearson
     correlation the Gamma-Gamma independence assumption wants near 0) and
-    ``repeat_customers`` (customers with frequency > 0 in the whole input).
+    ``repeat_customers`` (customers with frequency > 0 in the whole input), ``time_scale`` and
+    ``spend_scale`` (the units each model was fitted in: median T, median repeat spend).
+    ``diagnostic`` is the model's :mod:`~segmentation.clv.diagnostics` verdict on every row.
     """
     rows: list[dict[str, Any]] = []
+    verdicts = {
+        "bg_nbd": bg_nbd_diagnostic(bg, n_repeat_customers),
+        "gamma_gamma": gamma_gamma_diagnostic(gg, correlation),
+    }
 
     def add(model: str, name: str, kind: str, value: float, fit: BgNbdFit | GammaGammaFit) -> None:
         rows.append(
@@ -161,6 +183,7 @@ def parameters_table(
                 "converged": fit.converged,
                 "message": fit.message,
                 "n_customers": fit.n_customers,
+                "diagnostic": verdicts[model],
             }
         )
 
@@ -168,8 +191,10 @@ def parameters_table(
         add("bg_nbd", name, "parameter", float(getattr(bg, name)), bg)
     for name in GAMMA_GAMMA_PARAMETERS:
         add("gamma_gamma", name, "parameter", float(getattr(gg, name)), gg)
+    add("bg_nbd", "time_scale", "diagnostic", bg.scale, bg)
     add("gamma_gamma", "frequency_spend_correlation", "diagnostic", correlation, gg)
     add("gamma_gamma", "repeat_customers", "diagnostic", float(n_repeat_customers), gg)
+    add("gamma_gamma", "spend_scale", "diagnostic", gg.scale, gg)
     return pa.Table.from_pylist(rows, schema=PARAMETER_SCHEMA)
 
 
