@@ -1,12 +1,13 @@
 {#-
     The SQL side of the predictive CLV configuration: the `clv` key of the var `segmentation`
-    (README, "Predictive CLV"). SQL reads two of its keys; the Python models read the rest
+    (docs/clv.md). SQL reads three of its keys; the Python models read the rest
     (segmentation.pipeline.customer_clv, which leaves out the SQL-only keys below):
 
         segmentation:
           clv:
             time_unit: weeks        # days | weeks (= days / 7); unit of frequency, recency, T
             calibration_end: null   # YYYY-MM-DD; null = the reference date minus one day
+            holdout_end: null       # YYYY-MM-DD after calibration_end: the clv_holdout check
             horizon_days: 365       # and the other settings of segmentation.clv.ClvSettings
 
     Every value is validated here, so a typo fails at compile time naming the key.
@@ -61,4 +62,28 @@
         {{ return("cast(" ~ reference_date ~ " - 1 as date)") }}
     {%- endif -%}
     {{ return("date '" ~ segments_validated_date(value, 'segmentation.clv.calibration_end') ~ "'") }}
+{% endmacro %}
+
+
+{% macro segments_clv_holdout_end() %}
+    {#-
+        segmentation.clv.holdout_end as 'YYYY-MM-DD', or none when not set (no holdout check).
+        It needs an explicit segmentation.clv.calibration_end before it (the default calibration
+        end is the last order day, which leaves nothing to hold out); both are validated here,
+        so a wrong value fails at compile time naming the key.
+    -#}
+    {%- set config = segments_clv_config() -%}
+    {%- set value = config.get('holdout_end') -%}
+    {%- if value is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set holdout_end = segments_validated_date(value, 'segmentation.clv.holdout_end') -%}
+    {%- if config.get('calibration_end') is none -%}
+        {{ exceptions.raise_compiler_error("var segmentation.clv.holdout_end (" ~ holdout_end ~ ") needs segmentation.clv.calibration_end: the calibration window ends there and the holdout window runs from the day after to holdout_end") }}
+    {%- endif -%}
+    {%- set calibration_end = segments_validated_date(config.get('calibration_end'), 'segmentation.clv.calibration_end') -%}
+    {%- if holdout_end <= calibration_end -%}
+        {{ exceptions.raise_compiler_error("var segmentation.clv.holdout_end (" ~ holdout_end ~ ") must be after segmentation.clv.calibration_end (" ~ calibration_end ~ ")") }}
+    {%- endif -%}
+    {{ return(holdout_end) }}
 {% endmacro %}

@@ -1,9 +1,10 @@
 {#-
     The fitted predictive CLV models (a contract): one row per model and parameter, plus the
-    diagnostic rows (frequency-spend correlation, repeat customers), from ml_clv_parameters, with
-    the time unit and calibration end of the summary they were fitted on. Without an order input
-    nothing is fitted: every row has message 'not applicable: no order input', no value and no
-    calibration end (which would otherwise be the day before the build).
+    diagnostic rows (frequency-spend correlation, repeat customers, the scales each model was
+    fitted in), from ml_clv_parameters, with the time unit and calibration end of the summary they
+    were fitted on and each model's diagnostic (ok / warning: ... / not fitted: ...). Without an
+    order input nothing is fitted: every row has message and diagnostic 'not applicable: no order
+    input', no value and no calibration end (which would otherwise be the day before the build).
 -#}
 {%- set has_orders_input = segments_has_input('orders') %}
 
@@ -45,6 +46,7 @@ final as (
         cast(parameters.n_customers as bigint) as n_customers,
         calibration.time_unit,
         calibration.calibration_end_date,
+        parameters.diagnostic,
         {%- else %}
         cast(null as double) as value,
         cast(null as double) as log_likelihood,
@@ -53,6 +55,7 @@ final as (
         cast(0 as bigint) as n_customers,
         calibration.time_unit,
         cast(null as date) as calibration_end_date,
+        'not applicable: no order input' as diagnostic,
         {%- endif %}
 
     from parameters

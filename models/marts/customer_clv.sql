@@ -1,8 +1,9 @@
 {#-
     Predictive customer lifetime value, one row per customer of customer_features (a contract):
     the BG/NBD inputs from int_customer_clv_summary and the predictions of ml_customer_clv.
-    Without an order input there is nothing to predict: clv_status is 'not applicable: no order
-    input' for every customer (not 'no purchases ...', which would blame the customers).
+    Without an order input there is nothing to predict: clv_status and clv_diagnostic are 'not
+    applicable: no order input' for every customer (not 'no purchases ...', which would blame the
+    customers).
 -#}
 {%- set has_orders_input = segments_has_input('orders') %}
 
@@ -49,6 +50,13 @@ final as (
         summary.last_purchase_date,
         summary.calibration_end_date,
         summary.time_unit,
+        {%- if has_orders_input %}
+        coalesce(
+            predictions.clv_diagnostic, 'not scored: missing from ml_customer_clv'
+        ) as clv_diagnostic,
+        {%- else %}
+        'not applicable: no order input' as clv_diagnostic,
+        {%- endif %}
 
     from features
     left join summary

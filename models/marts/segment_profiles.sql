@@ -59,6 +59,14 @@ assigned as (
 
 ),
 
+clv_fit as (
+
+    -- The CLV models' diagnostic (the same on every row of customer_clv): a BI reader of the
+    -- profiles sees whether average_predicted_clv can be trusted.
+    select min(clv_diagnostic) as clv_diagnostic from {{ ref('customer_clv') }}
+
+),
+
 sizes as (
 
     select
@@ -299,7 +307,9 @@ final as (
         round(cast(feature_profiles.z_score as double), 6) as z_score,
         feature_profiles.top_level,
         round(cast(feature_profiles.top_level_share as double), 6) as top_level_share,
+        clv_fit.clv_diagnostic,
     from sizes
+    cross join clv_fit
     inner join top_rfm
         on
             sizes.method = top_rfm.method

@@ -267,11 +267,13 @@ import json  # noqa: E402
 import math  # noqa: E402
 
 from segmentation import clv  # noqa: E402
+from segmentation.clv.holdout import HOLDOUT_SCHEMA, calibration_holdout_table  # noqa: E402
 from segmentation.settings import ConfigError  # noqa: E402
 
 CLV_SUMMARY_TABLE = "int_customer_clv_summary"
 CLV_PARAMETERS_TABLE = "ml_clv_parameters"
-CLV_SQL_ONLY_KEYS = ("calibration_end",)
+CLV_HOLDOUT_TABLE = "int_customer_clv_holdout"
+CLV_SQL_ONLY_KEYS = ("calibration_end", "holdout_end")
 """Keys of ``segmentation.clv`` read by the SQL summary only (left out of ``ClvSettings``)."""
 CLV_NO_PURCHASES = "no purchases up to the calibration end"
 """``clv_status`` of customers without a purchase in the calibration window (not scored)."""
@@ -449,3 +451,46 @@ def customer_clv(summary: pa.Table, parameters: pa.Table, config: Config) -> pa.
         schema=clv.CUSTOMER_SCHEMA,
     )
     return pa.concat_tables([scored, rows])
+
+
+def clv_holdout(
+    summary: pa.Table, holdout: pa.Table, parameters: pa.Table, config: Config
+) -> pa.Table:
+    """Calibration/holdout table of the published BG/NBD fit (model ml_clv_holdout).
+
+    ``holdout`` is ``int_customer_clv_holdout``: per customer with a calibration purchase, the
+    purchases in the holdout window and its length ``holdout_periods``; it has no rows when
+    ``segmentation.clv.holdout_end`` is not set, and neither has the result. Both tables must
+    list the same customers in the same order (the models order them by customer id).
+    Returns :func:`clv.holdout.calibration_holdout_table` (schema ``HOLDOUT_SCHEMA``).
+    """
+    settings = clv_settings(config)
+    purchased, _unscored = _clv_split(summary, settings)
+    if holdout.num_rows == 0:
+        return HOLDOUT_SCHEMA.empty_table()
+    ids = pc.cast(purchased.column(ID_COLUMN), pa.string()).combine_chunks()
+    holdout_ids = pc.cast(holdout.column(ID_COLUMN), pa.string()).combine_chunks()
+    if not ids.equals(holdout_ids):
+        raise ValueError(
+            f"{CLV_HOLDOUT_TABLE}: {holdout.num_rows} customers, not the {purchased.num_rows} "
+            f"customers with purchases of {CLV_SUMMARY_TABLE} in the same order; rebuild both"
+        )
+    bg, _gg, _correlation = _clv_fits(parameters, settings.fit_size(purchased.num_rows))
+    periods = pc.unique(holdout.column("holdout_periods")).to_pylist()
+    if len(periods) != 1 or periods[0] is None:
+        raise ValueError(f"{CLV_HOLDOUT_TABLE}.holdout_periods: expected one value, got {periods}")
+
+    def column(table: pa.Table, name: str) -> np.ndarray:
+        return np.asarray(
+            pc.cast(table.column(name), pa.float64()).to_numpy(zero_copy_only=False),
+            dtype=np.float64,
+        )
+
+    return calibration_holdout_table(
+        column(purchased, "frequency"),
+        column(purchased, "recency"),
+        column(purchased, "T"),
+        column(holdout, "holdout_purchases"),
+        bg.params if bg.converged else None,
+        float(periods[0]),
+    )

@@ -12,6 +12,7 @@ import copy
 import os
 import shutil
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from clv_reference import summarise_transactions
+from clv_reference import holdout_purchases, summarise_transactions
 from dbt_harness import DbtRun, project_vars, run_dbt
 
 from segmentation import clv, pipeline
+from segmentation.clv.holdout import calibration_holdout_table
 from segmentation.settings import ConfigError
 
 CALIBRATION_END = "1997-09-30"
@@ -210,6 +212,110 @@ def test_customer_clv_equals_fit_clv_on_the_same_summary(built: DbtRun) -> None:
     assert (ours["frequency_repeat_periods"] == summary["frequency"]).all()
     assert (ours["bg_nbd_recency"] == summary["recency"]).all()
     assert (ours["T"] == summary["T"]).all()
+
+
+SCALE = 10**9
+"""Amounts in a currency with very large units: the extreme scale of the dbt check."""
+HOLDOUT_END = "1998-06-30"
+"""39 weeks after the calibration end, as in Fader, Hardie & Lee (2005)."""
+SCALED_SELECT = "+clv_parameters +clv_holdout"
+
+
+@pytest.fixture(scope="module")
+def built_scaled(
+    built: DbtRun, sample: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory
+) -> DbtRun:
+    """The CDNOW sample with every amount x1e9 and the holdout check on, in a copy of the build.
+
+    Only the nodes upstream of clv_parameters and clv_holdout are rebuilt (the amounts enter at
+    staging). The amounts are scaled as decimal text ("29.33" -> "29330000000.00"), so staging
+    reads exactly 1e9 times the original values.
+    """
+    tmp_path = tmp_path_factory.mktemp("clv_dbt_scaled")
+    shutil.copy(built.db_path, tmp_path / "segments.duckdb")
+    orders = sample[["customer_id", "date", "dollar_value", "number_of_cds", "line_number"]].copy()
+    orders["dollar_value"] = [str(Decimal(v) * SCALE) for v in orders["dollar_value"]]
+    with duckdb.connect(str(tmp_path / "segments.duckdb")) as con:
+        con.register("orders_frame", orders)
+        con.execute("create or replace table main.cdnow_orders as select * from orders_frame")
+    variables = cdnow_vars()
+    variables["segmentation"]["clv"]["holdout_end"] = HOLDOUT_END
+    started = time.perf_counter()
+    run = run_dbt(["build", "-s", SCALED_SELECT, *BUILD_OPTIONS], tmp_path, vars=variables)
+    print(f"dbt build -s '{SCALED_SELECT}' at x1e9: {time.perf_counter() - started:.1f} s")
+    assert run.returncode == 0, run.output[-5000:]
+    return run
+
+
+def test_parameters_are_scale_invariant_through_dbt(
+    built_scaled: DbtRun, sample: pd.DataFrame
+) -> None:
+    """Amounts x1e9 through dbt: p and q as the package fit at x1, gamma x1e9 (1e-6 relative).
+
+    Before the fit was rescaled, this build reported the Gamma-Gamma "not identified" and left
+    every expected spend null. The tolerance covers the summary's decimal sums (SQL) against
+    float sums (pandas) and the optimiser's stopping point (~1e-10, see test_clv.py).
+    """
+    reference = package_summary(sample)
+    package = clv.fit_clv(reference, clv.ClvSettings(time_unit="weeks"))
+    params = frame(built_scaled, "select * from clv_parameters")
+    values = dict(zip(params["parameter"], params["value"], strict=True))
+    assert params["converged"].all(), params[["model", "message"]]
+    assert set(params["diagnostic"]) == {"ok"}
+    gg = package.gamma_gamma
+    assert values["p"] == pytest.approx(gg.p, rel=1e-6)
+    assert values["q"] == pytest.approx(gg.q, rel=1e-6)
+    assert values["gamma"] / SCALE == pytest.approx(gg.gamma, rel=1e-6)
+    assert values["spend_scale"] / SCALE == pytest.approx(gg.scale, rel=1e-12)
+    for name in ("r", "alpha", "a", "b"):
+        assert values[name] == pytest.approx(getattr(package.bg_nbd, name), rel=1e-6), name
+    print(
+        "CDNOW x1e9 through dbt: "
+        + ", ".join(f"{n} = {values[n]:.6g}" for n in ("r", "alpha", "a", "b", "p", "q", "gamma"))
+    )
+
+
+def test_holdout_table_through_dbt_equals_the_package(
+    built_scaled: DbtRun, sample: pd.DataFrame
+) -> None:
+    """clv_holdout on the sample (39 + 39 weeks) equals the package table on the same data."""
+    reference = package_summary(sample).to_pandas()
+    dates = pd.to_datetime(sample["date"], format="%Y%m%d")
+    actual = holdout_purchases(sample["customer_id"], dates, CALIBRATION_END, HOLDOUT_END)
+    reference["actual"] = actual.reindex(reference["customer_id"]).fillna(0).to_numpy(float)
+    fit = clv.fit_bg_nbd(reference["frequency"], reference["recency"], reference["T"])
+    expected = calibration_holdout_table(
+        reference["frequency"],
+        reference["recency"],
+        reference["T"],
+        reference["actual"],
+        fit.params,
+        39.0,
+    ).to_pandas()
+    ours = frame(built_scaled, "select * from clv_holdout")
+    print("\nCDNOW sample, calibration 39 weeks, holdout 39 weeks (clv_holdout):")
+    print(ours.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    assert ours["calibration_frequency"].tolist() == expected["calibration_frequency"].tolist()
+    assert ours["n_customers"].tolist() == expected["n_customers"].tolist()
+    assert ours["actual_purchases"].tolist() == expected["actual_purchases"].tolist()
+    assert (ours["holdout_periods"] == 39.0).all()
+    # Same model, parameters equal to ~1e-10 (see the test above): predictions to 1e-6.
+    np.testing.assert_allclose(
+        ours["predicted_purchases"], expected["predicted_purchases"], rtol=1e-6
+    )
+    total = ours.set_index("calibration_frequency").loc["total"]
+    assert total["n_customers"] == N_CUSTOMERS
+    assert total["relative_error"] == pytest.approx(-0.121, abs=0.005)
+
+
+def package_summary(sample: pd.DataFrame) -> pa.Table:
+    return summarise_transactions(
+        sample["customer_id"],
+        pd.to_datetime(sample["date"], format="%Y%m%d"),
+        sample["dollar_value"].astype(float),
+        CALIBRATION_END,
+        "weeks",
+    )
 
 
 @pytest.mark.skipif(

@@ -40,13 +40,18 @@ FEW_REPEAT_CUSTOMERS: Final[int] = 100
 
 
 def _extremes(values: dict[str, float]) -> list[str]:
-    """Reasons for the scale-free values outside [EXTREME_LOW, EXTREME_HIGH]."""
+    """Reasons for the scale-free values outside [EXTREME_LOW, EXTREME_HIGH].
+
+    The value itself is left out of the text: at an extreme the optimum is often a ridge where
+    the exact value depends on where the optimiser stopped, and the diagnostic must read the
+    same on every machine (the values are in clv_parameters).
+    """
     reasons = []
     for name, value in values.items():
         if value < EXTREME_LOW:
-            reasons.append(f"{name} = {value:.3g} < {EXTREME_LOW:g} (parameter at an extreme)")
+            reasons.append(f"{name} < {EXTREME_LOW:g} (parameter at an extreme)")
         elif value > EXTREME_HIGH:
-            reasons.append(f"{name} = {value:.3g} > {EXTREME_HIGH:g} (parameter at an extreme)")
+            reasons.append(f"{name} > {EXTREME_HIGH:g} (parameter at an extreme)")
     return reasons
 
 
