@@ -1,7 +1,7 @@
 {#-
     The inputs of the predictive CLV models (BG/NBD and Gamma-Gamma), one row per customer of
-    stg_customers. It is the SQL twin of segmentation.clv.summarise_transactions and must give the
-    same numbers (tests/python/test_clv_dbt.py compares them on CDNOW):
+    stg_customers. Its pandas twin, summarise_transactions in tests/python/clv_reference.py, must
+    give the same numbers (tests/python/test_clv_dbt.py compares them on CDNOW):
 
     - purchases are the order lines that are neither cancelled nor returns, up to and including
       the calibration end date (macro segments_clv_calibration_end()); later orders are ignored;

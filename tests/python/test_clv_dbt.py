@@ -25,7 +25,7 @@ from clv_reference import holdout_purchases, summarise_transactions
 from dbt_harness import DbtRun, project_vars, run_dbt
 
 from segmentation import clv, pipeline
-from segmentation.clv.holdout import calibration_holdout_table
+from segmentation.clv.holdout import HOLDOUT_SCHEMA, calibration_holdout_table
 from segmentation.settings import ConfigError
 
 CALIBRATION_END = "1997-09-30"
@@ -426,3 +426,29 @@ def test_customer_clv_schema_without_any_purchase() -> None:
     assert {row["message"] for row in rows if row["model"] == "bg_nbd"} == {
         "too few customers: 0 < 100 (min_customers)"
     }
+
+
+def test_clv_holdout_without_holdout_end_and_with_stale_inputs() -> None:
+    summary = small_summary()
+    config = {"clv": {"calibration_end": "2024-01-31", "holdout_end": "2024-03-31"}}
+    assert pipeline.clv_settings(config) == clv.ClvSettings()  # SQL-only keys left out
+    parameters = pipeline.clv_parameters(summary, config)
+    empty = pa.table(
+        {"customer_id": pa.array([], pa.string()), "holdout_purchases": pa.array([], pa.int64())}
+    ).append_column("holdout_periods", pa.array([], pa.float64()))
+    table = pipeline.clv_holdout(summary, empty, parameters, {})
+    assert table.num_rows == 0 and table.schema == HOLDOUT_SCHEMA
+    holdout = pa.table(
+        {
+            "customer_id": ["a", "b", "c"],
+            "holdout_purchases": [1, 0, 2],
+            "holdout_periods": [4.0] * 3,
+        }
+    )
+    # The BG/NBD did not fit on three customers: actual counts, null predictions.
+    rows = pipeline.clv_holdout(summary, holdout, parameters, config).to_pylist()
+    total = rows[-1]
+    assert total["calibration_frequency"] == "total" and total["actual_purchases"] == 3
+    assert total["n_customers"] == 3 and total["predicted_purchases"] is None
+    with pytest.raises(ValueError, match=r"int_customer_clv_holdout: 2 customers, not the 3"):
+        pipeline.clv_holdout(summary, holdout.slice(1), parameters, config)

@@ -15,6 +15,7 @@ Run as a script, this file is that worker: ``python test_config_errors.py cases.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -25,7 +26,7 @@ from typing import Any
 import pytest
 import yaml
 from bad_inputs import BY_ID
-from dbt_harness import REPO_ROOT, run_dbt
+from dbt_harness import REPO_ROOT, project_vars, run_dbt
 
 from segmentation.settings import ConfigError, SegmentationSettings
 
@@ -66,6 +67,13 @@ def _customers(folder: Path, **config: Any) -> dict[str, Any]:
         **config,
     }
     return {"segments_inputs": {"customers": customers, "orders": None}}
+
+
+def _clv(folder: Path, **clv: Any) -> dict[str, Any]:
+    """The tiny orders input and the project's segmentation with ``clv`` as its clv key."""
+    segmentation = copy.deepcopy(project_vars()["segmentation"])
+    segmentation["clv"] = clv
+    return {**_orders(folder), "segmentation": segmentation}
 
 
 def _cases(folder: Path) -> dict[str, dict[str, Any]]:
@@ -335,6 +343,34 @@ def _cases(folder: Path) -> dict[str, dict[str, Any]]:
                 "yes",
             ],
         },
+        # segmentation.clv.holdout_end (the clv_holdout check), validated at compile time
+        "clv_holdout_ok": {
+            "select": "int_customer_clv_holdout",
+            "vars": _clv(folder, calibration_end="1997-09-30", holdout_end="1998-06-30"),
+            "expected": None,
+        },
+        "clv_holdout_without_calibration_end": {
+            "select": "int_customer_clv_holdout",
+            "vars": _clv(folder, holdout_end="1998-06-30"),
+            "expected": [
+                "segmentation.clv.holdout_end (1998-06-30) needs segmentation.clv.calibration_end"
+            ],
+        },
+        "clv_holdout_not_after_calibration_end": {
+            "select": "int_customer_clv_holdout",
+            "vars": _clv(folder, calibration_end="1997-09-30", holdout_end="1997-09-30"),
+            "expected": [
+                "segmentation.clv.holdout_end (1997-09-30) must be after "
+                "segmentation.clv.calibration_end (1997-09-30)"
+            ],
+        },
+        "clv_holdout_not_a_date": {
+            "select": "int_customer_clv_holdout",
+            "vars": _clv(folder, calibration_end="1997-09-30", holdout_end="30/06/1998"),
+            "expected": [
+                "var segmentation.clv.holdout_end: expected a date as YYYY-MM-DD, got '30/06/1998'"
+            ],
+        },
     }
 
 
@@ -403,6 +439,10 @@ CASE_NAMES = [
     "cancelled_when_column_not_in_input",
     "reject_non_positive_unknown_column",
     "deduplicate_not_boolean",
+    "clv_holdout_ok",
+    "clv_holdout_without_calibration_end",
+    "clv_holdout_not_after_calibration_end",
+    "clv_holdout_not_a_date",
 ]
 
 

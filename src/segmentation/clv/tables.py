@@ -216,7 +216,7 @@ def fit_clv(summary: pa.Table, settings: ClvSettings | None = None) -> ClvResult
     summary
         Columns ``customer_id`` (unique, non-null; cast to string), ``frequency``, ``recency``,
         ``T`` (in ``settings.time_unit``) and ``monetary_value`` (mean repeat-purchase value;
-        null/0 when frequency is 0), e.g. the output of :func:`summarise_transactions`.
+        null/0 when frequency is 0), e.g. the model int_customer_clv_summary.
     settings
         :class:`ClvSettings`; defaults when None.
 
