@@ -552,8 +552,13 @@ def test_clv_same_in_days_and_weeks(sample: pd.DataFrame) -> None:
         )
         results[unit] = clv.fit_clv(summary, clv.ClvSettings(time_unit=unit))
     weeks, days = results["weeks"], results["days"]
-    assert days.bg_nbd.alpha == pytest.approx(7 * weeks.bg_nbd.alpha, rel=1e-4)
-    np.testing.assert_allclose(days.predicted_clv, weeks.predicted_clv, rtol=1e-3)
+    # Both fits run on times divided by the median T and end on the same optimum (~1e-9; see
+    # test_bg_nbd_is_scale_invariant_in_time): the tolerance is rounding, not the optimiser.
+    assert days.bg_nbd.alpha == pytest.approx(7 * weeks.bg_nbd.alpha, rel=1e-6)
+    for name in ("r", "a", "b"):
+        assert getattr(days.bg_nbd, name) == pytest.approx(getattr(weeks.bg_nbd, name), rel=1e-6)
+    # The monthly discount steps fall on whole days in both units: CLV equal up to rounding.
+    np.testing.assert_allclose(days.predicted_clv, weeks.predicted_clv, rtol=1e-6)
 
 
 def test_customers_table_has_one_row_per_input_customer(
