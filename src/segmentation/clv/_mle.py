@@ -13,7 +13,9 @@ from scipy.optimize import OptimizeResult, minimize
 from segmentation.clv.validation import FloatArray
 
 _LOG_BOUND: Final[float] = 20.0
-"""Optimisation box for the log-parameters: exp(+-20) spans 2e-9 .. 5e8 in natural units."""
+"""Optimisation box for the log-parameters: exp(+-20) spans 2e-9 .. 5e8. The fitters pass
+rescaled data (times / median T, amounts / median spend), so the box is in those units and holds
+whatever the currency or time unit of the input."""
 
 _STATUS_OK: Final[str] = "ok"
 
@@ -46,7 +48,8 @@ def _maximise(
     finite-difference gradients) Nelder-Mead polishes from where it stopped.  scipy errors and
     non-finite objectives are caught and reported, never raised. ``gradient`` (the summed
     log-likelihood's gradient in the natural parameters), when given, replaces the
-    finite differences of L-BFGS-B.
+    finite differences of L-BFGS-B, and a converged result is then refined by
+    :func:`_newton_polish` so that the optimum does not depend on rounding in the data.
     """
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(names)
 
