@@ -134,6 +134,20 @@ def test_segment_names_are_unique_and_profiles_add_up(demo_build: DbtRun) -> Non
     assert dict(sizes) == {"kmeans": 2000, "hierarchical": 2000}
 
 
+def test_clv_diagnostic_reaches_customers_and_profiles(demo_build: DbtRun) -> None:
+    """The demo's spend grows with frequency: the Gamma-Gamma warning is on every BI table."""
+    per_model = dict(demo_build.query("select distinct model, diagnostic from clv_parameters"))
+    assert per_model["bg_nbd"] == "ok"
+    assert per_model["gamma_gamma"].startswith("warning: spend depends on frequency")
+    expected = f"gamma_gamma {per_model['gamma_gamma']}"
+    customers = demo_build.query("select distinct clv_diagnostic from customer_clv")
+    assert customers == [(expected,)]
+    profiles = demo_build.query("select distinct clv_diagnostic from segment_profiles")
+    assert profiles == [(expected,)]
+    # Without segmentation.clv.holdout_end there is no holdout check, and no error.
+    assert demo_build.scalar("select count(*) from clv_holdout") == 0
+
+
 def test_sql_agreement_equals_sklearn(demo_build: DbtRun) -> None:
     rows = demo_build.query(
         "select kmeans_segment_id, hierarchical_segment_id from customer_segments"
