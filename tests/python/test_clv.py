@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -665,22 +666,25 @@ def test_unidentified_model_is_reported_not_raised() -> None:
         assert (customers["clv_status"] == f"bg_nbd not fitted: {NOT_IDENTIFIED}").all()
 
 
-def test_non_identification_is_read_from_the_parameters(published_summary: pd.DataFrame) -> None:
-    """The ridge point another machine reported as converged is classified not identified."""
-    frame = small_summary(300, 60).to_pandas()
+def log_likelihood_of(frame: pd.DataFrame) -> Callable[[np.ndarray], float]:
+    """theta -> summed BG/NBD log-likelihood of a (frequency, recency, T) frame."""
     x, t_x, big_t = (frame[c].to_numpy(float) for c in ("frequency", "recency", "T"))
-    fit = clv.fit_bg_nbd(x, t_x, big_t)
 
     def ll(theta: np.ndarray) -> float:
         return float(clv.bg_nbd_log_likelihood(clv.BgNbdParams(*theta), x, t_x, big_t).sum())
 
+    return ll
+
+
+def test_non_identification_is_read_from_the_parameters(published_summary: pd.DataFrame) -> None:
+    """The ridge point another machine reported as converged is classified not identified."""
+    frame = small_summary(300, 60).to_pandas()
+    fit = clv.fit_bg_nbd(frame["frequency"], frame["recency"], frame["T"])
     for a, b in ((977.0, 4450.0), (50.0, 230.0)):
         ridge = clv.BgNbdParams(fit.r, fit.alpha, a, b)
-        assert dropout_not_identified(ridge, ll), (a, b)
+        assert dropout_not_identified(ridge, log_likelihood_of(frame)), (a, b)
     # The CDNOW optimum is a real maximum: stretching a and b costs likelihood.
-    pub = published_summary
-    x, t_x, big_t = (pub[c].to_numpy(float) for c in ("frequency", "recency", "T"))
-    assert not dropout_not_identified(published_params(), ll)
+    assert not dropout_not_identified(published_params(), log_likelihood_of(published_summary))
 
 
 def test_non_convergence_is_reported_not_raised(sample_summary: pa.Table) -> None:
