@@ -175,6 +175,12 @@ def test_mall_rfm_and_clv_say_not_applicable(mall: DbtRun) -> None:
         "select distinct message, value, converged, calibration_end_date from clv_parameters"
     )
     assert parameters == [(not_applicable, None, False, None)]
+    # Issue 12: the fit diagnostic says the same wherever a BI reader looks.
+    assert mall.query("select distinct diagnostic from clv_parameters") == [(not_applicable,)]
+    assert mall.query("select distinct clv_diagnostic from customer_clv") == [(not_applicable,)]
+    profiles = mall.query("select distinct clv_diagnostic from segment_profiles")
+    assert profiles == [(not_applicable,)]
+    assert mall.scalar("select count(*) from clv_holdout") == 0
 
 
 def test_mall_selects_five_segments_with_the_reference_silhouette(mall: DbtRun) -> None:
