@@ -6,6 +6,7 @@
     customers).
 -#}
 {%- set has_orders_input = segments_has_input('orders') %}
+{%- set not_scored = 'not scored: missing from ml_customer_clv' %}
 
 with
 
@@ -51,9 +52,7 @@ final as (
         summary.calibration_end_date,
         summary.time_unit,
         {%- if has_orders_input %}
-        coalesce(
-            predictions.clv_diagnostic, 'not scored: missing from ml_customer_clv'
-        ) as clv_diagnostic,
+        coalesce(predictions.clv_diagnostic, '{{ not_scored }}') as clv_diagnostic,
         {%- else %}
         'not applicable: no order input' as clv_diagnostic,
         {%- endif %}
