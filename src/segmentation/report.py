@@ -96,7 +96,8 @@ class ReportError(RuntimeError):
 class Chart:
     """One chart of the report: a title, a one-line reading guide and a plotly figure.
 
-    ``figure`` is None when the chart does not apply; ``note`` then says why.
+    ``figure`` is None when the chart does not apply; ``note`` then says why. With a figure,
+    ``note`` is a caveat printed under it (e.g. the CLV model's diagnostic).
     """
 
     chart_id: str
@@ -996,6 +997,15 @@ def clv_by_segment_chart(db: Published) -> Chart:
     if rows[["average_predicted_clv", "average_probability_alive"]].isna().all().all():
         chart.note = "Not applicable: no CLV was predicted (see clv_parameters for why)."
         return chart
+    if "clv_diagnostic" in db.columns("segment_profiles"):
+        # The fit's own verdict (clv_parameters.diagnostic, carried to the profiles): a reader
+        # of the bars sees when the model's assumptions do not hold.
+        verdicts = db.frame(
+            "select distinct clv_diagnostic from segment_profiles "
+            "where method = 'kmeans' and clv_diagnostic is not null order by 1"
+        )["clv_diagnostic"].tolist()
+        if verdicts:
+            chart.note = "CLV model diagnostic: " + "; ".join(verdicts)
     labels = [_label(r.segment_id, r.segment_name) for r in rows.itertuples()]
     fig = make_subplots(
         rows=1, cols=2, subplot_titles=("average predicted CLV", "average probability alive")
@@ -1179,6 +1189,7 @@ h2 { border-bottom: 2px solid #1f3b57; padding-bottom: 4px; }
 h3 { margin: 22px 0 2px; font-size: 17px; }
 p.guide { margin: 0 0 6px; color: #555; font-size: 13.5px; font-style: italic; }
 p.na { color: #8a5a00; background: #fff4e0; padding: 8px 12px; border-radius: 4px; }
+p.note { color: #8a5a00; font-size: 0.9em; margin: 4px 0 0; }
 table.data { border-collapse: collapse; font-size: 13.5px; margin: 4px 0 12px; }
 table.data td, table.data th { border: 1px solid #ccd; padding: 3px 10px; text-align: left; }
 table.data th { background: #e9eef3; }
@@ -1224,6 +1235,8 @@ def render_html(sections: list[Section], data: dict[str, Any], source: str) -> s
                     )
                     + "</div>"
                 )
+                if chart.note:
+                    parts.append(f"<p class='note'>{esc(chart.note)}</p>")
             parts.append("</div>")
         parts.append("</section>")
         body.append("\n".join(parts))

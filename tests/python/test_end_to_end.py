@@ -8,6 +8,7 @@ anyway.
 from __future__ import annotations
 
 import csv
+import html
 import json
 import os
 import re
@@ -255,6 +256,17 @@ def test_report_states_the_published_tables_and_draws_every_chart(
     assert len(data["charts"]) == 15
     assert data["customers"] == 2000
     assert demo_report.stat().st_size < 10_000_000
+
+
+def test_report_shows_the_clv_diagnostic_under_the_clv_chart(
+    demo_build: DbtRun, demo_report: Path
+) -> None:
+    """The demo's Gamma-Gamma warning is printed under the CLV-per-segment bars."""
+    diagnostic = demo_build.scalar("select distinct clv_diagnostic from segment_profiles")
+    assert diagnostic.startswith("gamma_gamma warning")
+    text = demo_report.read_text()
+    block = text.split('id="chart-clv-by-segment"', 1)[1].split('class="chart-block"', 1)[0]
+    assert html.escape("CLV model diagnostic: " + diagnostic) in block
 
 
 def test_report_says_when_a_chart_is_drawn_from_a_sample(
