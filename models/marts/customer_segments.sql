@@ -1,6 +1,8 @@
 {#-
-    One row per customer: the K-Means and hierarchical segment (is_outlier: left out of the
-    K-Means fit), the RFM segment and the predicted CLV, for BI tools (a contract).
+    One row per customer: the K-Means segment of the model this build uses (segment_scores,
+    scored in SQL; ids and names stable across refits, docs/lifecycle.md; the silhouette only
+    when this build fitted the model), the hierarchical segment (is_outlier: left out of this
+    build's K-Means fit), the RFM segment and the predicted CLV, for BI tools (a contract).
 -#}
 
 with
@@ -11,18 +13,21 @@ features as (
 
 ),
 
+scores as (
+
+    select * from {{ ref('segment_scores') }}
+
+),
+
 kmeans as (
 
     select * from {{ ref('ml_kmeans_assignments') }}
 
 ),
 
-kmeans_names as (
+lifecycle as (
 
-    select distinct
-        segment_id,
-        segment_name,
-    from {{ ref('kmeans_centroids') }}
+    select action from {{ ref('ml_segmentation_lifecycle') }}
 
 ),
 
@@ -48,10 +53,10 @@ final as (
 
     select
         features.customer_id,
-        kmeans.kmeans_segment_id,
-        kmeans_names.segment_name as kmeans_segment_name,
-        kmeans.distance_to_centroid as kmeans_distance_to_centroid,
-        kmeans.silhouette as kmeans_silhouette,
+        scores.segment_id as kmeans_segment_id,
+        scores.segment_name as kmeans_segment_name,
+        scores.distance_to_centroid as kmeans_distance_to_centroid,
+        case when lifecycle.action = 'fit' then kmeans.silhouette end as kmeans_silhouette,
         kmeans.is_outlier,
         hierarchical.hierarchical_segment_id,
         hierarchical.hierarchical_segment_name,
@@ -62,10 +67,11 @@ final as (
         clv.churn_risk_band,
 
     from features
+    cross join lifecycle
+    left join scores
+        on features.customer_id = scores.customer_id
     left join kmeans
         on features.customer_id = kmeans.customer_id
-    left join kmeans_names
-        on kmeans.kmeans_segment_id = kmeans_names.segment_id
     left join hierarchical
         on features.customer_id = hierarchical.customer_id
     left join rfm

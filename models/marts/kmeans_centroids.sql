@@ -1,10 +1,23 @@
-{#- The selected K-Means segments' centroids, per output column, in scaled and original units. -#}
+{#-
+    The K-Means segments' centroids of the model this build uses (ml_segmentation_lifecycle:
+    the active model or the one this build fitted), per output column, in scaled and original
+    units. Segment ids are the stable ids of docs/lifecycle.md.
+-#}
 
 with
 
+lifecycle as (
+
+    select * from {{ ref('ml_segmentation_lifecycle') }}
+
+),
+
 centroids as (
 
-    select * from {{ ref('ml_kmeans_centroids') }}
+    select
+        lifecycle.k,
+        unnest(lifecycle.centroids, recursive := true),
+    from lifecycle
 
 ),
 

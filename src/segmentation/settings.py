@@ -283,6 +283,8 @@ class SegmentationSettings:
 
     features: tuple[FeatureSpec, ...]
     clustering: ClusteringSettings = field(default_factory=ClusteringSettings)
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The parsed var itself (for the sections other modules validate, e.g. ``lifecycle``)."""
 
     @classmethod
     def from_config(cls, raw: Mapping[str, Any] | str | None) -> SegmentationSettings:
@@ -294,7 +296,7 @@ class SegmentationSettings:
                 raise ConfigError(f"segmentation: not valid JSON ({error})") from None
         if not isinstance(raw, Mapping):
             raise ConfigError(f"segmentation: expected a mapping, got {raw!r}")
-        known = ("features", "clustering", "profile_columns", "clv", "reference_date")
+        known = ("features", "clustering", "profile_columns", "clv", "reference_date", "lifecycle")
         _check_keys("segmentation", raw, known)
         items = raw.get("features")
         if not isinstance(items, list | tuple) or not items:
@@ -312,7 +314,10 @@ class SegmentationSettings:
                 )
             seen[spec.name] = i
         clustering = ClusteringSettings.from_dict(raw.get("clustering"))
-        return cls(features=features, clustering=clustering)
+        from segmentation.lifecycle import LifecycleSettings  # imports this module
+
+        LifecycleSettings.from_dict(raw.get("lifecycle"))
+        return cls(features=features, clustering=clustering, raw=dict(raw))
 
     def check_columns(self, table_name: str, columns: Iterable[str]) -> None:
         """Fail with the table, the feature and the available columns if a feature is missing."""

@@ -1,0 +1,98 @@
+{#-
+    Segment movements between consecutive runs of segment_membership_history: per pair of
+    consecutive runs, how many customers went from each segment to each segment (what a Sankey
+    chart reads). A customer absent from the earlier run has a null from_segment_id (new
+    customer); one absent from the later run a null to_segment_id (gone).
+-#}
+
+with
+
+history as (
+
+    select * from {{ ref('segment_membership_history') }}
+
+),
+
+runs as (
+
+    select
+        run_id,
+        run_started_at,
+        lag(run_id) over (order by run_started_at, run_id) as previous_run_id,
+        lag(run_started_at) over (order by run_started_at, run_id) as previous_run_started_at,
+    from (select distinct run_id, run_started_at from history)
+
+),
+
+pairs as (
+
+    select * from runs where previous_run_id is not null
+
+),
+
+before_run as (
+
+    select
+        pairs.previous_run_id,
+        pairs.run_id,
+        history.customer_id,
+        history.segment_id,
+        history.segment_name,
+    from pairs
+    inner join history
+        on pairs.previous_run_id = history.run_id
+
+),
+
+after_run as (
+
+    select
+        pairs.previous_run_id,
+        pairs.run_id,
+        history.customer_id,
+        history.segment_id,
+        history.segment_name,
+    from pairs
+    inner join history
+        on pairs.run_id = history.run_id
+
+),
+
+moves as (
+
+    select
+        coalesce(before_run.previous_run_id, after_run.previous_run_id) as from_run_id,
+        coalesce(before_run.run_id, after_run.run_id) as to_run_id,
+        before_run.segment_id as from_segment_id,
+        before_run.segment_name as from_segment_name,
+        after_run.segment_id as to_segment_id,
+        after_run.segment_name as to_segment_name,
+    from before_run
+    full outer join after_run
+        on
+            before_run.run_id = after_run.run_id
+            and before_run.customer_id = after_run.customer_id
+
+),
+
+final as (
+
+    select
+        moves.from_run_id,
+        any_value(pairs.previous_run_started_at) as from_run_started_at,
+        moves.to_run_id,
+        any_value(pairs.run_started_at) as to_run_started_at,
+        moves.from_segment_id,
+        any_value(moves.from_segment_name) as from_segment_name,
+        moves.to_segment_id,
+        any_value(moves.to_segment_name) as to_segment_name,
+        count(*) as customers,
+        coalesce(moves.from_segment_id = moves.to_segment_id, false) as is_same_segment,
+    from moves
+    inner join pairs
+        on moves.to_run_id = pairs.run_id
+    group by moves.from_run_id, moves.to_run_id, moves.from_segment_id, moves.to_segment_id
+
+)
+
+select * from final

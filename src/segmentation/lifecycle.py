@@ -1,0 +1,778 @@
+"""Segment lifecycle: fitted models as versioned artefacts, fit-or-score, stable ids, drift.
+
+Every ``dbt build`` fits a *candidate* K-Means model (``ml_preprocessing_spec`` ->
+``ml_kmeans_sweep`` -> ``ml_kmeans_centroids``). :func:`decide` compares it with the model that
+was active when the build started (the active row of ``segmentation_models``) and either
+
+* **scores**: the active model stays; every customer is assigned with its stored preprocessing
+  spec and centroids (in SQL, macro ``segments_score_with_model``), or
+* **fits**: the candidate becomes a new model row. Its segments are matched to the previous
+  model's (:func:`match_segments`): matched segments keep their id and name, the others get new
+  ids, and the previous segments left unmatched are recorded as vanished (the lineage).
+
+``segmentation.lifecycle.mode`` (:class:`LifecycleSettings`): ``refit`` always fits, ``score``
+always scores (it fits only when there is no model yet), ``auto`` (the default) fits when there
+is no active model, when the fit-relevant configuration changed (:func:`model_config_hash` of
+``features`` and ``clustering``), or when the drift of this build's customers against the active
+model recommends it (:func:`drift`); otherwise it scores.
+
+Drift (against the model active at the start of the build, or the new model on a first build):
+the population stability index (PSI) of every feature against the model's training bins
+(:func:`training_bins`, stored in the model), the share of customers whose segment changed since
+the previous run, and the mean distance to the assigned centroid against the model's training
+mean distance. ``refit_recommended`` is true when any figure passes its configured threshold.
+
+Arrays in, Arrow out; the dbt glue is in :func:`lifecycle_table`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy.optimize import linear_sum_assignment
+
+from segmentation import kmeans, preprocessing
+from segmentation.settings import ConfigError, _check_keys, _choice, _integer, _number
+
+MODES = ("auto", "refit", "score")
+PSI_FLOOR = 1e-4
+"""Shares below this are raised to it in the PSI, so an empty bin gives a large but finite term."""
+NULL_LEVEL = "__null__"
+OTHER_BIN = "__other__"
+FIT_KEYS = ("features", "clustering")
+"""The keys of the ``segmentation`` var whose change makes ``auto`` refit (config hash)."""
+
+
+@dataclass(frozen=True)
+class LifecycleSettings:
+    """``segmentation.lifecycle``: when to refit and how segments are matched across refits.
+
+    ``mode``: auto, refit or score (module doc). ``match_max_distance``: a new segment takes the
+    id of the previous segment it is paired with by the Hungarian assignment only when their
+    centroids are at most this far apart (Euclidean, in the new model's scaled space, where one
+    standardised feature has variance 1, so 1.0 is one standard deviation of one feature);
+    farther, the segment is new. ``psi_threshold`` (0.25, the usual "significant shift"),
+    ``changed_share_threshold`` (share of customers who changed segment since the previous
+    run) and ``distance_ratio_threshold`` (mean distance to the assigned centroid over the
+    model's) make ``refit_recommended`` true when passed; ``psi_bins`` is the number of quantile
+    bins of a numeric feature.
+    """
+
+    mode: str = "auto"
+    match_max_distance: float = 1.0
+    psi_threshold: float = 0.25
+    changed_share_threshold: float = 0.25
+    distance_ratio_threshold: float = 1.25
+    psi_bins: int = 10
+
+    @classmethod
+    def from_dict(cls, raw: Any, path: str = "segmentation.lifecycle") -> LifecycleSettings:
+        """Parse ``segmentation.lifecycle``; missing keys take the defaults, unknown keys fail."""
+        raw = {} if raw is None else raw
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"{path}: expected a mapping, got {raw!r}")
+        _check_keys(path, raw, cls.__dataclass_fields__)
+        d = cls()
+
+        def positive(key: str) -> float:
+            return _number(f"{path}.{key}", raw.get(key, getattr(d, key)), minimum=0, strict=True)
+
+        return cls(
+            mode=_choice(f"{path}.mode", raw.get("mode", d.mode), MODES),
+            match_max_distance=positive("match_max_distance"),
+            psi_threshold=positive("psi_threshold"),
+            changed_share_threshold=positive("changed_share_threshold"),
+            distance_ratio_threshold=positive("distance_ratio_threshold"),
+            psi_bins=_integer(f"{path}.psi_bins", raw.get("psi_bins", d.psi_bins), minimum=2),
+        )
+
+
+def lifecycle_settings(config: Mapping[str, Any], mode_override: Any = None) -> LifecycleSettings:
+    """``segmentation.lifecycle`` of the parsed var, ``mode`` overridden from the command line.
+
+    ``mode_override`` is the var ``segments_lifecycle_mode`` (None or '' = not set).
+    """
+    settings = LifecycleSettings.from_dict(config.get("lifecycle"))
+    if mode_override not in (None, "", "None"):
+        mode = _choice("var segments_lifecycle_mode", mode_override, MODES)
+        settings = LifecycleSettings(**{**settings.__dict__, "mode": mode})
+    return settings
+
+
+def model_config_hash(config: Mapping[str, Any]) -> str:
+    """sha256 of the fit-relevant configuration (``features`` and ``clustering``)."""
+    from segmentation.publish import config_hash
+
+    return config_hash({key: config.get(key) for key in FIT_KEYS})
+
+
+# ----------------------------------------------------------------------------- schemas
+
+BIN_TYPE = pa.struct(
+    [
+        ("feature", pa.string()),
+        ("bin", pa.int64()),
+        ("lower", pa.float64()),
+        ("upper", pa.float64()),
+        ("level", pa.string()),
+        ("share", pa.float64()),
+    ]
+)
+CENTROID_TYPE = pa.struct(
+    [(field.name, field.type) for field in kmeans.CENTROIDS_SCHEMA if field.name != "k"]
+)
+SPEC_TYPE = pa.struct(list(preprocessing.SPEC_SCHEMA))
+LINEAGE_TYPE = pa.struct(
+    [
+        ("previous_model_id", pa.int64()),
+        ("previous_segment_id", pa.int64()),
+        ("previous_segment_name", pa.string()),
+        ("segment_id", pa.int64()),
+        ("segment_name", pa.string()),
+        ("centroid_distance", pa.float64()),
+        ("status", pa.string()),
+    ]
+)
+PSI_TYPE = pa.struct(
+    [("feature", pa.string()), ("psi", pa.float64()), ("is_drifted", pa.bool_())]
+)
+
+MODEL_FIELDS = [
+    pa.field("model_id", pa.int64()),
+    pa.field("fitted_at", pa.timestamp("us")),
+    pa.field("fitted_run_id", pa.string()),
+    pa.field("data_first_order_date", pa.date32()),
+    pa.field("data_last_order_date", pa.date32()),
+    pa.field("data_reference_date", pa.date32()),
+    pa.field("training_customers", pa.int64()),
+    pa.field("config_hash", pa.string()),
+    pa.field("k", pa.int64()),
+    pa.field("inertia", pa.float64()),
+    pa.field("silhouette", pa.float64()),
+    pa.field("calinski_harabasz", pa.float64()),
+    pa.field("davies_bouldin", pa.float64()),
+    pa.field("mean_distance", pa.float64()),
+    pa.field("previous_model_id", pa.int64()),
+    pa.field("spec", pa.list_(SPEC_TYPE)),
+    pa.field("centroids", pa.list_(CENTROID_TYPE)),
+    pa.field("training_bins", pa.list_(BIN_TYPE)),
+    pa.field("lineage", pa.list_(LINEAGE_TYPE)),
+]
+MODEL_SCHEMA = pa.schema(MODEL_FIELDS)
+LIFECYCLE_SCHEMA = pa.schema(
+    [
+        pa.field("run_id", pa.string()),
+        pa.field("run_started_at", pa.timestamp("us")),
+        pa.field("mode", pa.string()),
+        pa.field("action", pa.string()),
+        pa.field("action_reason", pa.string()),
+        pa.field("is_new_model", pa.bool_()),
+        pa.field("drift_model_id", pa.int64()),
+        pa.field("customers", pa.int64()),
+        pa.field("max_psi", pa.float64()),
+        pa.field("max_psi_feature", pa.string()),
+        pa.field("changed_segment_share", pa.float64()),
+        pa.field("mean_distance", pa.float64()),
+        pa.field("model_mean_distance", pa.float64()),
+        pa.field("distance_ratio", pa.float64()),
+        pa.field("refit_recommended", pa.bool_()),
+        pa.field("refit_reason", pa.string()),
+        pa.field("feature_psi", pa.list_(PSI_TYPE)),
+        *[field for field in MODEL_FIELDS if field.name != "mean_distance"],
+        pa.field("model_training_mean_distance", pa.float64()),
+    ]
+)
+
+
+# ------------------------------------------------------------------------ training bins
+
+
+def training_bins(features: pa.Table, spec: pa.Table, n_bins: int) -> list[dict[str, Any]]:
+    """The PSI reference distribution of every feature of ``spec`` on its training table.
+
+    Numeric features: up to ``n_bins`` quantile bins of the non-null values, right-closed
+    ``(lower, upper]`` (the first from -inf, the last to +inf), plus a bin for nulls.
+    Categorical and ordinal features: one bin per observed level (as text), plus nulls. Every
+    bin's ``share`` is its fraction of the rows; bins with share 0 are kept (null bin).
+    """
+    rows = preprocessing.spec_rows(spec)
+    out: list[dict[str, Any]] = []
+    n = features.num_rows
+    seen: list[str] = []
+    for row in rows:
+        if row["feature"] not in seen:
+            seen.append(row["feature"])
+    kinds = {row["feature"]: row["kind"] for row in rows}
+    for name in seen:
+        column = features.column(name)
+        nulls = int(column.null_count)
+        if kinds[name] == "numeric":
+            values = np.asarray(
+                pc.cast(column.drop_null(), pa.float64()).to_numpy(zero_copy_only=False)
+            )
+            edges = (
+                np.unique(np.quantile(values, np.linspace(0, 1, n_bins + 1)[1:-1]))
+                if values.size
+                else np.array([])
+            )
+            counts = np.bincount(
+                np.searchsorted(edges, values, side="left"), minlength=edges.size + 1
+            )
+            bounds = [-math.inf, *edges.tolist(), math.inf]
+            for i, count in enumerate(counts):
+                out.append(
+                    {
+                        "feature": name,
+                        "bin": i,
+                        "lower": bounds[i],
+                        "upper": bounds[i + 1],
+                        "level": None,
+                        "share": count / n,
+                    }
+                )
+        else:
+            text = pc.cast(column, pa.string()).drop_null()
+            counts = pc.value_counts(text)
+            pairs = sorted(
+                zip(
+                    counts.field("values").to_pylist(),
+                    counts.field("counts").to_pylist(),
+                    strict=True,
+                )
+            )
+            for i, (level, count) in enumerate(pairs):
+                out.append(
+                    {
+                        "feature": name,
+                        "bin": i,
+                        "lower": None,
+                        "upper": None,
+                        "level": level,
+                        "share": count / n,
+                    }
+                )
+        out.append(
+            {
+                "feature": name,
+                "bin": -1,
+                "lower": None,
+                "upper": None,
+                "level": NULL_LEVEL,
+                "share": nulls / n,
+            }
+        )
+    return out
+
+
+def psi(expected: np.ndarray, actual: np.ndarray) -> float:
+    """Population stability index ``sum((a - e) * ln(a / e))`` of two share vectors (same bins).
+
+    Shares below ``PSI_FLOOR`` are raised to it (an empty bin would make the index infinite).
+    Rules of thumb: < 0.1 stable, 0.1-0.25 moderate shift, > 0.25 significant shift.
+    """
+    e = np.maximum(np.asarray(expected, dtype=np.float64), PSI_FLOOR)
+    a = np.maximum(np.asarray(actual, dtype=np.float64), PSI_FLOOR)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def feature_psi(features: pa.Table, bins: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """PSI of every feature of ``bins`` on ``features`` against the stored training shares.
+
+    Values outside every stored level of a categorical feature fall in an extra bin whose
+    expected share is 0 (floored), so a new level shows up as drift.
+    """
+    by_feature: dict[str, list[Mapping[str, Any]]] = {}
+    for b in bins:
+        by_feature.setdefault(b["feature"], []).append(b)
+    n = max(features.num_rows, 1)
+    out = []
+    for name, feature_bins in by_feature.items():
+        column = features.column(name)
+        nulls = int(column.null_count)
+        value_bins = sorted((b for b in feature_bins if b["bin"] >= 0), key=lambda b: b["bin"])
+        null_bin = [b for b in feature_bins if b["bin"] < 0]
+        expected = [b["share"] for b in value_bins] + [b["share"] for b in null_bin]
+        if value_bins and value_bins[0]["level"] is None:
+            edges = np.asarray([b["upper"] for b in value_bins[:-1]], dtype=np.float64)
+            values = np.asarray(
+                pc.cast(column.drop_null(), pa.float64()).to_numpy(zero_copy_only=False)
+            )
+            counts = np.bincount(
+                np.searchsorted(edges, values, side="left"), minlength=len(value_bins)
+            )
+            actual = [*(counts / n).tolist(), nulls / n]
+        else:
+            levels = [b["level"] for b in value_bins]
+            text = pc.cast(column, pa.string()).drop_null().to_pylist()
+            index = {level: i for i, level in enumerate(levels)}
+            counts = np.zeros(len(levels) + 1)
+            for value in text:
+                counts[index.get(value, len(levels))] += 1
+            actual = [*(counts[:-1] / n).tolist(), nulls / n, counts[-1] / n]
+            expected = [*expected, 0.0]
+        out.append({"feature": name, "psi": psi(np.asarray(expected), np.asarray(actual))})
+    return out
+
+
+# ------------------------------------------------------------------------------ scoring
+
+
+def spec_table(model: Mapping[str, Any]) -> pa.Table:
+    """The stored preprocessing spec of a model row as a ``SPEC_SCHEMA`` table."""
+    return pa.Table.from_pylist(list(model["spec"]), schema=preprocessing.SPEC_SCHEMA)
+
+
+def centroid_array(model: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(segment ids (k,), centroids (k, d) in spec position order, names (k,)), ids ascending."""
+    spec = preprocessing.spec_rows(spec_table(model))
+    position = {row["output_column"]: row["position"] for row in spec}
+    ids = sorted({int(c["segment_id"]) for c in model["centroids"]})
+    row_of = {segment: i for i, segment in enumerate(ids)}
+    C = np.full((len(ids), len(spec)), np.nan)
+    names = [""] * len(ids)
+    for c in model["centroids"]:
+        i = row_of[int(c["segment_id"])]
+        C[i, position[c["output_column"]]] = c["value_scaled"]
+        names[i] = c["segment_name"]
+    if np.isnan(C).any():
+        raise ConfigError(f"segmentation_models: model {model['model_id']} lacks centroid values")
+    return np.asarray(ids, dtype=np.int64), C, names
+
+
+def score(features: pa.Table, model: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Python scoring with a stored model: (segment ids (n,), distances (n,)) in row order.
+
+    Applies the stored spec (``preprocessing.apply_spec``) and assigns every row to its nearest
+    stored centroid (``kmeans.assign_nearest``; ties to the lower segment id). The SQL scoring
+    (macro ``segments_score_with_model``) computes the same; a test checks they agree.
+    """
+    X = preprocessing.apply_spec(features, spec_table(model))
+    ids, C, _ = centroid_array(model)
+    labels, distances = kmeans.assign_nearest(X, C)
+    return ids[labels - 1], distances
+
+
+# ----------------------------------------------------------------------------- matching
+
+
+def to_spec_space(values: np.ndarray, old_spec: pa.Table, new_spec: pa.Table) -> np.ndarray:
+    """Map (k, d_old) points of ``old_spec``'s scaled space into ``new_spec``'s (k, d_new).
+
+    Per output column (matched by name): undo the old weight and scaling (the point in
+    transformed units, e.g. log1p of spend, or a level's share), apply the new centring, scaling
+    and weight. A column the old spec lacks takes the new column's centre (0 after scaling).
+    """
+    old_rows = {r["output_column"]: r for r in preprocessing.spec_rows(old_spec)}
+    new_rows = preprocessing.spec_rows(new_spec)
+    out = np.zeros((values.shape[0], len(new_rows)))
+    for row in new_rows:
+        old = old_rows.get(row["output_column"])
+        if old is None:
+            continue
+        j_old = old["position"]
+        raw = (
+            np.full(values.shape[0], old["center"])
+            if old["weight"] == 0
+            else values[:, j_old] / old["weight"] * old["scale"] + old["center"]
+        )
+        out[:, row["position"]] = (raw - row["center"]) / row["scale"] * row["weight"]
+    return out
+
+
+def match_segments(
+    new_centroids: np.ndarray,
+    old_centroids: np.ndarray,
+    max_distance: float,
+) -> tuple[list[int | None], np.ndarray]:
+    """Pair new segments with old ones: for each new row the old row index, or None (new).
+
+    Hungarian assignment (``scipy.optimize.linear_sum_assignment``) on the Euclidean distances
+    of the (k_new, d) and (k_old, d) centroids, both in the new scaled space; a pair farther
+    apart than ``max_distance`` is not a match. Returns the pairing and the (k_new, k_old)
+    distance matrix.
+    """
+    diff = new_centroids[:, None, :] - old_centroids[None, :, :]
+    distances = np.sqrt((diff**2).sum(axis=2))
+    pairing: list[int | None] = [None] * new_centroids.shape[0]
+    if old_centroids.shape[0] == 0:
+        return pairing, distances
+    rows, cols = linear_sum_assignment(distances)
+    for r, c in zip(rows, cols, strict=True):
+        if distances[r, c] <= max_distance:
+            pairing[int(r)] = int(c)
+    return pairing, distances
+
+
+def stable_ids(
+    candidate: pa.Table,
+    candidate_spec: pa.Table,
+    previous: Mapping[str, Any] | None,
+    next_id: int,
+    max_distance: float,
+) -> tuple[dict[int, tuple[int, str]], list[dict[str, Any]]]:
+    """Stable (id, name) of every candidate segment and the lineage rows.
+
+    ``candidate`` is ``ml_kmeans_centroids`` (ids 1..k by size). Without a previous model the
+    ids stay. Otherwise matched segments (:func:`match_segments`) take the previous id and
+    name; unmatched ones take ``next_id``, ``next_id + 1``, ... in candidate order (a new name
+    equal to a kept one gets a numeric suffix); previous segments left unmatched are listed
+    with status vanished.
+    """
+    cand = {"centroids": candidate.to_pylist(), "spec": candidate_spec.to_pylist(), "model_id": 0}
+    cand_ids, cand_C, cand_names = centroid_array(cand)
+    mapping: dict[int, tuple[int, str]] = {}
+    lineage: list[dict[str, Any]] = []
+    if previous is None:
+        for cid, name in zip(cand_ids.tolist(), cand_names, strict=True):
+            mapping[cid] = (cid, name)
+            lineage.append(
+                {
+                    "previous_model_id": None,
+                    "previous_segment_id": None,
+                    "previous_segment_name": None,
+                    "segment_id": cid,
+                    "segment_name": name,
+                    "centroid_distance": None,
+                    "status": "new",
+                }
+            )
+        return mapping, lineage
+    old_ids, old_C, old_names = centroid_array(previous)
+    old_in_new = to_spec_space(old_C, spec_table(previous), candidate_spec)
+    pairing, distances = match_segments(cand_C, old_in_new, max_distance)
+    kept_names = {old_names[p] for p in pairing if p is not None}
+    for i, cid in enumerate(cand_ids.tolist()):
+        p = pairing[i]
+        if p is not None:
+            mapping[cid] = (int(old_ids[p]), old_names[p])
+            status, distance = "matched", float(distances[i, p])
+        else:
+            name, suffix = cand_names[i], 2
+            while name in kept_names:
+                name, suffix = f"{cand_names[i]} {suffix}", suffix + 1
+            kept_names.add(name)
+            mapping[cid] = (next_id, name)
+            next_id += 1
+            status = "new"
+            distance = float(distances[i].min()) if distances.shape[1] else None
+        lineage.append(
+            {
+                "previous_model_id": previous["model_id"],
+                "previous_segment_id": int(old_ids[p]) if p is not None else None,
+                "previous_segment_name": old_names[p] if p is not None else None,
+                "segment_id": mapping[cid][0],
+                "segment_name": mapping[cid][1],
+                "centroid_distance": distance,
+                "status": status,
+            }
+        )
+    matched_old = {p for p in pairing if p is not None}
+    for j, oid in enumerate(old_ids.tolist()):
+        if j not in matched_old:
+            lineage.append(
+                {
+                    "previous_model_id": previous["model_id"],
+                    "previous_segment_id": oid,
+                    "previous_segment_name": old_names[j],
+                    "segment_id": None,
+                    "segment_name": None,
+                    "centroid_distance": float(distances[:, j].min()),
+                    "status": "vanished",
+                }
+            )
+    return mapping, lineage
+
+
+# -------------------------------------------------------------------------------- drift
+
+
+@dataclass
+class Drift:
+    """Drift of one build's customers against a model (:func:`drift`)."""
+
+    customers: int
+    feature_psi: list[dict[str, Any]]
+    changed_segment_share: float | None
+    mean_distance: float
+    model_mean_distance: float
+    refit_recommended: bool
+    refit_reason: str | None
+
+    @property
+    def max_psi(self) -> tuple[float | None, str | None]:
+        """The largest PSI and its feature (None, None without features)."""
+        if not self.feature_psi:
+            return None, None
+        top = max(self.feature_psi, key=lambda r: (r["psi"], r["feature"]))
+        return top["psi"], top["feature"]
+
+    @property
+    def distance_ratio(self) -> float | None:
+        """Mean distance over the model's training mean distance (None when that is 0)."""
+        if self.model_mean_distance <= 0:
+            return None
+        return self.mean_distance / self.model_mean_distance
+
+
+def drift(
+    features: pa.Table,
+    model: Mapping[str, Any],
+    previous_membership: Mapping[str, int] | None,
+    settings: LifecycleSettings,
+) -> Drift:
+    """PSI per feature, changed-segment share and distance ratio of ``features`` under ``model``.
+
+    ``previous_membership`` maps customer_id to the segment of the previous run (None: no
+    previous run); the changed share counts the customers present in both.
+    """
+    psis = [
+        {**r, "is_drifted": r["psi"] > settings.psi_threshold}
+        for r in feature_psi(features, model["training_bins"])
+    ]
+    segments, distances = score(features, model)
+    changed = None
+    if previous_membership:
+        ids = features.column(preprocessing.ID_COLUMN).to_pylist()
+        both = [
+            (previous_membership[c], s)
+            for c, s in zip(ids, segments.tolist(), strict=True)
+            if c in previous_membership
+        ]
+        if both:
+            changed = sum(a != b for a, b in both) / len(both)
+    mean_distance = float(distances.mean()) if distances.size else 0.0
+    result = Drift(
+        customers=features.num_rows,
+        feature_psi=psis,
+        changed_segment_share=changed,
+        mean_distance=mean_distance,
+        model_mean_distance=float(model["mean_distance"]),
+        refit_recommended=False,
+        refit_reason=None,
+    )
+    reasons = [
+        f"PSI of {r['feature']} {r['psi']:.3f} > psi_threshold {settings.psi_threshold:g}"
+        for r in sorted(psis, key=lambda r: -r["psi"])
+        if r["psi"] > settings.psi_threshold
+    ]
+    if changed is not None and changed > settings.changed_share_threshold:
+        reasons.append(
+            f"{changed:.1%} of customers changed segment > changed_share_threshold "
+            f"{settings.changed_share_threshold:g}"
+        )
+    ratio = result.distance_ratio
+    if ratio is not None and ratio > settings.distance_ratio_threshold:
+        reasons.append(
+            f"mean distance to centroid {ratio:.3f} x the model's > distance_ratio_threshold "
+            f"{settings.distance_ratio_threshold:g}"
+        )
+    result.refit_recommended = bool(reasons)
+    result.refit_reason = "; ".join(reasons) if reasons else None
+    return result
+
+
+# --------------------------------------------------------------------------- the decision
+
+
+@dataclass
+class RunContext:
+    """What a build knows besides the tables: its id, start time and the data window."""
+
+    run_id: str
+    run_started_at: datetime
+    first_order_date: Any = None
+    last_order_date: Any = None
+    reference_date: Any = None
+
+
+def _candidate_model(
+    features: pa.Table,
+    spec: pa.Table,
+    sweep: pa.Table,
+    centroids: pa.Table,
+    mean_distance: float,
+    config: Mapping[str, Any],
+    settings: LifecycleSettings,
+    previous: Mapping[str, Any] | None,
+    next_id: int,
+    context: RunContext,
+) -> dict[str, Any]:
+    selected = kmeans.selected_row(sweep)
+    mapping, lineage = stable_ids(centroids, spec, previous, next_id, settings.match_max_distance)
+    stored = []
+    for row in centroids.to_pylist():
+        sid, name = mapping[int(row["segment_id"])]
+        stored.append(
+            {**{k: v for k, v in row.items() if k != "k"}, "segment_id": sid, "segment_name": name}
+        )
+    stored.sort(key=lambda r: (r["segment_id"], r["output_column"]))
+    return {
+        "model_id": (previous["model_id"] + 1) if previous else 1,
+        "fitted_at": context.run_started_at,
+        "fitted_run_id": context.run_id,
+        "data_first_order_date": context.first_order_date,
+        "data_last_order_date": context.last_order_date,
+        "data_reference_date": context.reference_date,
+        "training_customers": features.num_rows,
+        "config_hash": model_config_hash(config),
+        "k": len(selected["cluster_sizes"]),
+        "inertia": selected["inertia"],
+        "silhouette": selected["silhouette"],
+        "calinski_harabasz": selected["calinski_harabasz"],
+        "davies_bouldin": selected["davies_bouldin"],
+        "mean_distance": mean_distance,
+        "previous_model_id": previous["model_id"] if previous else None,
+        "spec": preprocessing.spec_rows(spec),
+        "centroids": stored,
+        "training_bins": training_bins(features, spec, settings.psi_bins),
+        "lineage": lineage,
+    }
+
+
+def decide(
+    features: pa.Table,
+    spec: pa.Table,
+    sweep: pa.Table,
+    centroids: pa.Table,
+    candidate_mean_distance: float,
+    config: Mapping[str, Any],
+    settings: LifecycleSettings,
+    active: Mapping[str, Any] | None,
+    max_segment_id: int,
+    previous_membership: Mapping[str, int] | None,
+    context: RunContext,
+) -> dict[str, Any]:
+    """One build's lifecycle row (``LIFECYCLE_SCHEMA``): fit or score, drift, the model to use.
+
+    ``active`` is the model active when the build started (a ``MODEL_SCHEMA`` row) or None;
+    ``max_segment_id`` the largest segment id any earlier model used (new ids continue after
+    it). The returned row carries the model the build's customers are scored with: the
+    candidate, relabelled with stable ids, when the action is fit; else ``active``.
+    """
+    current_hash = model_config_hash(config)
+    measured = drift(features, active, previous_membership, settings) if active else None
+    if active is None:
+        action, reason = "fit", "no active model"
+    elif settings.mode == "refit":
+        action, reason = "fit", "mode refit"
+    elif settings.mode == "score":
+        action, reason = "score", "mode score"
+        if active["config_hash"] != current_hash:
+            reason += " (the fit-relevant configuration changed since the model was fitted)"
+    elif active["config_hash"] != current_hash:
+        action, reason = "fit", "configuration changed (features or clustering)"
+    elif measured is not None and measured.refit_recommended:
+        action, reason = "fit", f"drift: {measured.refit_reason}"
+    else:
+        action, reason = "score", "mode auto: active model, same configuration, no drift"
+    if action == "fit":
+        model = _candidate_model(
+            features,
+            spec,
+            sweep,
+            centroids,
+            candidate_mean_distance,
+            config,
+            settings,
+            active,
+            max_segment_id + 1,
+            context,
+        )
+    else:
+        model = dict(active)  # type: ignore[arg-type]
+    if measured is None:
+        measured = drift(features, model, previous_membership, settings)
+    max_psi, max_feature = measured.max_psi
+    row = {
+        "run_id": context.run_id,
+        "run_started_at": context.run_started_at,
+        "mode": settings.mode,
+        "action": action,
+        "action_reason": reason,
+        "is_new_model": action == "fit",
+        "drift_model_id": active["model_id"] if active else model["model_id"],
+        "customers": measured.customers,
+        "max_psi": max_psi,
+        "max_psi_feature": max_feature,
+        "changed_segment_share": measured.changed_segment_share,
+        "mean_distance": measured.mean_distance,
+        "model_mean_distance": measured.model_mean_distance,
+        "distance_ratio": measured.distance_ratio,
+        "refit_recommended": measured.refit_recommended,
+        "refit_reason": measured.refit_reason,
+        "feature_psi": measured.feature_psi,
+        "model_training_mean_distance": model["mean_distance"],
+    }
+    for field in MODEL_FIELDS:
+        if field.name != "mean_distance":
+            row[field.name] = model[field.name]
+    return row
+
+
+def lifecycle_table(
+    features: pa.Table,
+    spec: pa.Table,
+    sweep: pa.Table,
+    centroids: pa.Table,
+    assignments: pa.Table,
+    config: Mapping[str, Any] | str | None,
+    mode_override: Any,
+    models: pa.Table | None,
+    membership: pa.Table | None,
+    context: RunContext,
+) -> pa.Table:
+    """The dbt glue of :func:`decide`: Arrow in, the one-row lifecycle table out.
+
+    ``models`` is the previous ``segmentation_models`` table (None on a first build),
+    ``membership`` the previous run's rows of ``segment_membership_history`` (customer_id,
+    segment_id) or None; ``assignments`` is ``ml_kmeans_assignments`` (its mean distance is the
+    candidate's training mean distance).
+    """
+    from segmentation.pipeline import by_customer
+    from segmentation.settings import SegmentationSettings
+
+    raw = SegmentationSettings.from_config(config).raw
+    settings = lifecycle_settings(raw, mode_override)
+    active = None
+    max_segment_id = 0
+    if models is not None and models.num_rows:
+        rows = models.to_pylist()
+        active_rows = [r for r in rows if r.get("is_active")]
+        if len(active_rows) != 1:
+            raise ConfigError(
+                f"segmentation_models: expected exactly one active model, found "
+                f"{len(active_rows)}; rebuild it with dbt build --full-refresh"
+            )
+        active = active_rows[0]
+        max_segment_id = max(int(c["segment_id"]) for r in rows for c in r["centroids"])
+    previous = None
+    if membership is not None and membership.num_rows:
+        previous = dict(
+            zip(
+                membership.column("customer_id").to_pylist(),
+                membership.column("segment_id").to_pylist(),
+                strict=True,
+            )
+        )
+    distances = assignments.column("distance_to_centroid").to_numpy(zero_copy_only=False)
+    row = decide(
+        by_customer(features),
+        spec,
+        sweep,
+        centroids,
+        float(np.mean(distances)) if len(distances) else 0.0,
+        raw,
+        settings,
+        active,
+        max_segment_id,
+        previous,
+        context,
+    )
+    return pa.Table.from_pylist([row], schema=LIFECYCLE_SCHEMA)
