@@ -1,7 +1,7 @@
 {#-
     One row per customer: the K-Means segment of the model this build uses (segment_scores,
     scored in SQL; ids and names stable across refits, docs/lifecycle.md; the silhouette only
-    when this build fitted the model), the hierarchical segment (is_outlier: left out of this
+    when that model is this build's K-Means fit), the hierarchical segment (is_outlier: left out of this
     build's K-Means fit), the RFM segment and the predicted CLV, for BI tools (a contract).
 -#}
 
@@ -27,7 +27,7 @@ kmeans as (
 
 lifecycle as (
 
-    select action from {{ ref('ml_segmentation_lifecycle') }}
+    select model_is_candidate from {{ ref('ml_segmentation_lifecycle') }}
 
 ),
 
@@ -56,7 +56,7 @@ final as (
         scores.segment_id as kmeans_segment_id,
         scores.segment_name as kmeans_segment_name,
         scores.distance_to_centroid as kmeans_distance_to_centroid,
-        case when lifecycle.action = 'fit' then kmeans.silhouette end as kmeans_silhouette,
+        case when lifecycle.model_is_candidate then kmeans.silhouette end as kmeans_silhouette,
         kmeans.is_outlier,
         hierarchical.hierarchical_segment_id,
         hierarchical.hierarchical_segment_name,

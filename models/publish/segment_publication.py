@@ -49,6 +49,11 @@ def model(dbt, session):
         "eda_cramers_v": dbt.ref("eda_cramers_v"),
         "stg_parse_report": dbt.ref("stg_parse_report"),
         "stg_input_checks": dbt.ref("stg_input_checks"),
+        "segmentation_models": dbt.ref("segmentation_models"),
+        "segment_lineage": dbt.ref("segment_lineage"),
+        "segment_transitions": dbt.ref("segment_transitions"),
+        "segment_drift": dbt.ref("segment_drift"),
+        "segment_feature_drift": dbt.ref("segment_feature_drift"),
     }
     inputs = {
         "base_customers": dbt.ref("base_customers"),
