@@ -22,7 +22,7 @@ lifecycle as (
 final as (
 
     select
-        run_id,
+        invocation_id,
         run_started_at,
         mode,
         action,

@@ -21,7 +21,7 @@ lifecycle as (
 psi as (
 
     select
-        run_id,
+        invocation_id,
         run_started_at,
         drift_model_id,
         unnest(feature_psi, recursive := true),
@@ -32,7 +32,7 @@ psi as (
 final as (
 
     select
-        run_id,
+        invocation_id,
         run_started_at,
         drift_model_id,
         feature,

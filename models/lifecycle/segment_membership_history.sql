@@ -28,7 +28,7 @@ lifecycle as (
 final as (
 
     select
-        lifecycle.run_id,
+        lifecycle.invocation_id,
         lifecycle.run_started_at,
         scores.customer_id,
         scores.model_id,

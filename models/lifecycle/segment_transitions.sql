@@ -16,53 +16,53 @@ history as (
 runs as (
 
     select
-        run_id,
+        invocation_id,
         run_started_at,
-        lag(run_id) over (order by run_started_at, run_id) as previous_run_id,
-        lag(run_started_at) over (order by run_started_at, run_id) as previous_run_started_at,
-    from (select distinct run_id, run_started_at from history)
+        lag(invocation_id) over (order by run_started_at, invocation_id) as previous_invocation_id,
+        lag(run_started_at) over (order by run_started_at, invocation_id) as previous_run_started_at,
+    from (select distinct invocation_id, run_started_at from history)
 
 ),
 
 pairs as (
 
-    select * from runs where previous_run_id is not null
+    select * from runs where previous_invocation_id is not null
 
 ),
 
 before_run as (
 
     select
-        pairs.previous_run_id,
-        pairs.run_id,
+        pairs.previous_invocation_id,
+        pairs.invocation_id,
         history.customer_id,
         history.segment_id,
         history.segment_name,
     from pairs
     inner join history
-        on pairs.previous_run_id = history.run_id
+        on pairs.previous_invocation_id = history.invocation_id
 
 ),
 
 after_run as (
 
     select
-        pairs.previous_run_id,
-        pairs.run_id,
+        pairs.previous_invocation_id,
+        pairs.invocation_id,
         history.customer_id,
         history.segment_id,
         history.segment_name,
     from pairs
     inner join history
-        on pairs.run_id = history.run_id
+        on pairs.invocation_id = history.invocation_id
 
 ),
 
 moves as (
 
     select
-        coalesce(before_run.previous_run_id, after_run.previous_run_id) as from_run_id,
-        coalesce(before_run.run_id, after_run.run_id) as to_run_id,
+        coalesce(before_run.previous_invocation_id, after_run.previous_invocation_id) as from_invocation_id,
+        coalesce(before_run.invocation_id, after_run.invocation_id) as to_invocation_id,
         before_run.segment_id as from_segment_id,
         before_run.segment_name as from_segment_name,
         after_run.segment_id as to_segment_id,
@@ -70,7 +70,7 @@ moves as (
     from before_run
     full outer join after_run
         on
-            before_run.run_id = after_run.run_id
+            before_run.invocation_id = after_run.invocation_id
             and before_run.customer_id = after_run.customer_id
 
 ),
@@ -78,9 +78,9 @@ moves as (
 final as (
 
     select
-        moves.from_run_id,
+        moves.from_invocation_id,
         any_value(pairs.previous_run_started_at) as from_run_started_at,
-        moves.to_run_id,
+        moves.to_invocation_id,
         any_value(pairs.run_started_at) as to_run_started_at,
         moves.from_segment_id,
         any_value(moves.from_segment_name) as from_segment_name,
@@ -90,8 +90,8 @@ final as (
         coalesce(moves.from_segment_id = moves.to_segment_id, false) as is_same_segment,
     from moves
     inner join pairs
-        on moves.to_run_id = pairs.run_id
-    group by moves.from_run_id, moves.to_run_id, moves.from_segment_id, moves.to_segment_id
+        on moves.to_invocation_id = pairs.invocation_id
+    group by moves.from_invocation_id, moves.to_invocation_id, moves.from_segment_id, moves.to_segment_id
 
 )
 

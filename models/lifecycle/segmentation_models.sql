@@ -26,7 +26,7 @@ new_model as (
     select
         model_id,
         fitted_at,
-        fitted_run_id,
+        fitted_invocation_id,
         data_first_order_date,
         data_last_order_date,
         data_reference_date,

@@ -52,7 +52,7 @@ def model(dbt, session):
         "where run_started_at = (select max(run_started_at) from {relation})",
     )
     context = lifecycle.RunContext(
-        run_id=_run_id() or "unknown",
+        invocation_id=_run_id() or "unknown",
         run_started_at=datetime.now(UTC).replace(tzinfo=None),
         first_order_date=window[0],
         last_order_date=window[1],

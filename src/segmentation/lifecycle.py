@@ -159,7 +159,7 @@ PSI_TYPE = pa.struct([("feature", pa.string()), ("psi", pa.float64()), ("is_drif
 MODEL_FIELDS = [
     pa.field("model_id", pa.int64()),
     pa.field("fitted_at", pa.timestamp("us")),
-    pa.field("fitted_run_id", pa.string()),
+    pa.field("fitted_invocation_id", pa.string()),
     pa.field("data_first_order_date", pa.date32()),
     pa.field("data_last_order_date", pa.date32()),
     pa.field("data_reference_date", pa.date32()),
@@ -180,7 +180,7 @@ MODEL_FIELDS = [
 MODEL_SCHEMA = pa.schema(MODEL_FIELDS)
 LIFECYCLE_SCHEMA = pa.schema(
     [
-        pa.field("run_id", pa.string()),
+        pa.field("invocation_id", pa.string()),
         pa.field("run_started_at", pa.timestamp("us")),
         pa.field("mode", pa.string()),
         pa.field("action", pa.string()),
@@ -629,7 +629,7 @@ def same_fit(model: Mapping[str, Any], spec: pa.Table, centroids: pa.Table) -> b
 class RunContext:
     """What a build knows besides the tables: its id, start time and the data window."""
 
-    run_id: str
+    invocation_id: str
     run_started_at: datetime
     first_order_date: Any = None
     last_order_date: Any = None
@@ -660,7 +660,7 @@ def _candidate_model(
     return {
         "model_id": (previous["model_id"] + 1) if previous else 1,
         "fitted_at": context.run_started_at,
-        "fitted_run_id": context.run_id,
+        "fitted_invocation_id": context.invocation_id,
         "data_first_order_date": context.first_order_date,
         "data_last_order_date": context.last_order_date,
         "data_reference_date": context.reference_date,
@@ -735,7 +735,7 @@ def decide(
         measured = drift(features, model, previous_membership, settings)
     max_psi, max_feature = measured.max_psi
     row = {
-        "run_id": context.run_id,
+        "invocation_id": context.invocation_id,
         "run_started_at": context.run_started_at,
         "mode": settings.mode,
         "action": action,

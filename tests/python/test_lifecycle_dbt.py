@@ -1,0 +1,166 @@
+"""The segment lifecycle end to end, in ONE database: fit, score three months later, forced refit.
+
+Build 1 takes the demo data up to a cut-off (var segments_reference_date 2025-10-01: later order
+lines are rejected as future_ordered_at, every customer stays); build 2 the same customers with
+all their orders (reference date 2026-01-01, three months later) in mode auto; build 3 forces a
+refit on build 2's data (var segments_lifecycle_mode). Builds 1-2 skip the EDA tables, build 3
+rebuilds only the lifecycle and what depends on it. About 2.5 minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+from dbt_harness import DbtRun, run_dbt
+
+from segmentation import lifecycle, publish
+
+CUT_OFF = "2025-10-01"
+LATER = "2026-01-01"
+HERMETIC = {publish.PUBLISH_DIR_ENV: "", publish.PAUSE_ENV: ""}
+DISTANCE_TOLERANCE = 1e-9
+"""SQL sums the squared differences in another order than numpy: equal up to rounding."""
+
+
+def _ok(run: DbtRun) -> DbtRun:
+    assert run.returncode == 0, run.output[-6000:]
+    return run
+
+
+def _table(run: DbtRun, sql: str) -> pa.Table:
+    with duckdb.connect(str(run.db_path), read_only=True) as con:
+        return con.execute(sql).to_arrow_table()
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DbtRun | dict]:
+    path = tmp_path_factory.mktemp("lifecycle")
+    build = ["build", "--exclude", "models/eda"]
+    first = _ok(run_dbt(build, path, vars={"segments_reference_date": CUT_OFF}, env=HERMETIC))
+    snapshot = {
+        "segments": dict(
+            first.query("select customer_id, kmeans_segment_id from customer_segments")
+        ),
+        "names": dict(first.query("select distinct segment_id, segment_name from segment_scores")),
+    }
+    second = _ok(run_dbt(build, path, vars={"segments_reference_date": LATER}, env=HERMETIC))
+    snapshot["second_segments"] = dict(
+        second.query("select customer_id, kmeans_segment_id from customer_segments")
+    )
+    refit = _ok(
+        run_dbt(
+            ["build", "-s", "ml_segmentation_lifecycle+"],
+            path,
+            vars={"segments_reference_date": LATER, "segments_lifecycle_mode": "refit"},
+            env=HERMETIC,
+        )
+    )
+    return {"first": first, "second": second, "refit": refit, "snapshot": snapshot}
+
+
+def test_first_build_fits_and_the_second_scores_with_that_model(runs: dict) -> None:
+    run = runs["refit"]
+    drift = run.query(
+        "select action, action_reason, model_id, drift_model_id, refit_recommended "
+        "from segment_drift order by run_started_at"
+    )
+    assert [row[0] for row in drift] == ["fit", "score", "fit"], drift
+    assert drift[0][1] == "no active model"
+    assert drift[1][2] == 1 and drift[1][3] == 1 and drift[1][4] is False, drift[1]
+    assert drift[2][1] == "mode refit" and drift[2][2] == 2
+    models = run.query("select model_id, is_active, previous_model_id from segmentation_models")
+    assert sorted(models) == [(1, False, None), (2, True, 1)]
+    window = run.query(
+        "select data_last_order_date, data_reference_date from segmentation_models order by 1"
+    )
+    assert str(window[0][1]) == CUT_OFF and str(window[0][0]) <= CUT_OFF
+    assert str(window[1][1]) == LATER
+
+
+def test_unchanged_customers_keep_id_and_name_and_transitions_count_them(runs: dict) -> None:
+    first, second = runs["snapshot"]["segments"], runs["snapshot"]["second_segments"]
+    assert first.keys() == second.keys()
+    kept = [c for c in first if first[c] == second[c]]
+    # Scoring with the same model: most customers stay, the ones whose recency and tenure moved
+    # them across a boundary change (measured 7 %).
+    assert len(kept) / len(first) > 0.8
+    names_then = runs["snapshot"]["names"]
+    names_now = dict(
+        runs["second"].query("select distinct segment_id, segment_name from segment_scores")
+    )
+    assert names_now == names_then
+    transitions = runs["second"].query(
+        "select from_segment_id, to_segment_id, customers from segment_transitions"
+    )
+    moved = {(a, b): n for a, b, n in transitions}
+    assert sum(moved.values()) == len(first)
+    for a in set(first.values()):
+        expected = sum(1 for c in first if first[c] == a and second[c] == a)
+        assert moved.get((a, a), 0) == expected
+    changed = runs["second"].scalar(
+        "select changed_segment_share from segment_drift order by run_started_at desc limit 1"
+    )
+    assert changed == pytest.approx(1 - len(kept) / len(first), abs=1e-12)
+
+
+def test_drift_and_transitions_are_published(runs: dict) -> None:
+    published = runs["second"].db_path.parent / "published" / publish.PUBLISHED_FILE
+    with duckdb.connect(str(published), read_only=True) as con:
+        drift = con.execute("select action from segment_drift order by run_started_at").fetchall()
+        psi = con.execute(
+            "select feature, psi from segment_feature_drift "
+            "where invocation_id = "
+            "(select max_by(invocation_id, run_started_at) from segment_drift)"
+        ).fetchall()
+        transitions = con.execute("select sum(customers) from segment_transitions").fetchone()
+    assert drift == [("fit",), ("score",)]
+    psi = dict(psi)
+    # Three months later the same customers are older customers: tenure and recency drift.
+    assert psi["tenure_days"] > 0.25 and psi["recency_days"] > 0.25
+    assert psi["gender"] == pytest.approx(0.0, abs=1e-12)
+    assert transitions == (2000,)
+
+
+def test_forced_refit_keeps_the_ids_and_names_of_matched_segments(runs: dict) -> None:
+    run = runs["refit"]
+    lineage = run.query(
+        "select previous_segment_id, previous_segment_name, segment_id, segment_name, "
+        "centroid_distance, status from segment_lineage where model_id = 2"
+    )
+    matched = [row for row in lineage if row[5] == "matched"]
+    assert matched, lineage
+    for old_id, old_name, new_id, new_name, distance, _ in matched:
+        assert (new_id, new_name) == (old_id, old_name)
+        assert distance <= lifecycle.LifecycleSettings().match_max_distance
+    first_ids = set(runs["snapshot"]["names"])
+    new_ids = [row[2] for row in lineage if row[5] == "new"]
+    assert all(i > max(first_ids) for i in new_ids)  # new ids continue after model 1's
+    vanished = {row[0] for row in lineage if row[5] == "vanished"}
+    assert {row[0] for row in matched} | vanished == first_ids
+    current = {r[0] for r in run.query("select distinct kmeans_segment_id from customer_segments")}
+    assert {row[2] for row in lineage if row[2] is not None} == current
+
+
+@pytest.mark.parametrize("which", ["second", "refit"])
+def test_sql_assignment_equals_python(runs: dict, which: str) -> None:
+    run = runs[which]
+    features = _table(run, "select * from customer_features order by customer_id")
+    model = _table(
+        run,
+        "select * from segmentation_models where model_id = "
+        "(select model_id from ml_segmentation_lifecycle)",
+    ).to_pylist()[0]
+    segments, distances = lifecycle.score(features, model)
+    sql = dict(
+        (c, (s, d))
+        for c, s, d in run.query(
+            "select customer_id, segment_id, distance_to_centroid from segment_scores"
+        )
+    )
+    ids = features.column("customer_id").to_pylist()
+    assert len(sql) == len(ids) == 2000
+    assert [sql[c][0] for c in ids] == segments.tolist()
+    gap = np.abs(np.asarray([sql[c][1] for c in ids]) - distances)
+    assert gap.max() <= DISTANCE_TOLERANCE
