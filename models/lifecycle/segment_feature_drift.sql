@@ -24,7 +24,7 @@ psi as (
         invocation_id,
         run_started_at,
         drift_model_id,
-        unnest(feature_psi, recursive := true),
+        unnest(feature_psi, recursive := true),  -- noqa: AL03
     from lifecycle
 
 ),

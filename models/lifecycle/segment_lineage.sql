@@ -17,7 +17,7 @@ lineage as (
     select
         model_id,
         fitted_at,
-        unnest(lineage, recursive := true),
+        unnest(lineage, recursive := true),  -- noqa: AL03
     from models
 
 ),

@@ -12,12 +12,6 @@ features as (
 
 ),
 
-model as (
-
-    select * from {{ ref('ml_segmentation_lifecycle') }}
-
-),
-
 scores as (
 
     {{ segments_score_with_model('features', ref('ml_segmentation_lifecycle')) }}

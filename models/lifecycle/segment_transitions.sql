@@ -13,20 +13,34 @@ history as (
 
 ),
 
+distinct_runs as (
+
+    select distinct
+        invocation_id,
+        run_started_at,
+    from history
+
+),
+
 runs as (
 
     select
         invocation_id,
         run_started_at,
-        lag(invocation_id) over (order by run_started_at, invocation_id) as previous_invocation_id,
-        lag(run_started_at) over (order by run_started_at, invocation_id) as previous_run_started_at,
-    from (select distinct invocation_id, run_started_at from history)
+        lag(invocation_id) over (
+            order by run_started_at, invocation_id
+        ) as previous_invocation_id,
+        lag(run_started_at) over (
+            order by run_started_at, invocation_id
+        ) as previous_run_started_at,
+    from distinct_runs
 
 ),
 
 pairs as (
 
-    select * from runs where previous_invocation_id is not null
+    select * from runs
+    where previous_invocation_id is not null
 
 ),
 
@@ -61,7 +75,9 @@ after_run as (
 moves as (
 
     select
-        coalesce(before_run.previous_invocation_id, after_run.previous_invocation_id) as from_invocation_id,
+        coalesce(
+            before_run.previous_invocation_id, after_run.previous_invocation_id
+        ) as from_invocation_id,
         coalesce(before_run.invocation_id, after_run.invocation_id) as to_invocation_id,
         before_run.segment_id as from_segment_id,
         before_run.segment_name as from_segment_name,
@@ -91,7 +107,11 @@ final as (
     from moves
     inner join pairs
         on moves.to_invocation_id = pairs.invocation_id
-    group by moves.from_invocation_id, moves.to_invocation_id, moves.from_segment_id, moves.to_segment_id
+    group by
+        moves.from_invocation_id,
+        moves.to_invocation_id,
+        moves.from_segment_id,
+        moves.to_segment_id
 
 )
 

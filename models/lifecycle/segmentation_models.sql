@@ -52,10 +52,9 @@ new_model as (
 {% if is_incremental() %}
 replaced as (
 
-    select
-        * replace (false as is_active),
+    select * replace (false as is_active)  -- noqa: AL03
     from {{ this }}
-    where is_active and exists (select 1 from new_model)
+    where is_active and exists (select 1 as found from new_model)
 
 ),
 {% endif %}

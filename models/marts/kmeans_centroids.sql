@@ -16,7 +16,7 @@ centroids as (
 
     select
         lifecycle.k,
-        unnest(lifecycle.centroids, recursive := true),
+        unnest(lifecycle.centroids, recursive := true),  -- noqa: AL03
     from lifecycle
 
 ),

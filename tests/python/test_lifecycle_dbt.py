@@ -9,6 +9,8 @@ rebuilds only the lifecycle and what depends on it. About 2.5 minutes on 2 cores
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -31,24 +33,55 @@ def _ok(run: DbtRun) -> DbtRun:
 
 def _table(run: DbtRun, sql: str) -> pa.Table:
     with duckdb.connect(str(run.db_path), read_only=True) as con:
-        return con.execute(sql).to_arrow_table()
+        return con.sql(sql).to_arrow_table()
+
+
+SCORES = "select customer_id, segment_id, distance_to_centroid from segment_scores"
+ACTIVE_MODEL = (
+    "select * from segmentation_models "
+    "where model_id = (select model_id from ml_segmentation_lifecycle)"
+)
+
+
+def _state(run: DbtRun) -> dict[str, Any]:
+    """What the tests read from a build, taken before the next build changes the database."""
+    published = run.db_path.parent / "published" / publish.PUBLISHED_FILE
+    with duckdb.connect(str(published), read_only=True) as con:
+        published_drift = con.sql("select action from segment_drift order by run_started_at")
+        published_psi = con.sql(
+            "select feature, psi from segment_feature_drift where invocation_id = "
+            "(select max_by(invocation_id, run_started_at) from segment_drift)"
+        )
+        state = {
+            "published_drift": [row[0] for row in published_drift.fetchall()],
+            "published_psi": dict(published_psi.fetchall()),
+            "published_moves": con.sql("select sum(customers) from segment_transitions").fetchall()[
+                0
+            ][0],
+        }
+    return {
+        **state,
+        "segments": dict(run.query("select customer_id, kmeans_segment_id from customer_segments")),
+        "names": dict(run.query("select distinct segment_id, segment_name from segment_scores")),
+        "transitions": run.query(
+            "select from_segment_id, to_segment_id, customers from segment_transitions "
+            "where to_invocation_id = (select invocation_id from ml_segmentation_lifecycle)"
+        ),
+        "changed": run.query("select changed_segment_share from ml_segmentation_lifecycle")[0][0],
+        "features": _table(run, "select * from customer_features order by customer_id"),
+        "model": _table(run, ACTIVE_MODEL).to_pylist()[0],
+        "scores": run.query(SCORES),
+    }
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DbtRun | dict]:
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     path = tmp_path_factory.mktemp("lifecycle")
     build = ["build", "--exclude", "models/eda"]
     first = _ok(run_dbt(build, path, vars={"segments_reference_date": CUT_OFF}, env=HERMETIC))
-    snapshot = {
-        "segments": dict(
-            first.query("select customer_id, kmeans_segment_id from customer_segments")
-        ),
-        "names": dict(first.query("select distinct segment_id, segment_name from segment_scores")),
-    }
+    states = {"first": _state(first)}
     second = _ok(run_dbt(build, path, vars={"segments_reference_date": LATER}, env=HERMETIC))
-    snapshot["second_segments"] = dict(
-        second.query("select customer_id, kmeans_segment_id from customer_segments")
-    )
+    states["second"] = _state(second)
     refit = _ok(
         run_dbt(
             ["build", "-s", "ml_segmentation_lifecycle+"],
@@ -57,11 +90,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DbtRun | dict]:
             env=HERMETIC,
         )
     )
-    return {"first": first, "second": second, "refit": refit, "snapshot": snapshot}
+    states["refit"] = _state(refit)
+    return {"run": refit, **states}
 
 
 def test_first_build_fits_and_the_second_scores_with_that_model(runs: dict) -> None:
-    run = runs["refit"]
+    run = runs["run"]
     drift = run.query(
         "select action, action_reason, model_id, drift_model_id, refit_recommended "
         "from segment_drift order by run_started_at"
@@ -80,51 +114,34 @@ def test_first_build_fits_and_the_second_scores_with_that_model(runs: dict) -> N
 
 
 def test_unchanged_customers_keep_id_and_name_and_transitions_count_them(runs: dict) -> None:
-    first, second = runs["snapshot"]["segments"], runs["snapshot"]["second_segments"]
+    first, second = runs["first"]["segments"], runs["second"]["segments"]
     assert first.keys() == second.keys()
     kept = [c for c in first if first[c] == second[c]]
     # Scoring with the same model: most customers stay, the ones whose recency and tenure moved
     # them across a boundary change (measured 7 %).
     assert len(kept) / len(first) > 0.8
-    names_then = runs["snapshot"]["names"]
-    names_now = dict(
-        runs["second"].query("select distinct segment_id, segment_name from segment_scores")
-    )
-    assert names_now == names_then
-    transitions = runs["second"].query(
-        "select from_segment_id, to_segment_id, customers from segment_transitions"
-    )
-    moved = {(a, b): n for a, b, n in transitions}
+    assert runs["second"]["names"] == runs["first"]["names"]
+    moved = {(a, b): n for a, b, n in runs["second"]["transitions"]}
     assert sum(moved.values()) == len(first)
     for a in set(first.values()):
         expected = sum(1 for c in first if first[c] == a and second[c] == a)
         assert moved.get((a, a), 0) == expected
-    changed = runs["second"].scalar(
-        "select changed_segment_share from segment_drift order by run_started_at desc limit 1"
-    )
-    assert changed == pytest.approx(1 - len(kept) / len(first), abs=1e-12)
+    assert runs["second"]["changed"] == pytest.approx(1 - len(kept) / len(first), abs=1e-12)
 
 
 def test_drift_and_transitions_are_published(runs: dict) -> None:
-    published = runs["second"].db_path.parent / "published" / publish.PUBLISHED_FILE
-    with duckdb.connect(str(published), read_only=True) as con:
-        drift = con.execute("select action from segment_drift order by run_started_at").fetchall()
-        psi = con.execute(
-            "select feature, psi from segment_feature_drift "
-            "where invocation_id = "
-            "(select max_by(invocation_id, run_started_at) from segment_drift)"
-        ).fetchall()
-        transitions = con.execute("select sum(customers) from segment_transitions").fetchone()
-    assert drift == [("fit",), ("score",)]
-    psi = dict(psi)
+    state = runs["second"]
+    assert state["published_drift"] == ["fit", "score"]
     # Three months later the same customers are older customers: tenure and recency drift.
+    psi = state["published_psi"]
     assert psi["tenure_days"] > 0.25 and psi["recency_days"] > 0.25
     assert psi["gender"] == pytest.approx(0.0, abs=1e-12)
-    assert transitions == (2000,)
+    assert state["published_moves"] == 2000
+    assert runs["refit"]["published_drift"] == ["fit", "score", "fit"]
 
 
 def test_forced_refit_keeps_the_ids_and_names_of_matched_segments(runs: dict) -> None:
-    run = runs["refit"]
+    run = runs["run"]
     lineage = run.query(
         "select previous_segment_id, previous_segment_name, segment_id, segment_name, "
         "centroid_distance, status from segment_lineage where model_id = 2"
@@ -134,7 +151,7 @@ def test_forced_refit_keeps_the_ids_and_names_of_matched_segments(runs: dict) ->
     for old_id, old_name, new_id, new_name, distance, _ in matched:
         assert (new_id, new_name) == (old_id, old_name)
         assert distance <= lifecycle.LifecycleSettings().match_max_distance
-    first_ids = set(runs["snapshot"]["names"])
+    first_ids = set(runs["first"]["names"])
     new_ids = [row[2] for row in lineage if row[5] == "new"]
     assert all(i > max(first_ids) for i in new_ids)  # new ids continue after model 1's
     vanished = {row[0] for row in lineage if row[5] == "vanished"}
@@ -143,22 +160,12 @@ def test_forced_refit_keeps_the_ids_and_names_of_matched_segments(runs: dict) ->
     assert {row[2] for row in lineage if row[2] is not None} == current
 
 
-@pytest.mark.parametrize("which", ["second", "refit"])
+@pytest.mark.parametrize("which", ["first", "second", "refit"])
 def test_sql_assignment_equals_python(runs: dict, which: str) -> None:
-    run = runs[which]
-    features = _table(run, "select * from customer_features order by customer_id")
-    model = _table(
-        run,
-        "select * from segmentation_models where model_id = "
-        "(select model_id from ml_segmentation_lifecycle)",
-    ).to_pylist()[0]
-    segments, distances = lifecycle.score(features, model)
-    sql = dict(
-        (c, (s, d))
-        for c, s, d in run.query(
-            "select customer_id, segment_id, distance_to_centroid from segment_scores"
-        )
-    )
+    state = runs[which]
+    features = state["features"]
+    segments, distances = lifecycle.score(features, state["model"])
+    sql = {c: (s, d) for c, s, d in state["scores"]}
     ids = features.column("customer_id").to_pylist()
     assert len(sql) == len(ids) == 2000
     assert [sql[c][0] for c in ids] == segments.tolist()
