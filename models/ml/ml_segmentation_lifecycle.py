@@ -19,7 +19,18 @@ def _run_id():
     return get_invocation_id()
 
 
+def _full_refresh():
+    """Whether the running command has --full-refresh: the state tables start over."""
+    try:
+        from dbt.flags import get_flags
+    except ImportError:
+        return False
+    return bool(getattr(get_flags(), "FULL_REFRESH", False))
+
+
 def _state(session, this, name, sql):
+    if _full_refresh():
+        return None
     found = session.execute(
         "select count(*) from duckdb_tables() "
         "where database_name = ? and schema_name = ? and table_name = ?",

@@ -788,6 +788,13 @@ def lifecycle_table(
     active = None
     max_segment_id = 0
     if models is not None and models.num_rows:
+        missing = [f.name for f in MODEL_FIELDS if f.name not in models.column_names]
+        if missing or "is_active" not in models.column_names:
+            raise ConfigError(
+                f"segmentation_models: column(s) {', '.join(missing or ['is_active'])} missing "
+                "(the table was built by another version of the package); start the registry "
+                "over with dbt build --full-refresh"
+            )
         rows = models.to_pylist()
         active_rows = [r for r in rows if r.get("is_active")]
         if len(active_rows) != 1:
