@@ -14,7 +14,8 @@
 -#}
 
 {% macro segments_score_with_model(features, model) %}
-    {%- if not execute -%}
+    {#- Parsing, or compiling before the model exists (dbt compile on a fresh database). -#}
+    {%- if not execute or load_relation(model) is none -%}
         {{ return(
             "select cast(null as varchar) as customer_id, cast(null as bigint) as model_id, "
             ~ "cast(null as bigint) as segment_id, cast(null as varchar) as segment_name, "

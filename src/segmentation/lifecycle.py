@@ -701,7 +701,15 @@ def decide(
     candidate, relabelled with stable ids, when the action is fit; else ``active``.
     """
     current_hash = model_config_hash(config)
-    measured = drift(features, active, previous_membership, settings) if active else None
+    missing: list[str] = []
+    if active is not None:
+        needed = sorted({row["feature"] for row in active["spec"]})
+        missing = [name for name in needed if name not in features.column_names]
+    measured = (
+        drift(features, active, previous_membership, settings)
+        if active is not None and not missing
+        else None
+    )
     if active is None:
         action, reason = "fit", "no active model"
     elif settings.mode == "refit":
@@ -716,6 +724,12 @@ def decide(
         action, reason = "fit", f"drift: {measured.refit_reason}"
     else:
         action, reason = "score", "mode auto: active model, same configuration, no drift"
+    if action == "score" and missing:
+        raise ConfigError(
+            f"segmentation.lifecycle.mode: cannot score with model {active['model_id']}: "  # type: ignore[index]
+            f"customer_features lacks its feature(s) {', '.join(missing)}; refit "
+            "(mode refit or auto) or restore the columns"
+        )
     if action == "fit":
         model = _candidate_model(
             features,

@@ -220,3 +220,14 @@ def test_python_scoring_reproduces_the_fit_assignment() -> None:
     )
     assert segments.tolist() == labels.tolist()
     assert distances == pytest.approx(expected, abs=1e-12)
+
+
+def test_scoring_with_a_model_whose_feature_is_gone_is_a_clear_error() -> None:
+    features = _features()
+    model = _model(_decide(features, None))
+    config = {**CONFIG, "features": CONFIG["features"][:2]}
+    fewer = features.drop_columns(["channel"])
+    with pytest.raises(ConfigError, match=r"lacks its feature\(s\) channel"):
+        _decide(fewer, model, mode="score", config=config)
+    refit = _decide(fewer, model, config=config)  # auto: the configuration changed
+    assert refit["action"] == "fit" and refit["model_id"] == 2
