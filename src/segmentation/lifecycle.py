@@ -363,13 +363,34 @@ def score(features: pa.Table, model: Mapping[str, Any]) -> tuple[np.ndarray, np.
     """Python scoring with a stored model: (segment ids (n,), distances (n,)) in row order.
 
     Applies the stored spec (``preprocessing.apply_spec``) and assigns every row to its nearest
-    stored centroid (``kmeans.assign_nearest``; ties to the lower segment id). The SQL scoring
+    stored centroid (:func:`nearest_direct`; ties to the lower segment id). The SQL scoring
     (macro ``segments_score_with_model``) computes the same; a test checks they agree.
     """
     X = preprocessing.apply_spec(features, spec_table(model))
     ids, C, _ = centroid_array(model)
-    labels, distances = kmeans.assign_nearest(X, C)
-    return ids[labels - 1], distances
+    labels, distances = nearest_direct(X, C)
+    return ids[labels], distances
+
+
+def nearest_direct(
+    X: np.ndarray, C: np.ndarray, chunk_rows: int = 4_096
+) -> tuple[np.ndarray, np.ndarray]:
+    """0-based nearest centroid (n,) and Euclidean distance (n,) of every row of X (n, d).
+
+    Squared differences summed directly (no BLAS product, so no process-wide BLAS thread limit
+    is touched while other dbt threads compute), chunked so memory stays O(chunk_rows k d);
+    ties go to the lower index, as in the SQL scoring.
+    """
+    n = X.shape[0]
+    labels = np.empty(n, dtype=np.int64)
+    distances = np.empty(n, dtype=np.float64)
+    for start in range(0, n, chunk_rows):
+        chunk = X[start : start + chunk_rows]
+        d2 = ((chunk[:, None, :] - C[None, :, :]) ** 2).sum(axis=2)
+        best = d2.argmin(axis=1)
+        labels[start : start + chunk_rows] = best
+        distances[start : start + chunk_rows] = np.sqrt(d2[np.arange(len(chunk)), best])
+    return labels, distances
 
 
 # ----------------------------------------------------------------------------- matching
