@@ -2,7 +2,8 @@
     Segment movements between consecutive runs of segment_membership_history: per pair of
     consecutive runs, how many customers went from each segment to each segment (what a Sankey
     chart reads). A customer absent from the earlier run has a null from_segment_id (new
-    customer); one absent from the later run a null to_segment_id (gone).
+    customer); one absent from the later run a null to_segment_id (gone). The first run is
+    paired with no earlier run (from_invocation_id null): every customer enters as new.
 -#}
 
 with
@@ -40,7 +41,6 @@ runs as (
 pairs as (
 
     select * from runs
-    where previous_invocation_id is not null
 
 ),
 

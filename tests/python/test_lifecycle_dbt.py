@@ -55,9 +55,9 @@ def _state(run: DbtRun) -> dict[str, Any]:
         state = {
             "published_drift": [row[0] for row in published_drift.fetchall()],
             "published_psi": dict(published_psi.fetchall()),
-            "published_moves": con.sql("select sum(customers) from segment_transitions").fetchall()[
-                0
-            ][0],
+            "published_moves": con.sql(
+                "select sum(customers) from segment_transitions where from_invocation_id is not null"
+            ).fetchall()[0][0],
         }
     return {
         **state,
