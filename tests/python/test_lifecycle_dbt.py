@@ -56,7 +56,8 @@ def _state(run: DbtRun) -> dict[str, Any]:
             "published_drift": [row[0] for row in published_drift.fetchall()],
             "published_psi": dict(published_psi.fetchall()),
             "published_moves": con.sql(
-                "select sum(customers) from segment_transitions where from_invocation_id is not null"
+                "select sum(customers) from segment_transitions "
+                "where from_invocation_id is not null"
             ).fetchall()[0][0],
         }
     return {
