@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
-from dbt_harness import DbtRun, run_dbt
+from dbt_harness import DbtRun, project_vars, run_dbt
 
 from segmentation import lifecycle, publish
 
@@ -170,6 +170,51 @@ def test_sql_assignment_equals_python(runs: dict, which: str) -> None:
     sql = {c: (s, d) for c, s, d in state["scores"]}
     ids = features.column("customer_id").to_pylist()
     assert len(sql) == len(ids) == 2000
+    assert [sql[c][0] for c in ids] == segments.tolist()
+    gap = np.abs(np.asarray([sql[c][1] for c in ids]) - distances)
+    assert gap.max() <= DISTANCE_TOLERANCE
+
+
+def test_sql_scoring_of_ordinal_categorical_missing_and_boolean_features(tmp_path) -> None:
+    """The encodings the demo configuration does not use: an ordinal feature, missing
+    indicators, a categorical with rare levels grouped into __other__ and a constant imputation
+    containing a quote, a boolean feature. SQL and Python agree on every customer."""
+    variables = project_vars()
+    segmentation = variables["segmentation"]
+    segmentation["features"] = [
+        {"name": "recency_days", "transform": "log1p", "missing_indicator": True},
+        {"name": "monetary_value", "transform": "log1p"},
+        {
+            "name": "gender",
+            "kind": "ordinal",
+            "levels": ["female", "other", "male"],
+            "missing_indicator": True,
+        },
+        {"name": "country", "kind": "categorical", "min_level_share": 0.05},
+        {
+            "name": "acquisition_channel",
+            "kind": "categorical",
+            "impute": "constant",
+            "impute_value": "o'brien",
+        },
+        {"name": "has_orders"},
+    ]
+    segmentation["clustering"]["methods"] = ["kmeans"]
+    run = _ok(
+        run_dbt(
+            ["build", "-s", "+segment_scores", "--exclude", "test_type:data"],
+            tmp_path,
+            vars={"segmentation": segmentation},
+        )
+    )
+    features = _table(run, "select * from customer_features order by customer_id")
+    model = _table(run, "select * from ml_segmentation_lifecycle").to_pylist()[0]
+    kinds = {row["kind"] for row in model["spec"]}
+    assert kinds == {"numeric", "ordinal", "categorical"}
+    assert any(row["is_missing_indicator"] for row in model["spec"])
+    segments, distances = lifecycle.score(features, model)
+    sql = {c: (s, d) for c, s, d in run.query(SCORES)}
+    ids = features.column("customer_id").to_pylist()
     assert [sql[c][0] for c in ids] == segments.tolist()
     gap = np.abs(np.asarray([sql[c][1] for c in ids]) - distances)
     assert gap.max() <= DISTANCE_TOLERANCE
