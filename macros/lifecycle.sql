@@ -105,15 +105,17 @@
             {%- elif row['kind'] == 'numeric' %}
             coalesce(cast({{ column }} as double), params.impute_{{ p }}) as x_{{ p }},
             {%- elif row['kind'] == 'ordinal' %}
+            {#- values match levels ignoring case and surrounding blanks (preprocessing._level_key) #}
             {%- set levels = fromjson(row['ordinal_levels']) %}
-            {%- set level_list %}[{% for level in levels %}'{{ level | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor %}]{% endset %}
+            {%- set level_list %}[{% for level in levels %}'{{ level | trim | lower | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor %}]{% endset %}
+            {%- set key = 'lower(trim(' ~ text ~ ', chr(32) || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)))' %}
             case
-                when list_position({{ level_list }}, {{ text }}) is null
+                when list_position({{ level_list }}, {{ key }}) is null
                     then error(
                         'customer_features.{{ row['feature'] }}: value ' || {{ text }}
                         || ' is outside the ordinal levels of the active segmentation model'
                     )
-                else (list_position({{ level_list }}, {{ text }}) - 1) / {{ (levels | length) - 1 }}.0
+                else (list_position({{ level_list }}, {{ key }}) - 1) / {{ (levels | length) - 1 }}.0
             end as x_{{ p }},
             {%- elif row['level'] == '__other__' %}
             {%- set levels = kept.get(row['feature'], []) %}

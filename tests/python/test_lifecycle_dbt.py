@@ -187,7 +187,7 @@ def test_sql_scoring_of_ordinal_categorical_missing_and_boolean_features(tmp_pat
         {
             "name": "gender",
             "kind": "ordinal",
-            "levels": ["female", "other", "male"],
+            "levels": ["Female", "other", "MALE"],  # values match ignoring case
             "missing_indicator": True,
         },
         {"name": "country", "kind": "categorical", "min_level_share": 0.05},
