@@ -43,7 +43,7 @@ def _fit(features: pa.Table, config: dict[str, Any] = CONFIG) -> dict[str, pa.Ta
     settings = SegmentationSettings.from_config(config)
     spec, X = preprocessing.fit_transform(features, settings)
     sweep = kmeans.kmeans_sweep_table(preprocessing.transform_table(features, spec), settings)
-    centroids = kmeans.kmeans_centroids_table(sweep, spec, settings)
+    centroids = kmeans.kmeans_centroids_table(sweep, spec, settings, X)
     C = np.asarray(kmeans.selected_row(sweep)["centroids"])
     _, distances = kmeans.assign_nearest(X, C)
     return {"spec": spec, "sweep": sweep, "centroids": centroids, "mean": float(distances.mean())}

@@ -45,7 +45,7 @@ ACTIVE_MODEL = (
 
 def _state(run: DbtRun) -> dict[str, Any]:
     """What the tests read from a build, taken before the next build changes the database."""
-    published = run.db_path.parent / "published" / publish.PUBLISHED_FILE
+    published = publish.default_publish_dir(run.db_path) / publish.PUBLISHED_FILE  # HERMETIC
     with duckdb.connect(str(published), read_only=True) as con:
         published_drift = con.sql("select action from segment_drift order by run_started_at")
         published_psi = con.sql(
