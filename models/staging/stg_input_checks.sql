@@ -253,8 +253,9 @@ messages as (
         *,
         'segments_inputs.' || input_name || ': the input has no rows; point '
         || config_key || ' at an export with data'
-        || case when input_name = 'orders'
-            then ', or remove segments_inputs.orders to segment on customer attributes alone'
+        || case
+            when input_name = 'orders'
+                then ', or remove segments_inputs.orders to segment on customer attributes alone'
             else ''
         end as message,
     from empty_inputs
