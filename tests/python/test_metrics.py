@@ -140,3 +140,21 @@ def test_simplified_silhouette_matches_definition(blobs):
     assert simplified_silhouette(X, labels, C, chunk_rows=97) == pytest.approx(expected, rel=1e-9)
     with pytest.raises(ValueError, match=r"indices 0\.\.3"):
         simplified_silhouette(X, labels + 1, C)
+
+
+def test_numerics_run_on_one_thread_per_process() -> None:
+    """dbt runs two Python models in threads of one process; thread-pool limits are
+    process-wide, so the package fixes them at one thread when it is imported: a model's own
+    limit context then restores one thread, never the machine's default under a model running
+    beside it (which made a silhouette differ in its last digits between two builds)."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    import segmentation  # noqa: F401
+
+    def threads() -> set[int]:
+        return {pool["num_threads"] for pool in threadpool_info()}
+
+    assert threads() == {1}
+    with threadpool_limits(limits=1, user_api="blas"):
+        pass
+    assert threads() == {1}
