@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 import report_checks
 import yaml
-from dbt_harness import DBT, REPO_ROOT, DbtRun, run_dbt
+from dbt_harness import REPO_ROOT, DbtRun, run_dbt
 
 from segmentation import report
 from segmentation.publish import published_path_for
@@ -119,7 +119,9 @@ def run_documented_command(name: str, tmp_path: Path, shared_data: Path) -> DbtR
         for key, value in os.environ.items()
         if key not in ("DBT_PROFILES_DIR", "DBT_PROJECT_DIR", "SEGMENTS_DB_PATH")
     }  # a user's shell has none of the Makefile's variables
-    env["PATH"] = f"{DBT.parent}{os.pathsep}{env.get('PATH', '')}"
+    # The command names .venv/bin/dbt, as a user types it: no PATH help from the test.
+    if ".venv/bin/dbt" in command and not (REPO_ROOT / ".venv" / "bin" / "dbt").exists():
+        pytest.skip("the documented command runs .venv/bin/dbt, which `make build` creates")
     env["DBT_TARGET_PATH"] = str(tmp_path / "target")
     env["DBT_LOG_PATH"] = str(tmp_path / "logs")
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
