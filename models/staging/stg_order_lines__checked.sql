@@ -360,6 +360,7 @@ final as (
             when 'unknown_status'
                 then 'status = ' || {{ segments_quoted_value('status_text') }}
                     || ' is not a spelling of completed, cancelled or returned'
+                    || ' (map it with rules.status_values)'
             when 'non_positive_quantity'
                 then 'quantity = ' || {{ segments_quoted_value('quantity_text') }}
                     || ' is not positive (rules.reject_non_positive)'
