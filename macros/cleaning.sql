@@ -287,6 +287,59 @@
         {%- set hint = "; for Unix epoch seconds or milliseconds set timestamp_unit: epoch_seconds | epoch_milliseconds under the same rules" if bad in ['%s', '%-s'] else "" -%}
         {{ exceptions.raise_compiler_error(key ~ ": '" ~ item ~ "': directive '" ~ bad ~ "' is not a strptime directive DuckDB can parse (known: %Y %y %m %d %H %M %S %f %z %b %B %p %j ...)" ~ hint) }}
     {%- endif -%}
+    {%- do segments_check_strptime_describes_date(item, key) -%}
+{% endmacro %}
+
+
+{% macro segments_check_strptime_describes_date(item, key) %}
+    {#-
+        A compile error naming the key unless the directives of `item` can describe a date (and
+        a time of day if any): a year (%Y %y %G), a month (%m %b %B) and a day (%d), or a day of
+        the year (%j) or a week (%U %W %V); minutes %M only with an hour (%H %I), seconds %S only
+        with minutes, fractions %f only with seconds. A typo such as '%d/%M/%Y' (%M is minutes)
+        would otherwise parse 08/02/2023 as 1 January 2023 00:02 without any warning.
+    -#}
+    {%- set found = modules.re.findall('%-?([a-zA-Z])', item | replace('%%', '')) -%}
+    {%- set d = namespace(letters=[]) -%}
+    {%- for letter in found -%}
+        {%- if letter == 'c' -%}
+            {%- set d.letters = d.letters + ['Y', 'm', 'd', 'H', 'M', 'S'] -%}
+        {%- elif letter == 'x' -%}
+            {%- set d.letters = d.letters + ['y', 'm', 'd'] -%}
+        {%- elif letter in ['X', 'T'] -%}
+            {%- set d.letters = d.letters + ['H', 'M', 'S'] -%}
+        {%- else -%}
+            {%- set d.letters = d.letters + [letter] -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set letters = d.letters -%}
+    {%- set has = namespace(
+        year=('Y' in letters or 'y' in letters or 'G' in letters),
+        month=('m' in letters or 'b' in letters or 'B' in letters or 'h' in letters),
+        day=('d' in letters or 'j' in letters or 'U' in letters or 'W' in letters or 'V' in letters),
+        hour=('H' in letters or 'I' in letters),
+        minute=('M' in letters),
+        second=('S' in letters),
+    ) -%}
+    {%- set prefix = key ~ ": '" ~ item ~ "' cannot describe a date: " -%}
+    {%- if has.minute and not has.hour -%}
+        {{ exceptions.raise_compiler_error(prefix ~ "%M is minutes but there is no hour (%H or %I); did you mean %m (month)?") }}
+    {%- endif -%}
+    {%- if has.second and not has.minute -%}
+        {{ exceptions.raise_compiler_error(prefix ~ "%S is seconds but there are no minutes (%M); did you mean %M after %H?") }}
+    {%- endif -%}
+    {%- if 'f' in letters and not has.second -%}
+        {{ exceptions.raise_compiler_error(prefix ~ "%f is fractions of a second but there are no seconds (%S)") }}
+    {%- endif -%}
+    {%- if not has.year -%}
+        {{ exceptions.raise_compiler_error(prefix ~ "no year directive; add %Y (2023) or %y (23)") }}
+    {%- endif -%}
+    {%- if not has.month and 'j' not in letters and 'U' not in letters and 'W' not in letters and 'V' not in letters -%}
+        {{ exceptions.raise_compiler_error(prefix ~ "no month directive; add %m (01-12) or %b/%B (month name)" ~ ("; %M is minutes: did you mean %m (month)?" if has.minute else "")) }}
+    {%- endif -%}
+    {%- if not has.day -%}
+        {{ exceptions.raise_compiler_error(prefix ~ "no day directive; add %d (day of the month, 01-31)") }}
+    {%- endif -%}
 {% endmacro %}
 
 

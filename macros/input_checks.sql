@@ -194,6 +194,22 @@ with
         {%- else %}
         cast(null as bigint) as after_{{ i }},
         {%- endif %}
+        {%- if item.kind in ['number', 'money'] and report.rules.number_format is none %}
+        {#- 1.500 reads as 1.5: right for a US price, wrong for European thousands. #}
+        count(*) filter (
+            where parsed_{{ i }} is not null
+            and regexp_full_match(value_{{ i }}, '[+-]?[1-9][0-9]{0,2}([.][0-9]{3})+')
+        ) as grouped_{{ i }},
+        list_sort(list_distinct(
+            min(value_{{ i }}, 50) filter (
+                where parsed_{{ i }} is not null
+                and regexp_full_match(value_{{ i }}, '[+-]?[1-9][0-9]{0,2}([.][0-9]{3})+')
+            )
+        ))[1:3] as grouped_examples_{{ i }},
+        {%- else %}
+        cast(null as bigint) as grouped_{{ i }},
+        cast(null as varchar []) as grouped_examples_{{ i }},
+        {%- endif %}
         {%- endfor %}
 
     from {{ entity }}_parsed
@@ -222,6 +238,13 @@ unioned as (
         ) as unparseable_examples,
         {{ segments_quote_literal(item.key, 'key') if item.key else 'cast(null as varchar)' }}
             as config_key,
+        grouped_{{ i }} as values_thousands_like,
+        nullif(
+            array_to_string(
+                list_transform(grouped_examples_{{ i }}, lambda x: '''' || x || ''''), ', '
+            ),
+            ''
+        ) as thousands_like_examples,
     from {{ entity }}_aggregate
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
@@ -238,6 +261,8 @@ unioned as (
         cast(null as bigint) as values_after_latest_date,
         cast(null as varchar) as unparseable_examples,
         cast(null as varchar) as config_key,
+        cast(null as bigint) as values_thousands_like,
+        cast(null as varchar) as thousands_like_examples,
     where false
     {%- endif %}
 

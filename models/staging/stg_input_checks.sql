@@ -12,6 +12,10 @@
         rejected_rows            per input and reject reason, and for all reasons together: warn
                                  above reject_warn_share of the input's rows, error above
                                  reject_error_share
+        thousands_like_numbers   per number/money column without rules.number_format: warn
+                                 when more than unparseable_warn_share of the values look like
+                                 '.'-grouped thousands without decimals (1.500, 12.250.000),
+                                 which parse as decimals
         empty_input              per configured input: error when it has no rows at all
     Warnings are logged with their message (and counted by the test on `level`); errors fail
     this model with every error message (post-hook segments_raise_input_checks).
@@ -21,6 +25,19 @@
 {%- set has_customer_input = segments_input_config('customers') is not none -%}
 {%- set has_order_input = segments_input_config('orders') is not none -%}
 {%- set percent = "format('{:.1f} %', 100 * share)" -%}
+{#- What a date column was tried with, per input, for the message of a column that never parses. -#}
+{%- set tried = {} -%}
+{%- for entity in ['customers', 'orders'] -%}
+    {%- if segments_input_config(entity) is not none -%}
+        {%- set rules = segments_cleaning_rules(entity) -%}
+        {%- set forms = ['ISO 8601', 'YYYYMMDD'] -%}
+        {%- if rules.timestamp_unit -%}{%- do forms.insert(0, rules.timestamp_unit) -%}{%- endif -%}
+        {%- for item in rules.datetime_formats -%}
+            {%- do forms.append("'" ~ item ~ "'") -%}
+        {%- endfor -%}
+        {%- do tried.update({entity: forms | join(', ')}) -%}
+    {%- endif -%}
+{%- endfor -%}
 
 
 with
@@ -183,6 +200,31 @@ late_dates as (
 
 ),
 
+thousands_like as (
+
+    -- Without rules.number_format, 1.500 reads as 1.5: right for a US price, a silent factor
+    -- of 1000 for a European export that groups thousands with '.' and has no decimals.
+    select
+        input_name,
+        'thousands_like_numbers' as check_name,
+        column_name as subject,
+        values_thousands_like as affected_rows,
+        values_present as total_rows,
+        values_thousands_like / nullif(values_present, 0) as share,
+        case
+            when values_thousands_like / nullif(values_present, 0)
+                > {{ settings.unparseable_warn_share }}
+                then 'warn'
+            else 'ok'
+        end as level,
+        thousands_like_examples as examples,
+        config_key,
+
+    from parse_report
+    where values_thousands_like is not null
+
+),
+
 messages as (
 
     select
@@ -204,7 +246,18 @@ messages as (
                         when value_kind = 'integer' then 'an integer'
                         else 'a number'
                     end
-                    || ' (' || total_rows || ' values)'
+                    || ' (' || total_rows || ' values'
+                    || case
+                        when value_kind in ('date', 'birth_date', 'timestamp')
+                            then '; tried: ' || case input_name
+                                {%- for entity, forms in tried.items() %}
+                                when '{{ entity }}' then {{ segments_quote_literal(forms, 'datetime_formats') }}
+                                {%- endfor %}
+                                else 'ISO 8601, YYYYMMDD'
+                            end
+                        else ''
+                    end
+                    || ')'
             else {{ percent }} || ' of the values of column ' || subject || ' ('
                 || affected_rows || ' of ' || total_rows || ') do not parse'
         end
@@ -232,6 +285,17 @@ messages as (
         || ' (var segments_reference_date, else the build date); is the day/month order of '
         || config_key || ' right (day-first %d vs month-first %m), or the epoch unit?' as message,
     from late_dates
+
+    union all
+
+    select
+        *,
+        'segments_inputs.' || input_name || ': ' || {{ percent }} || ' of the values of column '
+        || subject || ' (' || affected_rows || ' of ' || total_rows || ') look like thousands '
+        || 'grouped with ''.'' and no decimals, e.g. ' || examples
+        || ', and are read as decimals (1.500 = 1.5); if ''.'' separates thousands set '
+        || config_key || ': {decimal: '','', thousands: ''.''}' as message,
+    from thousands_like
 
     union all
 

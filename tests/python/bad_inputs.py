@@ -666,7 +666,8 @@ CASES: tuple[Case, ...] = (
         "orders",
         "month-first ordered_at '04-09-2012', '12-25-2012' without rules.datetime_formats",
         "error",
-        "segments_inputs.orders: no value of column ordered_at parses as a timestamp (3 values)",
+        "segments_inputs.orders: no value of column ordered_at parses as a timestamp (3 values; "
+        "tried: ISO 8601, YYYYMMDD)",
         "stg_input_checks fails with the message, three example values and the key "
         "segments_inputs.orders.rules.datetime_formats (and the reject share: '100.0 % of the "
         "rows (3 of 3) are rejected as unparseable_ordered_at'); stg_order_lines, "
@@ -700,6 +701,19 @@ CASES: tuple[Case, ...] = (
         "a dbt warning from stg_input_checks (above segments_input_checks."
         "unparseable_warn_share, default 0.05) with examples and the key; dates landing after "
         "the latest plausible date warn the same way (dates_after_latest_date)",
+    ),
+    Case(
+        "customer_income_dot_thousands_without_decimals",
+        "customers",
+        "income '1.500', '2.250', '3.000' (European thousands, no decimals) without "
+        "rules.number_format",
+        "flag",
+        "100.0 % of the values of column income (3 of 3) look like thousands grouped with '.' "
+        "and no decimals, e.g. '1.500', '2.250', '3.000'",
+        "read as decimals (1.5: right for a US price, so parsing is unchanged) with a dbt "
+        "warning from stg_input_checks (above segments_input_checks.unparseable_warn_share) "
+        "naming the column, examples and rules.number_format {decimal: ',', thousands: '.'}; "
+        "amounts, prices, quantities and numeric attributes alike",
     ),
     Case(
         "customer_birth_year_only",
@@ -921,6 +935,26 @@ CASES: tuple[Case, ...] = (
         "directive '%s' is not a strptime directive DuckDB can parse",
         "compile error naming segments_inputs.<input>.rules.datetime_formats; for %s it points "
         "to rules.timestamp_unit",
+    ),
+    Case(
+        "config_datetime_format_cannot_describe_a_date",
+        "configuration",
+        "rules.datetime_formats ['%d/%M/%Y'] (%M is minutes: a typo for %m), or a format without "
+        "a year, month or day, or seconds without minutes",
+        "error",
+        "'%d/%M/%Y' cannot describe a date: %M is minutes but there is no hour (%H or %I); "
+        "did you mean %m (month)?",
+        "compile error naming segments_inputs.<input>.rules.datetime_formats and the likely fix "
+        "(the typo would otherwise read 08/02/2023 as 2023-01-08 00:02, months as minutes)",
+    ),
+    Case(
+        "config_unknown_var",
+        "configuration",
+        "--vars '{segment_timezone: America/Los_Angeles}' (a typo of segments_timezone)",
+        "error",
+        "unknown var 'segment_timezone' (--vars); did you mean 'segments_timezone'?",
+        "on-run-start fails the command before any model runs, naming the unknown key, the "
+        "closest known var and the list of known vars (was: ignored, the default applied)",
     ),
     Case(
         "config_unknown_timezone",

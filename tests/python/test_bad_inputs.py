@@ -499,6 +499,9 @@ DBT_CHECKED = {
     "customer_signup_day_month_swapped", "customer_birth_year_only", "customer_tenure_unknown",
     "order_missing_customer_share", "input_whitespace_mixed_line_endings",
     "config_datetime_format_epoch_directive", "config_unknown_timezone",
+    "config_datetime_format_cannot_describe_a_date",
+    "customer_income_dot_thousands_without_decimals",
+    "config_unknown_var",  # tests/python/test_config_vars.py
 }  # fmt: skip
 
 

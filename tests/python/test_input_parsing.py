@@ -228,7 +228,8 @@ def test_parse_report(builds: dict[str, DbtRun]) -> None:
 @pytest.fixture(scope="module")
 def unusable(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
     """orders: month-first dates without a format and European amounts without number_format;
-    customers: signup dates month-first read with a day-first format."""
+    customers: signup dates month-first read with a day-first format, incomes with '.'-grouped
+    thousands and no number_format, birth dates (31.12.1957) no format reads."""
     folder = tmp_path_factory.mktemp("unusable_inputs")
     orders = folder / "orders.csv"
     orders.write_text(
@@ -236,7 +237,11 @@ def unusable(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
         "A;04-09-2012;1.234,50\nB;12-25-2012;10,00\nC;01-15-2013;7,25\n"
     )
     customers = folder / "customers.csv"
-    customers.write_text("customer_id,signup_date\nA,04-09-2012\nB,12-25-2012\nC,01-15-2013\n")
+    customers.write_text(
+        "customer_id,signup_date,income,birth_date\n"
+        "A,04-09-2012,1.500,31.12.1957\nB,12-25-2012,2.250,01.02.1960\n"
+        "C,01-15-2013,3.000,15.06.1971\n"
+    )
     inputs = {
         "customers": {"path": str(customers), "rules": {"datetime_formats": ["%d-%m-%Y"]}},
         "orders": {"path": str(orders), "csv_options": {"delim": ";"}},
@@ -256,6 +261,11 @@ def test_a_column_that_never_parses_stops_at_staging(unusable: DbtRun) -> None:
     assert case.expected in out
     assert "'01-15-2013', '04-09-2012', '12-25-2012'" in out
     assert "segments_inputs.orders.rules.datetime_formats" in out
+    # The error echoes what was tried, with the configured formats.
+    assert (
+        "no value of column birth_date parses as a date (3 values; "
+        "tried: ISO 8601, YYYYMMDD, '%d-%m-%Y')" in out
+    )
     case = BY_ID["order_amounts_decimal_comma"]
     assert case.expected in out and "segments_inputs.orders.rules.number_format" in out
     # Every line is rejected: the reject share stops the build too, with an example.
@@ -263,6 +273,20 @@ def test_a_column_that_never_parses_stops_at_staging(unusable: DbtRun) -> None:
     results = unusable.node_results()
     skipped = {uid.split(".")[-1]: status for uid, status in results.items()}
     assert skipped["stg_order_lines"] == "skipped" and skipped["stg_customers"] == "skipped"
+
+
+def test_dot_grouped_thousands_without_number_format_warn(unusable: DbtRun) -> None:
+    case = BY_ID["customer_income_dot_thousands_without_decimals"]
+    assert case.expected in unusable.output, unusable.output[-3000:]
+    assert (
+        "set segments_inputs.customers.rules.number_format: {decimal: ',', thousands: '.'}"
+        in unusable.output
+    )
+    # Parsing is unchanged (1.500 is a legal US number): only the warning is new.
+    assert unusable.query(
+        "select values_parsed, values_thousands_like from stg_parse_report "
+        "where column_name = 'income'"
+    ) == [(3, 3)]
 
 
 def test_a_day_first_format_on_month_first_dates_warns(unusable: DbtRun) -> None:
@@ -278,6 +302,11 @@ def test_a_day_first_format_on_month_first_dates_warns(unusable: DbtRun) -> None
     ("case_id", "rules", "extra_vars"),
     [
         ("config_datetime_format_epoch_directive", {"datetime_formats": ["%s"]}, {}),
+        (
+            "config_datetime_format_cannot_describe_a_date",
+            {"datetime_formats": ["%d/%m/%Y %H:%M", "%d/%M/%Y"]},
+            {},
+        ),
         ("config_unknown_timezone", {}, {"segments_timezone": "Mars/Olympus"}),
     ],
 )
