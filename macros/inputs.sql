@@ -200,6 +200,43 @@
 {% endmacro %}
 
 
+{% macro segments_check_input_files(path, key, fmt, csv_options) %}
+    {#-
+        At execution time, per file matching `path` (local files of at most 256 MB; a larger
+        file is not inspected): fail naming the file and the key when it is empty (0 bytes:
+        DuckDB would report a column 'column0' instead), or, for CSV read with the default
+        strict parser, when it mixes CRLF and LF line endings (DuckDB stops with a sniffer error
+        that names no option). strict_mode = false reads such a file, but the relaxed parser
+        also reads rows with too many fields without an error, so the user opts in knowingly.
+    -#}
+    {%- if execute and '://' not in path -%}
+        {%- set check_mixed = fmt == 'csv' and 'strict_mode' not in csv_options -%}
+        {%- set query -%}
+            select
+                filename,
+                size = 0 as is_empty,
+                {% if check_mixed -%}
+                size > 0
+                and position('\x0D\x0A' in cast(content as varchar)) > 0
+                and regexp_matches(cast(content as varchar), '(^|[^D])\\x0A')
+                {%- else -%}
+                false
+                {%- endif %} as is_mixed,
+            from read_blob({{ segments_quote_literal(path, key ~ '.path') }})
+            where size <= 268435456
+            order by filename
+        {%- endset -%}
+        {%- for row in run_query(query).rows -%}
+            {%- if row[1] -%}
+                {{ exceptions.raise_compiler_error(key ~ ".path: the file '" ~ row[0] ~ "' is empty (0 bytes); point " ~ key ~ ".path at an export with data") }}
+            {%- elif row[2] -%}
+                {{ exceptions.raise_compiler_error(key ~ ": the file '" ~ row[0] ~ "' mixes CRLF and LF line endings, which DuckDB's strict CSV parser refuses; set " ~ key ~ ".csv_options: {strict_mode: false} to read it (the relaxed parser also accepts rows with more fields than the header, so check the file for stray delimiters)") }}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+{% endmacro %}
+
+
 {% macro segments_input_relation(entity) %}
     {#- The FROM clause of one input: a ref, a table name, or a DuckDB file reader. -#}
     {%- set cfg = segments_input_config(entity) -%}
@@ -236,6 +273,9 @@
     {%- set path = segments_quote_literal(cfg['path'], key ~ '.path') -%}
     {%- do segments_check_path(cfg['path'], key ~ '.path') -%}
     {%- set fields = segments_input_fields(entity) -%}
+    {%- if fmt != 'csv' -%}
+        {%- do segments_check_input_files(cfg['path'], key, fmt, {}) -%}
+    {%- endif -%}
     {%- if fmt == 'parquet' -%}
         {{ return("read_parquet(" ~ path ~ ")") }}
     {%- elif fmt == 'csv' -%}
@@ -270,6 +310,7 @@
                 {{ exceptions.raise_compiler_error(key ~ ".csv_options." ~ name ~ ": expected a string, number or boolean, got " ~ value) }}
             {%- endif -%}
         {%- endfor -%}
+        {%- do segments_check_input_files(cfg['path'], key, fmt, csv_options) -%}
         {{ return("read_csv(" ~ path ~ ", " ~ options | join(', ') ~ ")") }}
     {%- else -%}
         {#-

@@ -751,6 +751,27 @@ CASES: tuple[Case, ...] = (
         "read with strict_mode off; the stray carriage returns are trimmed (was: 'CSV Parser "
         "state machine reached an invalid state' from a not_null test)",
     ),
+    Case(
+        "input_csv_mixed_line_endings",
+        "orders",
+        "a CSV file mixing CRLF and LF line endings",
+        "error",
+        "mixes CRLF and LF line endings, which DuckDB's strict CSV parser refuses; set "
+        "segments_inputs.orders.csv_options: {strict_mode: false} to read it",
+        "base_orders fails naming the file and the key (was: DuckDB's sniffer error naming no "
+        "option); with csv_options {strict_mode: false} every line is read. Not relaxed by "
+        "default: the relaxed parser also accepts rows with more fields than the header",
+    ),
+    Case(
+        "input_zero_byte_file",
+        "customers",
+        "a zero-byte customers file",
+        "error",
+        "segments_inputs.customers.path: the file",
+        "base_customers fails with \"...path: the file '<path>' is empty (0 bytes); point "
+        "segments_inputs.customers.path at an export with data\" (was: required column "
+        "'customer_id' not found ... available columns: column0)",
+    ),
     # ------------------------------------------------------------------------------- features
     Case(
         "feature_constant",

@@ -355,3 +355,38 @@ def test_whitespace_file_with_mixed_line_endings_loads(tmp_path: Path) -> None:
         "select values_present, values_parsed from stg_parse_report "
         "where column_name = 'ordered_at'"
     ) == [(4, 4)]
+
+
+def test_csv_with_mixed_line_endings_and_zero_byte_file_are_refused_naming_the_key(
+    tmp_path: Path,
+) -> None:
+    orders = tmp_path / "orders.csv"
+    orders.write_bytes(
+        b"customer_id,ordered_at,amount\r\nA,2023-01-01,1.50\nB,2023-01-02,2.00\r\n"
+        b"C,2023-01-03,3.25\n"
+    )
+    customers = tmp_path / "customers.csv"
+    customers.write_bytes(b"")
+    inputs = {"customers": {"path": str(customers)}, "orders": {"path": str(orders)}}
+    run = run_dbt(
+        ["run", "-s", "base_orders", "base_customers"], tmp_path, vars={"segments_inputs": inputs}
+    )
+    assert run.returncode != 0
+    mixed = BY_ID["input_csv_mixed_line_endings"]
+    assert mixed.expected in run.output, run.output[-3000:]
+    assert f"the file '{orders}' mixes CRLF and LF" in run.output
+    empty = BY_ID["input_zero_byte_file"]
+    assert empty.expected in run.output, run.output[-3000:]
+    assert f"the file '{customers}' is empty (0 bytes)" in run.output
+    assert "column0" not in run.output
+
+    # The opt-in the message names reads every line right.
+    inputs = {
+        "customers": None,
+        "orders": {"path": str(orders), "csv_options": {"strict_mode": False}},
+    }
+    run = run_dbt(["run", "-s", "base_orders"], tmp_path, vars={"segments_inputs": inputs})
+    assert run.returncode == 0, run.output[-3000:]
+    assert run.query("select customer_id, ordered_at, amount from base_orders order by 1") == [
+        ("A", "2023-01-01", "1.50"), ("B", "2023-01-02", "2.00"), ("C", "2023-01-03", "3.25"),
+    ]  # fmt: skip
