@@ -300,3 +300,25 @@ select * from final
     {%- endfor -%}
     {{ return(reports) }}
 {% endmacro %}
+
+
+{% macro segments_tried_datetime_forms(input_name) -%}
+    {#-
+        SQL: what the date and timestamp columns of the input named by the SQL expression
+        `input_name` are tried with, as text (ISO 8601, YYYYMMDD, then each configured format
+        quoted), for the message of a column none of whose values parses.
+    -#}
+    {%- set branches = [] -%}
+    {%- for entity in ['customers', 'orders'] -%}
+        {%- if segments_input_config(entity) is not none -%}
+            {%- set rules = segments_cleaning_rules(entity) -%}
+            {%- set forms = ['ISO 8601', 'YYYYMMDD'] -%}
+            {%- if rules.timestamp_unit -%}{%- do forms.insert(0, rules.timestamp_unit) -%}{%- endif -%}
+            {%- for item in rules.datetime_formats -%}
+                {%- do forms.append("'" ~ item ~ "'") -%}
+            {%- endfor -%}
+            {%- do branches.append("when '" ~ entity ~ "' then " ~ segments_quote_literal(forms | join(', '), 'datetime_formats')) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    case {{ input_name }} {{ branches | join(' ') }} else 'ISO 8601, YYYYMMDD' end
+{%- endmacro %}

@@ -25,19 +25,6 @@
 {%- set has_customer_input = segments_input_config('customers') is not none -%}
 {%- set has_order_input = segments_input_config('orders') is not none -%}
 {%- set percent = "format('{:.1f} %', 100 * share)" -%}
-{#- What a date column was tried with, per input, for the message of a column that never parses. -#}
-{%- set tried = {} -%}
-{%- for entity in ['customers', 'orders'] -%}
-    {%- if segments_input_config(entity) is not none -%}
-        {%- set rules = segments_cleaning_rules(entity) -%}
-        {%- set forms = ['ISO 8601', 'YYYYMMDD'] -%}
-        {%- if rules.timestamp_unit -%}{%- do forms.insert(0, rules.timestamp_unit) -%}{%- endif -%}
-        {%- for item in rules.datetime_formats -%}
-            {%- do forms.append("'" ~ item ~ "'") -%}
-        {%- endfor -%}
-        {%- do tried.update({entity: forms | join(', ')}) -%}
-    {%- endif -%}
-{%- endfor -%}
 
 
 with
@@ -249,12 +236,7 @@ messages as (
                     || ' (' || total_rows || ' values'
                     || case
                         when value_kind in ('date', 'birth_date', 'timestamp')
-                            then '; tried: ' || case input_name
-                                {%- for entity, forms in tried.items() %}
-                                when '{{ entity }}' then {{ segments_quote_literal(forms, 'datetime_formats') }}
-                                {%- endfor %}
-                                else 'ISO 8601, YYYYMMDD'
-                            end
+                            then '; tried: ' || {{ segments_tried_datetime_forms('input_name') }}
                         else ''
                     end
                     || ')'

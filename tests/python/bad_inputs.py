@@ -769,7 +769,7 @@ CASES: tuple[Case, ...] = (
         "error",
         "segments_inputs.customers.path: the file",
         "base_customers fails with \"...path: the file '<path>' is empty (0 bytes); point "
-        "segments_inputs.customers.path at an export with data\" (was: required column "
+        'segments_inputs.customers.path at an export with data" (was: required column '
         "'customer_id' not found ... available columns: column0)",
     ),
     # ------------------------------------------------------------------------------- features
