@@ -274,7 +274,7 @@ messages as (
         *,
         'segments_inputs.' || input_name || ': ' || {{ percent }} || ' of the values of column '
         || subject || ' (' || affected_rows || ' of ' || total_rows || ') look like thousands '
-        || 'grouped with ''.'' and no decimals, e.g. ' || examples
+        || 'grouped with ''.'' and no decimals' || coalesce(', e.g. ' || examples, '')
         || ', and are read as decimals (1.500 = 1.5); if ''.'' separates thousands set '
         || config_key || ': {decimal: '','', thousands: ''.''}' as message,
     from thousands_like
