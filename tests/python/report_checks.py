@@ -107,6 +107,19 @@ def check_report(text: str, published: Path) -> dict[str, Any]:
         )
         assert [(s["segment_id"], s["size"]) for s in data["segment_sizes"]["kmeans"]] == sizes
         assert data["run_id"] == rows("select run_id from current_run")[0][0]
+        # The Sankey's flows are segment_transitions' rows into the latest run.
+        flows = rows(
+            "select from_segment_id, to_segment_id, customers from segment_transitions "
+            "where to_invocation_id = (select to_invocation_id from segment_transitions "
+            "order by to_run_started_at desc, to_invocation_id desc limit 1) "
+            "order by from_segment_id nulls first, to_segment_id nulls last"
+        )
+        assert [tuple(flow) for flow in data["segment_transitions"]] == flows
+        drift = rows(
+            "select action, changed_segment_share, refit_recommended, refit_reason "
+            "from segment_drift order by run_started_at desc limit 1"
+        )[0]
+        assert tuple(data["segment_drift"].values()) == drift
     # The summary's visible tables state the same figures.
     for key, n in data["rejects_by_reason"].items():
         source, reason = key.split("/")

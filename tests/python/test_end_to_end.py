@@ -251,9 +251,18 @@ def test_report_states_the_published_tables_and_draws_every_chart(
 ) -> None:
     text = demo_report.read_text()
     data = report_checks.check_report(text, published_path_for(demo_build.db_path))
-    # The demo has orders, both methods and every EDA table: nothing is "not applicable".
-    assert set(data["charts"].values()) == {"shown"}, data["charts"]
-    assert len(data["charts"]) == 15
+    # The demo has orders, both methods and every EDA table: nothing is "not applicable" but
+    # the segment transitions of its one build, which say so instead of drawing.
+    charts = dict(data["charts"])
+    assert charts.pop("segment-transitions") == "not applicable"
+    assert set(charts.values()) == {"shown"}, data["charts"]
+    assert len(data["charts"]) == 16
+    block = text.split('id="chart-segment-transitions"', 1)[1].split('class="chart-block"', 1)[0]
+    assert report.ONE_RUN in block
+    assert "Latest build (this build: fit): no previous run to compare segments with" in block
+    # Everyone enters from no segment: one flow per segment, summing to the customers.
+    assert all(flow[0] is None for flow in data["segment_transitions"])
+    assert sum(flow[2] for flow in data["segment_transitions"]) == 2000
     assert data["customers"] == 2000
     assert demo_report.stat().st_size < 10_000_000
 

@@ -9,15 +9,17 @@ rebuilds only the lifecycle and what depends on it. About 2.5 minutes on 2 cores
 
 from __future__ import annotations
 
+import shutil
 from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
+import report_checks
 from dbt_harness import DbtRun, project_vars, run_dbt
 
-from segmentation import lifecycle, publish
+from segmentation import lifecycle, publish, report
 
 CUT_OFF = "2025-10-01"
 LATER = "2026-01-01"
@@ -84,6 +86,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     states = {"first": _state(first)}
     second = _ok(run_dbt(build, path, vars={"segments_reference_date": LATER}, env=HERMETIC))
     states["second"] = _state(second)
+    # The report of the second publication (a copy: the refit build publishes over it).
+    published = path / "second_published.duckdb"
+    shutil.copyfile(publish.default_publish_dir(second.db_path) / publish.PUBLISHED_FILE, published)
+    states["second"]["report"] = (report.build_report(published), published)
     refit = _ok(
         run_dbt(
             ["build", "-s", "ml_segmentation_lifecycle+"],
@@ -140,6 +146,23 @@ def test_drift_and_transitions_are_published(runs: dict) -> None:
     assert psi["gender"] == pytest.approx(0.0, abs=1e-12)
     assert state["published_moves"] == 2000
     assert runs["refit"]["published_drift"] == ["fit", "score", "fit"]
+
+
+def test_report_draws_the_transitions_between_the_last_two_builds(runs: dict) -> None:
+    text, published = runs["second"]["report"]
+    # check_report: the embedded flows equal segment_transitions into the latest run, the
+    # embedded drift the latest segment_drift row.
+    data = report_checks.check_report(text, published)
+    assert data["charts"]["segment-transitions"] == "shown"
+    moved = {(a, b): n for a, b, n in runs["second"]["transitions"]}
+    assert {(a, b): n for a, b, n in data["segment_transitions"]} == moved
+    block = text.split('id="chart-segment-transitions"', 1)[1].split('class="chart-block"', 1)[0]
+    assert '<div id="figure-segment-transitions"' in block
+    changed = runs["second"]["changed"]
+    assert (
+        f"Latest build (this build: score): {changed:.1%} of the customers of the previous run "
+        "changed segment; no refit recommended." in block
+    )
 
 
 def test_forced_refit_keeps_the_ids_and_names_of_matched_segments(runs: dict) -> None:
