@@ -1246,7 +1246,8 @@ def transitions_chart(db: Published, data: dict[str, Any]) -> Chart:
     right = list(dict.fromkeys(to_labels[i] for i in by_target.index))
 
     def colour(segment_id: Any) -> str:
-        return "#BAB0AC" if pd.isna(segment_id) else PALETTE[int(segment_id) % len(PALETTE)]
+        # Segment ids start at 1: segment 1 takes PALETTE[0], as in the PCA and silhouette plots.
+        return "#BAB0AC" if pd.isna(segment_id) else PALETTE[(int(segment_id) - 1) % len(PALETTE)]
 
     left_colour = dict(zip(from_labels, map(colour, flows["from_segment_id"]), strict=True))
     right_colour = dict(zip(to_labels, map(colour, flows["to_segment_id"]), strict=True))
