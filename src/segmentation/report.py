@@ -68,6 +68,7 @@ TABLES_READ = (
     "eda_missing_values",
     "eda_correlations",
     "eda_cramers_v",
+    "stg_input_checks",
 )
 # Columns segment_profiles may carry with one plain sentence per segment (first found is shown).
 SENTENCE_COLUMNS = ("segment_sentence", "segment_description", "description", "profile_sentence")
@@ -185,7 +186,9 @@ def summary_data(db: Published) -> dict[str, Any]:
 
     Keys: customers, segments (the K-Means k), chosen_k and selection_reason per method,
     silhouette per method, rejects_by_reason ({"source/reason": rows}), segment sizes per
-    method ([{segment_id, segment_name, size}]), run_id and built_at.
+    method ([{segment_id, segment_name, size}]), customers_derived (no customer input: the
+    customers are those of the orders), input_warnings (stg_input_checks rows at level warn),
+    run_id and built_at.
     """
     metrics = db.table("clustering_metrics")
     selected = metrics[metrics["is_selected"]] if len(metrics) else metrics
@@ -203,6 +206,12 @@ def summary_data(db: Published) -> dict[str, Any]:
         "order by method, segment_id"
     )
     run = db.frame("select run_id, cast(built_at as varchar) as built_at from current_run")
+    checks = db.table("stg_input_checks")
+    warnings = (
+        checks[checks["level"] == "warn"].sort_values(["input_name", "check_name", "subject"])
+        if len(checks)
+        else checks
+    )
     return {
         "customers": int(db.frame("select count(*) as n from customer_segments")["n"][0]),
         "segments": chosen.get("kmeans", chosen.get("hierarchical")),
@@ -221,6 +230,18 @@ def summary_data(db: Published) -> dict[str, Any]:
             ]
             for method, group in sizes.groupby("method", sort=True)
         },
+        # No check row for the customers input: none was configured, the customers are the
+        # distinct customer ids of the orders (base_customers.derived_from = 'orders').
+        "customers_derived": bool(len(checks)) and "customers" not in set(checks["input_name"]),
+        "input_warnings": [
+            {
+                "input": str(r.input_name),
+                "check": str(r.check_name),
+                "subject": str(r.subject),
+                "message": str(r.message),
+            }
+            for r in warnings.itertuples()
+        ],
         "run_id": run["run_id"][0] if len(run) else None,
         "built_at": run["built_at"][0] if len(run) else None,
     }
@@ -234,8 +255,14 @@ def _summary_html(data: dict[str, Any], runs: pd.DataFrame, sentences: dict[int,
     lines[0] += "."
     if len(runs):
         row = runs.iloc[0]
+        customers = (
+            f"no customer input (the {int(row['raw_customers']):,} customers are the distinct "
+            "customer ids of the orders)"
+            if data.get("customers_derived")
+            else f"{int(row['raw_customers']):,} customer rows"
+        )
         lines.append(
-            f"<p>Inputs: {int(row['raw_customers']):,} customer rows and "
+            f"<p>Inputs: {customers} and "
             f"{int(row['raw_order_lines']):,} order lines; staging kept "
             f"{int(row['staged_customers']):,} customers and {int(row['staged_order_lines']):,}"
             f" order lines and rejected {int(row['rejected_customers']):,} customer rows and "
@@ -262,6 +289,18 @@ def _summary_html(data: dict[str, Any], runs: pd.DataFrame, sentences: dict[int,
         )
     else:
         lines.append("<p>Data quality: no input row was rejected.</p>")
+    warnings = data.get("input_warnings") or []
+    if warnings:
+        rows = "".join(
+            f"<tr><td>{esc(w['input'])}</td><td>{esc(w['check'])}</td>"
+            f"<td>{esc(w['subject'])}</td><td>{esc(w['message'])}</td></tr>"
+            for w in warnings
+        )
+        lines.append(
+            "<p>Data quality: input warnings (<code>stg_input_checks</code> rows with level "
+            "warn)</p><table class='data'><tr><th>input</th><th>check</th><th>subject</th>"
+            "<th>message</th></tr>" + rows + "</table>"
+        )
     sizes = data["segment_sizes"].get("kmeans", [])
     if sizes:
         rows = "".join(
@@ -485,10 +524,10 @@ def correlation_chart(db: Published) -> Chart:
             row=1,
             col=col,
         )
-    side = max(420, 16 * len(features) + 200)
+    side = max(460, 24 * len(features) + 240)
     fig.update_layout(height=side)
-    fig.update_yaxes(autorange="reversed", tickfont_size=9)
-    fig.update_xaxes(tickfont_size=9)
+    fig.update_yaxes(autorange="reversed", tickfont_size=12)
+    fig.update_xaxes(tickfont_size=12, tickangle=-45)
     fig.update_yaxes(showticklabels=False, row=1, col=2)
     chart.figure = fig
     return chart
@@ -1091,7 +1130,7 @@ def clv_by_segment_chart(db: Published) -> Chart:
             "where method = 'kmeans' and clv_diagnostic is not null order by 1"
         )["clv_diagnostic"].tolist()
         if verdicts:
-            notes.append("CLV model diagnostic: " + "; ".join(verdicts))
+            notes.append("CLV model diagnostic: " + "; ".join(verdicts).rstrip(".") + ".")
     labels = [_label(r.segment_id, r.segment_name) for r in rows.itertuples()]
     fig = make_subplots(
         rows=1, cols=2, subplot_titles=("average predicted CLV", "average probability alive")
@@ -1297,7 +1336,7 @@ header p { margin: 0; opacity: .85; font-size: 13px; }
 nav { padding: 8px 32px; background: #e9eef3; font-size: 14px; position: sticky; top: 0;
       z-index: 10; }
 nav a { margin-right: 18px; color: #1f3b57; text-decoration: none; font-weight: 600; }
-main { padding: 8px 32px 40px; max-width: 1280px; }
+main { padding: 8px 32px 40px; max-width: 1280px; box-sizing: border-box; }
 section { margin-top: 22px; }
 h2 { border-bottom: 2px solid #1f3b57; padding-bottom: 4px; }
 h3 { margin: 22px 0 2px; font-size: 17px; }
@@ -1308,7 +1347,8 @@ table.data { border-collapse: collapse; font-size: 13.5px; margin: 4px 0 12px; }
 table.data td, table.data th { border: 1px solid #ccd; padding: 3px 10px; text-align: left; }
 table.data th { background: #e9eef3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.chart { background: #fff; border: 1px solid #e0e0e0; border-radius: 4px; }
+.chart { background: #fff; border: 1px solid #e0e0e0; border-radius: 4px;
+         box-sizing: border-box; width: 100%; max-width: 100%; overflow: hidden; }
 """
 
 
