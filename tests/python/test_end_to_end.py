@@ -279,9 +279,10 @@ def test_segment_profiles_say_over_how_many_customers_each_average_is_taken(
     CLV bar must say "3 of 222 customers scored" and be greyed.
     """
     counts = demo_build.query(
-        "select kmeans_segment_id, count(*), count(predicted_clv), count(probability_alive), "
-        "count(*) filter (where clv_status = 'no purchases') "
-        "from customer_segments group by 1 order by 1"
+        "select s.kmeans_segment_id, count(*), count(s.predicted_clv), "
+        "count(s.probability_alive), count(*) filter (where c.clv_status like 'no purchases%') "
+        "from customer_segments as s left join customer_clv as c using (customer_id) "
+        "group by 1 order by 1"
     )
     profiles = demo_build.query(
         "select distinct segment_id, size, clv_customers, alive_customers "
