@@ -4,17 +4,26 @@
     stg_order_lines: typed; a value that could not be parsed is null there) and 'features'
     (customer_features). Columns are read from each relation at execution time; the row
     bookkeeping columns source_row_key and derived_from are left out.
+    provided: the input has the column. At the raw and clean stages a contract column is provided
+    when the configuration maps it (segments_inputs.<input>.columns) or it has a value anyway
+    (derived in staging: amount from quantity x unit_price, line_number, status, customers derived
+    from the orders); a column neither mapped nor ever filled is a placeholder of the contract.
+    At the features stage a column is provided when some customer has a value.
 -#}
 {%- set stages = [
-    {'stage': 'raw', 'relation': ref('base_customers'), 'table_name': 'base_customers'},
-    {'stage': 'raw', 'relation': ref('base_orders'), 'table_name': 'base_orders'},
-    {'stage': 'clean', 'relation': ref('stg_customers'), 'table_name': 'stg_customers'},
-    {'stage': 'clean', 'relation': ref('stg_order_lines'), 'table_name': 'stg_order_lines'},
-    {'stage': 'features', 'relation': ref('customer_features'), 'table_name': 'customer_features'},
+    {'stage': 'raw', 'relation': ref('base_customers'), 'table_name': 'base_customers', 'entity': 'customers'},
+    {'stage': 'raw', 'relation': ref('base_orders'), 'table_name': 'base_orders', 'entity': 'orders'},
+    {'stage': 'clean', 'relation': ref('stg_customers'), 'table_name': 'stg_customers', 'entity': 'customers'},
+    {'stage': 'clean', 'relation': ref('stg_order_lines'), 'table_name': 'stg_order_lines', 'entity': 'orders'},
+    {'stage': 'features', 'relation': ref('customer_features'), 'table_name': 'customer_features', 'entity': none},
 ] -%}
+{#- The inputs' relations, so dbt knows the refs segments_input_columns reads (mapped columns). -#}
+{%- set customers_input = segments_input_relation('customers') -%}
+{%- set orders_input = segments_input_relation('orders') -%}
 {%- set skipped_columns = ['source_row_key', 'derived_from'] -%}
 {%- for stage in stages -%}
 {%- do stage.update({'columns': segments_eda_relation_columns(stage.relation, skipped_columns)}) -%}
+{%- do stage.update({'mapped': segments_input_columns(stage.entity) if stage.entity else {}}) -%}
 {%- endfor %}
 
 with
@@ -49,7 +58,8 @@ with
             struct_pack(
                 column_name := {{ segments_eda_literal(name) }},
                 column_position := {{ loop.index }},
-                non_missing_count := column_{{ loop.index }}
+                non_missing_count := column_{{ loop.index }},
+                mapped := {{ 'true' if stage.mapped.get(name) is not none else 'false' }}
             ){{ ',' if not loop.last }}
             {%- endfor %}
         ]) as entry
@@ -80,7 +90,8 @@ final as (
         row_count - entry['non_missing_count'] as missing_count,
         case
             when row_count > 0 then (row_count - entry['non_missing_count']) / row_count
-        end as missing_share
+        end as missing_share,
+        entry['mapped'] or entry['non_missing_count'] > 0 as provided,
 
     from unioned
 

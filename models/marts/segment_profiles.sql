@@ -5,6 +5,9 @@
     and for categorical features the most frequent level and its share. total_value and
     average_value sum and average var('segments_value_column') (default monetary_value).
     description: the generated sentence saying what sets the segment apart (segmentation.naming).
+    Every average over a subset of the segment says over how many customers: value_customers
+    (non-null value column), clv_customers (a predicted CLV: customers without purchases have
+    none), alive_customers (a probability alive), feature_customers (non-null feature value).
     Columns the input does not have (null for every customer: never mapped) are not profiled.
     Floating figures are rounded to 6 decimals: DuckDB sums doubles in parallel in an order that
     changes between runs, and the rounding keeps re-runs of the same data byte-identical.
@@ -78,12 +81,16 @@ sizes as (
         {%- if has_value %}
         sum({{ value_column }}) as total_value,
         avg({{ value_column }}) as average_value,
+        count({{ value_column }}) as value_customers,
         {%- else %}
         cast(null as double) as total_value,
         cast(null as double) as average_value,
+        0 as value_customers,
         {%- endif %}
         avg(_predicted_clv) as average_predicted_clv,
+        count(_predicted_clv) as clv_customers,
         avg(_probability_alive) as average_probability_alive,
+        count(_probability_alive) as alive_customers,
     from assigned
     group by method, segment_id
 
@@ -191,6 +198,7 @@ numeric_profiles as (
         numeric_long.segment_id,
         numeric_long.feature,
         'numeric' as feature_kind,
+        count(numeric_long.value) as feature_customers,
         avg(numeric_long.value) as mean,
         median(numeric_long.value) as median,
         any_value(population_stats.population_mean) as population_mean,
@@ -255,6 +263,7 @@ categorical_profiles as (
         segment_id,
         feature,
         'categorical' as feature_kind,
+        sum(level_count) filter (where level != '__missing__') as feature_customers,
         cast(null as double) as mean,
         cast(null as double) as median,
         cast(null as double) as population_mean,
@@ -294,12 +303,16 @@ final as (
         round(cast(sizes.share as double), 6) as share,
         round(cast(sizes.total_value as double), 6) as total_value,
         round(cast(sizes.average_value as double), 6) as average_value,
+        cast(sizes.value_customers as bigint) as value_customers,
         round(cast(sizes.average_predicted_clv as double), 6) as average_predicted_clv,
+        cast(sizes.clv_customers as bigint) as clv_customers,
         round(cast(sizes.average_probability_alive as double), 6) as average_probability_alive,
+        cast(sizes.alive_customers as bigint) as alive_customers,
         top_rfm.top_rfm_segment,
         round(cast(top_rfm.top_rfm_segment_share as double), 6) as top_rfm_segment_share,
         feature_profiles.feature,
         feature_profiles.feature_kind,
+        cast(coalesce(feature_profiles.feature_customers, 0) as bigint) as feature_customers,
         round(cast(feature_profiles.mean as double), 6) as mean,
         round(cast(feature_profiles.median as double), 6) as median,
         round(cast(feature_profiles.population_mean as double), 6) as population_mean,

@@ -45,6 +45,11 @@ DEFAULT_DB = "segments.duckdb"
 DEFAULT_OUT = Path("report") / "segments_report.html"
 DEFAULT_SAMPLE_SIZE = 3000
 DENDROGRAM_LEAVES = 30
+# A segment's average CLV is drawn only when at least this share of its customers were scored
+# (have a predicted CLV): below it the average describes a few customers, not the segment, and
+# its bar is greyed (docs/report.md).
+MIN_CLV_SCORED_SHARE = 0.5
+GREY = "#c8c8c8"
 PUBLICATION_COLUMNS = ("run_id", "built_at")
 # The published tables the report reads (the segments_report exposure lists these; a test
 # checks both agree), besides the current_run view of segment_publication.
@@ -65,6 +70,7 @@ TABLES_READ = (
     "eda_cramers_v",
     "segment_transitions",
     "segment_drift",
+    "stg_input_checks",
 )
 # Columns segment_profiles may carry with one plain sentence per segment (first found is shown).
 SENTENCE_COLUMNS = ("segment_sentence", "segment_description", "description", "profile_sentence")
@@ -182,7 +188,9 @@ def summary_data(db: Published) -> dict[str, Any]:
 
     Keys: customers, segments (the K-Means k), chosen_k and selection_reason per method,
     silhouette per method, rejects_by_reason ({"source/reason": rows}), segment sizes per
-    method ([{segment_id, segment_name, size}]), run_id and built_at.
+    method ([{segment_id, segment_name, size}]), customers_derived (no customer input: the
+    customers are those of the orders), input_warnings (stg_input_checks rows at level warn),
+    run_id and built_at.
     """
     metrics = db.table("clustering_metrics")
     selected = metrics[metrics["is_selected"]] if len(metrics) else metrics
@@ -200,6 +208,12 @@ def summary_data(db: Published) -> dict[str, Any]:
         "order by method, segment_id"
     )
     run = db.frame("select run_id, cast(built_at as varchar) as built_at from current_run")
+    checks = db.table("stg_input_checks")
+    warnings = (
+        checks[checks["level"] == "warn"].sort_values(["input_name", "check_name", "subject"])
+        if len(checks)
+        else checks
+    )
     return {
         "customers": int(db.frame("select count(*) as n from customer_segments")["n"][0]),
         "segments": chosen.get("kmeans", chosen.get("hierarchical")),
@@ -218,6 +232,18 @@ def summary_data(db: Published) -> dict[str, Any]:
             ]
             for method, group in sizes.groupby("method", sort=True)
         },
+        # No check row for the customers input: none was configured, the customers are the
+        # distinct customer ids of the orders (base_customers.derived_from = 'orders').
+        "customers_derived": bool(len(checks)) and "customers" not in set(checks["input_name"]),
+        "input_warnings": [
+            {
+                "input": str(r.input_name),
+                "check": str(r.check_name),
+                "subject": str(r.subject),
+                "message": str(r.message),
+            }
+            for r in warnings.itertuples()
+        ],
         "run_id": run["run_id"][0] if len(run) else None,
         "built_at": run["built_at"][0] if len(run) else None,
     }
@@ -231,8 +257,14 @@ def _summary_html(data: dict[str, Any], runs: pd.DataFrame, sentences: dict[int,
     lines[0] += "."
     if len(runs):
         row = runs.iloc[0]
+        customers = (
+            f"no customer input (the {int(row['raw_customers']):,} customers are the distinct "
+            "customer ids of the orders)"
+            if data.get("customers_derived")
+            else f"{int(row['raw_customers']):,} customer rows"
+        )
         lines.append(
-            f"<p>Inputs: {int(row['raw_customers']):,} customer rows and "
+            f"<p>Inputs: {customers} and "
             f"{int(row['raw_order_lines']):,} order lines; staging kept "
             f"{int(row['staged_customers']):,} customers and {int(row['staged_order_lines']):,}"
             f" order lines and rejected {int(row['rejected_customers']):,} customer rows and "
@@ -259,6 +291,18 @@ def _summary_html(data: dict[str, Any], runs: pd.DataFrame, sentences: dict[int,
         )
     else:
         lines.append("<p>Data quality: no input row was rejected.</p>")
+    warnings = data.get("input_warnings") or []
+    if warnings:
+        rows = "".join(
+            f"<tr><td>{esc(w['input'])}</td><td>{esc(w['check'])}</td>"
+            f"<td>{esc(w['subject'])}</td><td>{esc(w['message'])}</td></tr>"
+            for w in warnings
+        )
+        lines.append(
+            "<p>Data quality: input warnings (<code>stg_input_checks</code> rows with level "
+            "warn)</p><table class='data'><tr><th>input</th><th>check</th><th>subject</th>"
+            "<th>message</th></tr>" + rows + "</table>"
+        )
     sizes = data["segment_sizes"].get("kmeans", [])
     if sizes:
         rows = "".join(
@@ -285,23 +329,86 @@ def _grid(n: int, columns: int) -> tuple[int, int]:
     return max(1, -(-n // columns)), min(columns, max(n, 1))
 
 
+def log1p_features(db: Published) -> list[str]:
+    """Features the configuration log1p-transforms before clustering (preprocessing_spec)."""
+    if not db.has("preprocessing_spec") or "transform" not in db.columns("preprocessing_spec"):
+        return []
+    rows = db.frame(
+        "select distinct feature from preprocessing_spec where transform = 'log1p' order by 1"
+    )
+    return rows["feature"].tolist()
+
+
+def log1p_bins(db: Published, feature: str, bins: int) -> pd.DataFrame:
+    """``bins`` equal-width bins of log1p(``feature``) over all customers of customer_features.
+
+    Returns bin_lower, bin_upper (log1p scale), count and the feature's value range of each bin
+    (original units). Values <= -1 (no log1p) and nulls are left out. DuckDB does the O(n) work.
+    """
+    column = '"' + feature.replace('"', '""') + '"'
+    bins = int(bins)
+    return db.frame(
+        f"""
+        with v as (
+            select ln(1 + cast({column} as double)) as x from customer_features
+            where {column} is not null and cast({column} as double) > -1
+        ),
+        b as (select min(x) as lo, max(x) as hi from v),
+        binned as (
+            select case when b.hi > b.lo
+                then least(cast(floor((x - b.lo) / (b.hi - b.lo) * {bins}) as integer), {bins} - 1)
+                else 0 end as i
+            from v cross join b
+        ),
+        grid as (
+            select i, b.lo, b.hi, case when b.hi > b.lo then {bins} else 1 end as n
+            from b cross join range(0, {bins}) as r (i)
+            where b.lo is not null and i < case when b.hi > b.lo then {bins} else 1 end
+        )
+        select
+            grid.lo + (grid.hi - grid.lo) * grid.i / grid.n as bin_lower,
+            grid.lo + (grid.hi - grid.lo) * (grid.i + 1) / grid.n as bin_upper,
+            count(binned.i) as count
+        from grid left join binned on grid.i = binned.i
+        group by all order by bin_lower
+        """
+    )
+
+
 def histograms_chart(db: Published) -> Chart:
-    """A histogram per numeric feature of customer_features (eda_histograms bins)."""
+    """A histogram per numeric feature of customer_features (eda_histograms bins).
+
+    Features the configuration log1p-transforms (segmentation.features[].transform, published
+    in preprocessing_spec) are drawn on the log1p scale the clustering sees, binned here from all
+    customers of customer_features: their raw bins are one bar at 0 on long-tailed data.
+    """
     chart = Chart(
         "histograms",
         "Distribution of each numeric feature",
         "Each panel counts customers per value bin; long right tails are why money and counts "
-        "are log-transformed before clustering.",
+        "are log-transformed before clustering. Panels marked (log1p scale) are the features "
+        "the configuration log1p-transforms, drawn as the clustering sees them: bins of "
+        "ln(1 + value) over all customers of customer_features (hover shows original units); "
+        "the other panels are the bins of eda_histograms.",
     )
     bins = db.table("eda_histograms")
     if bins.empty:
         chart.note = "No numeric feature has values (eda_histograms is empty or not published)."
         return chart
+    logged = set(log1p_features(db)) if db.has("customer_features") else set()
     features = list(dict.fromkeys(bins.sort_values(["feature", "bin_index"])["feature"]))
+    titles = [f"{f} (log1p scale)" if f in logged else f for f in features]
     rows, cols = _grid(len(features), 4)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=features, vertical_spacing=0.35 / rows)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, vertical_spacing=0.35 / rows)
     for i, feature in enumerate(features):
         part = bins[bins["feature"] == feature].sort_values("bin_index")
+        if feature in logged:
+            part = log1p_bins(db, feature, max(int(part["bin_index"].max()), 1))
+            hover = "ln(1+x) %{x:.2f} (x ≈ %{customdata:,.3~g}): %{y} customers"
+            original = np.expm1((part["bin_lower"] + part["bin_upper"]) / 2)
+        else:
+            hover = "%{x:.3g}: %{y} customers"
+            original = None
         fig.add_trace(
             go.Bar(
                 x=(part["bin_lower"] + part["bin_upper"]) / 2,
@@ -309,7 +416,8 @@ def histograms_chart(db: Published) -> Chart:
                 width=part["bin_upper"] - part["bin_lower"],
                 marker_color=PALETTE[0],
                 name=feature,
-                hovertemplate="%{x:.3g}: %{y} customers<extra>" + feature + "</extra>",
+                customdata=original,
+                hovertemplate=hover + "<extra>" + feature + "</extra>",
             ),
             row=i // cols + 1,
             col=i % cols + 1,
@@ -333,12 +441,22 @@ def missing_values_chart(db: Published) -> Chart:
     if missing.empty:
         chart.note = "eda_missing_values is not published."
         return chart
-    by_column = missing.groupby("column_name")
-    with_missing = by_column["missing_count"].transform("max") > 0
-    # A column empty at every stage it appears in was never provided (not mapped): left out.
-    never_provided = by_column["missing_share"].transform("min") >= 1
-    shown = missing[with_missing & ~never_provided]
-    absent = sorted(set(missing.loc[never_provided, "column_name"]))
+    if "provided" in missing.columns:
+        # Only what the input gives: a contract column the configuration does not map and
+        # nothing fills (eda_missing_values.provided false) is a placeholder, not a missing
+        # value. A derived column (amount, status) is drawn from the stage that fills it.
+        provided = missing["provided"].fillna(False).astype(bool)
+        absent = sorted(set(missing["column_name"]) - set(missing.loc[provided, "column_name"]))
+        missing = missing[provided]
+        with_missing = missing.groupby("column_name")["missing_count"].transform("max") > 0
+        shown = missing[with_missing]
+    else:
+        by_column = missing.groupby("column_name")
+        with_missing = by_column["missing_count"].transform("max") > 0
+        # A column empty at every stage it appears in was never provided (not mapped).
+        never_provided = by_column["missing_share"].transform("min") >= 1
+        shown = missing[with_missing & ~never_provided]
+        absent = sorted(set(missing.loc[never_provided, "column_name"]))
     if absent:
         chart.guide += f" Not in the input, so not shown: {', '.join(absent)}."
     if shown.empty:
@@ -408,10 +526,10 @@ def correlation_chart(db: Published) -> Chart:
             row=1,
             col=col,
         )
-    side = max(420, 16 * len(features) + 200)
+    side = max(460, 24 * len(features) + 240)
     fig.update_layout(height=side)
-    fig.update_yaxes(autorange="reversed", tickfont_size=9)
-    fig.update_xaxes(tickfont_size=9)
+    fig.update_yaxes(autorange="reversed", tickfont_size=12)
+    fig.update_xaxes(tickfont_size=12, tickangle=-45)
     fig.update_yaxes(showticklabels=False, row=1, col=2)
     chart.figure = fig
     return chart
@@ -991,15 +1109,22 @@ def clv_by_segment_chart(db: Published) -> Chart:
     if not _has_orders(db):
         chart.note = NO_ORDERS
         return chart
+    profile_columns = db.columns("segment_profiles")
+    scored = (
+        "size, clv_customers, alive_customers"
+        if {"clv_customers", "alive_customers"} <= set(profile_columns)
+        else "size, null as clv_customers, null as alive_customers"
+    )
     rows = db.frame(
         "select distinct segment_id, segment_name, average_predicted_clv, "
-        "average_probability_alive from segment_profiles where method = 'kmeans' "
+        f"average_probability_alive, {scored} from segment_profiles where method = 'kmeans' "
         "order by segment_id"
     )
     if rows[["average_predicted_clv", "average_probability_alive"]].isna().all().all():
         chart.note = "Not applicable: no CLV was predicted (see clv_parameters for why)."
         return chart
-    if "clv_diagnostic" in db.columns("segment_profiles"):
+    notes = []
+    if "clv_diagnostic" in profile_columns:
         # The fit's own verdict (clv_parameters.diagnostic, carried to the profiles): a reader
         # of the bars sees when the model's assumptions do not hold.
         verdicts = db.frame(
@@ -1007,23 +1132,51 @@ def clv_by_segment_chart(db: Published) -> Chart:
             "where method = 'kmeans' and clv_diagnostic is not null order by 1"
         )["clv_diagnostic"].tolist()
         if verdicts:
-            chart.note = "CLV model diagnostic: " + "; ".join(verdicts)
+            notes.append("CLV model diagnostic: " + "; ".join(verdicts).rstrip(".") + ".")
     labels = [_label(r.segment_id, r.segment_name) for r in rows.itertuples()]
     fig = make_subplots(
         rows=1, cols=2, subplot_titles=("average predicted CLV", "average probability alive")
     )
-    fig.add_trace(
-        go.Bar(x=rows["average_predicted_clv"], y=labels, orientation="h", marker_color=PALETTE[1]),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Bar(
-            x=rows["average_probability_alive"], y=labels, orientation="h", marker_color=PALETTE[2]
-        ),
-        row=1,
-        col=2,
-    )
+    for col, value, counted, colour in (
+        (1, "average_predicted_clv", "clv_customers", PALETTE[1]),
+        (2, "average_probability_alive", "alive_customers", PALETTE[2]),
+    ):
+        # An average over a few scored customers is not the segment's: say "n of N customers
+        # scored" on every bar and grey the bar when fewer than MIN_CLV_SCORED_SHARE were.
+        known = rows[counted].notna()
+        share = (rows[counted] / rows["size"]).where(known, 1.0)
+        colours = [colour if ok else GREY for ok in share >= MIN_CLV_SCORED_SHARE]
+        text = [
+            f"{int(n):,} of {int(size):,} customers scored" if ok else ""
+            for n, size, ok in zip(rows[counted].fillna(0), rows["size"], known, strict=True)
+        ]
+        fig.add_trace(
+            go.Bar(
+                x=rows[value],
+                y=labels,
+                orientation="h",
+                marker_color=colours,
+                text=text,
+                textposition="auto",
+                customdata=text,
+                hovertemplate="%{y}: %{x:,.3~f}<br>%{customdata}<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
+    few = rows.loc[
+        rows["clv_customers"].notna()
+        & (rows["clv_customers"] < MIN_CLV_SCORED_SHARE * rows["size"]),
+        "segment_id",
+    ].tolist()
+    if few:
+        notes.append(
+            f"Grey bars: fewer than {MIN_CLV_SCORED_SHARE:.0%} of the segment's customers have a "
+            "predicted CLV (customers without purchases have none), so the average describes "
+            "only the scored customers (segment " + ", ".join(str(int(s)) for s in few) + ")."
+        )
+    if notes:
+        chart.note = " ".join(notes)
     fig.update_layout(height=160 + 45 * len(labels), showlegend=False)
     fig.update_yaxes(autorange="reversed")
     fig.update_yaxes(showticklabels=False, row=1, col=2)
@@ -1361,7 +1514,7 @@ header p { margin: 0; opacity: .85; font-size: 13px; }
 nav { padding: 8px 32px; background: #e9eef3; font-size: 14px; position: sticky; top: 0;
       z-index: 10; }
 nav a { margin-right: 18px; color: #1f3b57; text-decoration: none; font-weight: 600; }
-main { padding: 8px 32px 40px; max-width: 1280px; }
+main { padding: 8px 32px 40px; max-width: 1280px; box-sizing: border-box; }
 section { margin-top: 22px; }
 h2 { border-bottom: 2px solid #1f3b57; padding-bottom: 4px; }
 h3 { margin: 22px 0 2px; font-size: 17px; }
@@ -1372,7 +1525,8 @@ table.data { border-collapse: collapse; font-size: 13.5px; margin: 4px 0 12px; }
 table.data td, table.data th { border: 1px solid #ccd; padding: 3px 10px; text-align: left; }
 table.data th { background: #e9eef3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.chart { background: #fff; border: 1px solid #e0e0e0; border-radius: 4px; }
+.chart { background: #fff; border: 1px solid #e0e0e0; border-radius: 4px;
+         box-sizing: border-box; width: 100%; max-width: 100%; overflow: hidden; }
 """
 
 

@@ -278,6 +278,43 @@ def test_report_shows_the_clv_diagnostic_under_the_clv_chart(
     assert html.escape("CLV model diagnostic: " + diagnostic) in block
 
 
+def test_segment_profiles_say_over_how_many_customers_each_average_is_taken(
+    demo_build: DbtRun, demo_report: Path
+) -> None:
+    """A segment mostly without purchases is not described by its few scored customers.
+
+    On the demo one K-Means segment has 222 customers of whom 219 have no purchases: its
+    average_predicted_clv comes from 3 customers, which clv_customers must say, and the report's
+    CLV bar must say "3 of 222 customers scored" and be greyed.
+    """
+    counts = demo_build.query(
+        "select s.kmeans_segment_id, count(*), count(s.predicted_clv), "
+        "count(s.probability_alive), count(*) filter (where c.clv_status like 'no purchases%') "
+        "from customer_segments as s left join customer_clv as c using (customer_id) "
+        "group by 1 order by 1"
+    )
+    profiles = demo_build.query(
+        "select distinct segment_id, size, clv_customers, alive_customers "
+        "from segment_profiles where method = 'kmeans' order by 1"
+    )
+    assert [row[:4] for row in counts] == profiles
+    mostly_unscored = [row for row in counts if row[4] == 219]
+    assert len(mostly_unscored) == 1, counts
+    segment_id, size, scored, alive, _ = mostly_unscored[0]
+    assert (size, scored, alive) == (222, 3, 3)
+    # numeric feature means are taken over the customers with a value, and say so: only the 3
+    # customers with purchases have a recency
+    feature_counts = demo_build.query(
+        "select feature, feature_customers from segment_profiles "
+        f"where method = 'kmeans' and segment_id = {segment_id} and feature = 'recency_days'"
+    )
+    assert feature_counts == [("recency_days", 3)]
+    block = demo_report.read_text().split('id="chart-clv-by-segment"', 1)[1]
+    block = block.split('class="chart-block"', 1)[0]
+    assert "3 of 222 customers scored" in block
+    assert "fewer than 50% of the segment" in block and f"(segment {segment_id})" in block
+
+
 def test_report_says_when_a_chart_is_drawn_from_a_sample(
     demo_build: DbtRun, tmp_path: Path
 ) -> None:

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 import report_checks
 import yaml
@@ -418,6 +419,41 @@ def test_retail_report_draws_rfm_and_value(retail: DbtRun, tmp_path: Path) -> No
     for chart in (*RFM_AND_VALUE, "histograms", "elbow", "sizes", "pca", "silhouette-plot"):
         assert data["charts"][chart] == "shown", chart
     assert report.NO_ORDERS not in text
+
+
+def test_retail_report_draws_only_what_the_input_gives_on_readable_scales(retail: DbtRun) -> None:
+    """Online Retail has no customer input and no amount/line_number/status/country columns.
+
+    The missing-values chart must not draw those as 100 % missing (amount, line_number and
+    status are derived, country comes from the Country attribute into customer_features), the
+    log1p-transformed features are drawn on the log1p scale (their raw bins are one bar at 0),
+    and the summary says the customers were derived from the orders and lists input warnings.
+    """
+    with duckdb.connect(str(published_path_for(retail.db_path)), read_only=True) as con:
+        db = report.Published(con)
+        missing = report.missing_values_chart(db)
+        drawn = {(trace.name, column) for trace in missing.figure.data for column in trace.x}
+        for column in ("amount", "line_number", "status"):
+            assert ("raw", column) not in drawn, column
+        assert not {c for s, c in drawn if s != "features" and c == "country"}
+        hist = report.histograms_chart(db)
+        titles = [a.text for a in hist.figure.layout.annotations]
+        for feature in ("recency_days", "frequency", "monetary_value"):
+            assert f"{feature} (log1p scale)" in titles
+        monetary = hist.figure.data[titles.index("monetary_value (log1p scale)")]
+        # on the log1p scale no bin holds most customers (the raw bins put ~all in the first)
+        assert max(monetary.y) < 0.5 * sum(monetary.y)
+        assert sum(monetary.y) == 4_372  # every customer (0 for those without purchases)
+        data = report.summary_data(db)
+        runs = db.frame("select * from current_run")
+        summary = report._summary_html(data, runs, {})
+    assert data["customers_derived"] is True
+    assert "no customer input (the 4,372 customers are the distinct customer ids" in summary
+    assert "4,372 customer rows" not in summary
+    assert {(w["check"], w["subject"]) for w in data["input_warnings"]} >= {
+        ("rejected_rows", "missing_customer_id")
+    }
+    assert "input warnings" in summary
 
 
 # ---------------------------------------------------------------------------------------------
