@@ -326,15 +326,3 @@ def describe_segments(
             )
         result.append(SegmentDescription(names[s], sentence, tuple(named[s]), tuple(everything)))
     return result
-
-
-def name_segments(
-    X: np.ndarray,
-    labels: np.ndarray,
-    spec: pa.Table,
-    settings: SegmentationSettings,
-    n_segments: int | None = None,
-    max_terms: int = 3,
-) -> list[str]:
-    """The names of :func:`describe_segments`, in segment-id order."""
-    return [d.name for d in describe_segments(X, labels, spec, settings, n_segments, max_terms)]

@@ -14,7 +14,6 @@ from segmentation.naming import (
     NAME_EFFECT,
     cliffs_delta,
     describe_segments,
-    name_segments,
 )
 from segmentation.preprocessing import fit_spec, transform_table
 from segmentation.settings import ConfigError, SegmentationSettings
@@ -159,12 +158,11 @@ def test_names_are_unique_deterministic_and_checked() -> None:
     names = [d.name for d in described]
     assert names[0] == "High age · High value"  # age separates it from everyone, value not
     assert len(set(names)) == 4
-    assert names == name_segments(X, labels, spec, settings)
-    assert name_segments(X, labels, spec, settings, max_terms=1)[0] == "High age"
+    assert describe_segments(X, labels, spec, settings, max_terms=1)[0].name == "High age"
     with pytest.raises(ConfigError, match="expected"):
-        name_segments(X[:, :1], labels, spec, settings)
+        describe_segments(X[:, :1], labels, spec, settings)
     with pytest.raises(ValueError, match="labels"):
-        name_segments(X, labels[:-1], spec, settings)
+        describe_segments(X, labels[:-1], spec, settings)
 
 
 def test_two_typical_segments_keep_average_and_one_segment_says_so() -> None:
