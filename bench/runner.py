@@ -177,7 +177,7 @@ def fresh_run_dir(run_dir: Path) -> None:
 
 
 def _short_name(unique_id: str) -> str:
-    """``model.customer_segments.x`` -> ``x``; tests keep their kind: ``test:x``."""
+    """``model.segment_engine.x`` -> ``x``; tests keep their kind: ``test:x``."""
     parts = unique_id.split(".")
     kind = parts[0]
     if kind == "model":

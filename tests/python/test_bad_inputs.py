@@ -146,14 +146,14 @@ def test_latin1_csv_fails_with_a_clear_message(failing_inputs: DbtRun) -> None:
     case = BY_ID["input_csv_latin1"]
     assert failing_inputs.returncode != 0
     results = failing_inputs.node_results()
-    assert results["model.customer_segments.base_orders"] == "error"
+    assert results["model.segment_engine.base_orders"] == "error"
     assert case.expected in failing_inputs.output
     assert "orders_latin1.csv" in failing_inputs.output
 
 
 def test_sql_in_an_input_column_mapping_is_an_identifier(failing_inputs: DbtRun) -> None:
     case = BY_ID["config_input_column_sql"]
-    assert failing_inputs.node_results()["model.customer_segments.base_customers"] == "error"
+    assert failing_inputs.node_results()["model.segment_engine.base_customers"] == "error"
     # Checked against the input's columns at compile time; an older macro left it to DuckDB's
     # binder ('Referenced column "x; drop table y" not found'): either way the column is named.
     binder = f'Referenced column "{INJECTION}" not found'

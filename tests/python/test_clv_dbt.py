@@ -118,7 +118,7 @@ def test_build_ran_the_clv_models_and_their_tests(built: DbtRun) -> None:
     results = built.node_results()
     models = ["int_customer_clv_summary", "ml_clv_parameters", "ml_customer_clv"]
     for name in [*models, "customer_clv", "clv_parameters"]:
-        assert results[f"model.customer_segments.{name}"] == "success", name
+        assert results[f"model.segment_engine.{name}"] == "success", name
     tests = [uid for uid in results if uid.startswith("test.")]
     assert any(".unique_customer_clv_customer_id." in uid for uid in tests), tests
     assert all(results[uid] == "pass" for uid in tests), {uid: results[uid] for uid in tests}

@@ -162,7 +162,7 @@ def test_mall_documented_command_runs_every_node(mall: DbtRun) -> None:
     failed = {key: status for key, status in statuses.items() if status in FAILED_STATUSES}
     assert not failed, failed
     assert {status for status in statuses.values()} <= {"success", "pass", "no-op"}  # exposures
-    assert "model.customer_segments.customer_segments" in statuses
+    assert "model.segment_engine.customer_segments" in statuses
 
 
 def test_mall_rfm_and_clv_say_not_applicable(mall: DbtRun) -> None:

@@ -9,7 +9,7 @@ from dbt_harness import run_dbt
 
 from segmentation import report
 
-PROJECT = "model.customer_segments."
+PROJECT = "model.segment_engine."
 # Inputs the publication reads for its segment_runs counts; they are not published.
 PUBLICATION_INPUTS = {"base_customers", "base_orders", "stg_customers", "stg_order_lines"}
 

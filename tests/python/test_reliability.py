@@ -346,8 +346,8 @@ def test_build_publishes_every_table_with_one_run_id(
     assert row["dbt_invocation_id"] == metadata["invocation_id"]
     # Publication waits for every published table (and so for their tests) in `dbt build`.
     manifest = json.loads((first.target_path / "manifest.json").read_text())
-    parents = manifest["nodes"]["model.customer_segments.segment_publication"]["depends_on"]
-    assert {f"model.customer_segments.{t}" for t in PUBLISHED} <= set(parents["nodes"])
+    parents = manifest["nodes"]["model.segment_engine.segment_publication"]["depends_on"]
+    assert {f"model.segment_engine.{t}" for t in PUBLISHED} <= set(parents["nodes"])
     # An older DuckDB release (as BI tools embed) reads the real publication, file and Parquet.
     seen = read_with_old_duckdb(old_duckdb_python, workspace.published.parent)
     for table in PUBLISHED:
@@ -372,7 +372,7 @@ def test_kill_inside_a_python_model(workspace: Workspace, readers: Readers) -> N
     before = workspace.state()
     tail = _Tail(workspace.log)
     process = _start_build(workspace)
-    needle = 'Writing runtime python for node "model.customer_segments.ml_kmeans_sweep"'
+    needle = 'Writing runtime python for node "model.segment_engine.ml_kmeans_sweep"'
     log = _kill_when(workspace, process, tail, needle)
     # Killed while the model ran: dbt never logged its end.
     assert "OK created python table model main.ml_kmeans_sweep" not in log
