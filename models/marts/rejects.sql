@@ -1,7 +1,7 @@
 {#-
     One row per raw row that staging could not use, with a stable reason code (the lists are in
     stg_customers__checked, stg_order_lines__checked and stg_order_id_conflicts, and in
-    _rejects.yml), a human-readable detail naming the column and the value, and the raw row as
+    rejects.yml), a human-readable detail naming the column and the value, and the raw row as
     JSON text.
 -#}
 
