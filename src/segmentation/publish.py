@@ -29,11 +29,6 @@ makes them agree again. The dbt model ``segment_publication`` calls :func:`publi
 node of ``dbt build``, after the tests of every table it publishes passed;
 :func:`publication_blocker` refuses commands that do not run those tests (``dbt run``,
 ``--empty``, builds that exclude tests).
-
-Test hook: with the environment variable ``SEGMENTS_TEST_PAUSE_IN=segment_publication``,
-:func:`publish` prints a line to stderr and sleeps (``SEGMENTS_TEST_PAUSE_SECONDS``, default 600)
-right before the renames, so a test can kill the build at that point. Unset (the default), the
-hook does nothing.
 """
 
 from __future__ import annotations
@@ -74,9 +69,6 @@ RUNS_TABLE = "segment_runs"
 CURRENT_RUN_VIEW = "current_run"
 LOCK_FILE = ".publish.lock"
 PUBLISH_DIR_ENV = "SEGMENTS_PUBLISH_DIR"
-PAUSE_ENV = "SEGMENTS_TEST_PAUSE_IN"
-PAUSE_SECONDS_ENV = "SEGMENTS_TEST_PAUSE_SECONDS"
-PAUSE_POINT = "segment_publication"
 ADDED_COLUMNS = ("run_id", "built_at")
 TMP_PATTERN = "segments.*.duckdb.tmp*"
 PARQUET_RUN = re.compile(r"^[0-9a-f]{32}$")
@@ -303,20 +295,6 @@ def publication_lock(publish_dir: Path, timeout_seconds: float = 600.0) -> Itera
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def pause_point(point: str) -> None:
-    """Test hook: sleep here when env SEGMENTS_TEST_PAUSE_IN names ``point`` (off by default).
-
-    Lets the kill tests stop a build at an exact point. Prints one line to stderr first, so the
-    test knows the point was reached.
-    """
-    if os.environ.get(PAUSE_ENV) != point:
-        return
-    seconds = float(os.environ.get(PAUSE_SECONDS_ENV, "600"))
-    print(f"segmentation: paused in {point} ({PAUSE_ENV}) for {seconds:g} s", file=sys.stderr)
-    sys.stderr.flush()
-    time.sleep(seconds)
-
-
 def _quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -524,7 +502,6 @@ def publish(
                 con.execute(f"detach {alias}")
             _fsync(temporary)
             os.replace(parquet_temporary, parquet / run_id)
-            pause_point(PAUSE_POINT)
             previous_run = current_parquet_run(publish_dir)
             _point_current(parquet, run_id)
             # A WAL next to the published file would belong to the old file (someone opened it

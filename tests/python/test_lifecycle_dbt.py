@@ -23,7 +23,7 @@ from segmentation import lifecycle, publish, report
 
 CUT_OFF = "2025-10-01"
 LATER = "2026-01-01"
-HERMETIC = {publish.PUBLISH_DIR_ENV: "", publish.PAUSE_ENV: ""}
+HERMETIC = {publish.PUBLISH_DIR_ENV: ""}
 DISTANCE_TOLERANCE = 1e-9
 """SQL sums the squared differences in another order than numpy: equal up to rounding."""
 

@@ -315,19 +315,27 @@ def test_a_missing_summary_table_is_named(build_db, tmp_path: Path) -> None:
         )
 
 
-def test_the_pause_hook_is_off_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_test_pause_is_injected_only_by_the_tests_hook(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kill test's pause lives in tests/python/pause_hook, not in the package: loading the
+    hook without SEGMENTS_TEST_PAUSE_SECONDS wraps nothing; with it, the switch to the new run
+    prints the message the kill test waits for, sleeps, then switches."""
+    import runpy
+
+    hook = Path(__file__).parent / "pause_hook" / "sitecustomize.py"
+    original = publish._point_current
+    assert not any("PAUSE" in name for name in dir(publish))
+    monkeypatch.delenv("SEGMENTS_TEST_PAUSE_SECONDS", raising=False)
+    runpy.run_path(str(hook))
+    assert publish._point_current is original
     slept: list[float] = []
-    monkeypatch.setattr(publish.time, "sleep", slept.append)
-    monkeypatch.delenv(publish.PAUSE_ENV, raising=False)
-    publish.pause_point("segment_publication")
-    assert slept == []
-    monkeypatch.setenv(publish.PAUSE_ENV, "segment_publication")
-    monkeypatch.setenv(publish.PAUSE_SECONDS_ENV, "2.5")
-    publish.pause_point("ml_kmeans_sweep")
-    assert slept == []
-    publish.pause_point("segment_publication")
-    assert slept == [2.5]
-    assert os.environ[publish.PAUSE_ENV] == "segment_publication"
+    switched: list[tuple] = []
+    monkeypatch.setattr(publish, "_point_current", lambda *args: switched.append(args))
+    monkeypatch.setattr("time.sleep", slept.append)
+    monkeypatch.setenv("SEGMENTS_TEST_PAUSE_SECONDS", "2.5")
+    namespace = runpy.run_path(str(hook))
+    publish._point_current(Path("parquet"), "run")
+    assert slept == [2.5] and switched == [(Path("parquet"), "run")]
+    assert namespace["PAUSE_MESSAGE"] == "segmentation: paused in segment_publication"
 
 
 def _copy_build_db(source: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyConnection:

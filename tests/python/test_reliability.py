@@ -72,7 +72,11 @@ PUBLISHED = {**PUBLISHED, **LIFECYCLE}
 # left them.
 BUILD = ["build", "--exclude", "models/eda"]
 # Publish into the workspace's published/ folder, and never pause, whatever the caller's shell says.
-HERMETIC = {publish.PUBLISH_DIR_ENV: "", publish.PAUSE_ENV: ""}
+HERMETIC = {publish.PUBLISH_DIR_ENV: ""}
+# The test-only pause before the renames of the publication: a sitecustomize module on
+# PYTHONPATH that wraps the switch to the new run (production code has no hook).
+PAUSE_HOOK = Path(__file__).parent / "pause_hook"
+PAUSE_MESSAGE = "segmentation: paused in segment_publication"
 
 READER = """
 import json, os, sys, time
@@ -385,9 +389,14 @@ def test_kill_during_publication(workspace: Workspace, readers: Readers) -> None
     tail = _Tail(workspace.log)
     process = _start_build(
         workspace,
-        {publish.PAUSE_ENV: publish.PAUSE_POINT, publish.PAUSE_SECONDS_ENV: "300"},
+        {
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(PAUSE_HOOK), os.environ.get("PYTHONPATH")])
+            ),
+            "SEGMENTS_TEST_PAUSE_SECONDS": "300",
+        },
     )
-    _kill_when(workspace, process, tail, f"paused in {publish.PAUSE_POINT}")
+    _kill_when(workspace, process, tail, PAUSE_MESSAGE)
     # The new file was complete but not yet renamed: the published file is the old run's.
     temporaries = list(workspace.published.parent.glob("segments.*.duckdb.tmp"))
     assert len(temporaries) == 1
