@@ -51,6 +51,7 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
+from segmentation.checks import finite_or_none, table_matrix
 from segmentation.metrics import cluster_metrics, silhouette_many
 from segmentation.settings import LINKAGES, ClusteringSettings
 
@@ -119,25 +120,10 @@ def _sorted_ids(table: pa.Table, table_name: str) -> tuple[pa.Array, np.ndarray 
 def _features(matrix: pa.Table) -> np.ndarray:
     """The feature matrix (n, d) float64 C-contiguous, in the table's row order.
 
-    Every column other than ``customer_id`` is a feature; each must be numeric with no null,
-    NaN or infinite value (the matrix arrives imputed and scaled).
+    Every column other than ``customer_id`` is a feature (``checks.table_matrix``: numeric, no
+    null, NaN or infinite value; the matrix arrives imputed and scaled).
     """
-    features = [name for name in matrix.column_names if name != "customer_id"]
-    if not features:
-        raise ValueError("matrix: no feature column besides 'customer_id'")
-    columns = np.empty((len(features), matrix.num_rows), dtype=np.float64)
-    for j, name in enumerate(features):
-        column = matrix[name]
-        if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
-            raise ValueError(f"matrix.{name}: expected a float64 feature column, got {column.type}")
-        if column.null_count:
-            raise ValueError(f"matrix.{name}: {column.null_count} null value(s); impute first")
-        columns[j] = column.to_numpy()
-    bad = (~np.isfinite(columns)).sum(axis=1)
-    if bad.any():
-        j = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"matrix.{features[j]}: {int(bad[j])} NaN or infinite value(s)")
-    return np.ascontiguousarray(columns.T)
+    return table_matrix(matrix, "matrix")[0]
 
 
 def _matrix_arrays(matrix: pa.Table) -> tuple[pa.Array, np.ndarray]:
@@ -673,13 +659,6 @@ def _between_leaves(points: np.ndarray, sizes: np.ndarray, segments: np.ndarray)
     return float((sizes * ((points - centres[segments]) ** 2).sum(axis=1)).sum())
 
 
-def _optional(value: Any) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return value if np.isfinite(value) else None
-
-
 # The columns of metrics_table, also used for the empty table when hierarchical is disabled.
 METRICS_SCHEMA = pa.schema(
     [
@@ -779,14 +758,14 @@ def metrics_table(
                 "method": "hierarchical",
                 "k": k,
                 "n_segments": r,
-                "inertia": _optional(scores.get("inertia")),
-                "silhouette": _optional(estimate.value),
+                "inertia": finite_or_none(scores.get("inertia")),
+                "silhouette": finite_or_none(estimate.value),
                 "silhouette_method": estimate.method,
                 "silhouette_rows": int(estimate.n_rows),
-                "silhouette_ci_low": _optional(estimate.ci_low),
-                "silhouette_ci_high": _optional(estimate.ci_high),
-                "calinski_harabasz": _optional(scores.get("calinski_harabasz")),
-                "davies_bouldin": _optional(scores.get("davies_bouldin")),
+                "silhouette_ci_low": finite_or_none(estimate.ci_low),
+                "silhouette_ci_high": finite_or_none(estimate.ci_high),
+                "calinski_harabasz": finite_or_none(scores.get("calinski_harabasz")),
+                "davies_bouldin": finite_or_none(scores.get("davies_bouldin")),
                 "cophenetic_correlation": coph,
                 "cophenetic_method": coph_method,
                 "scheme": scheme,

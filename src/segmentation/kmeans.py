@@ -1,19 +1,19 @@
 """K-Means over a range of k: fits, quality metrics, the choice of k and deterministic ids.
 
-``kmeans_sweep_table`` fits scikit-learn's K-Means (k-means++, Lloyd) for every k of
-``ClusteringSettings.k_values`` on the preprocessed matrix (``preprocessing.transform_table``)
-and returns one row per k with its metrics, centroids and cluster sizes; ``select_k`` marks the
-chosen k; ``kmeans_centroids_table`` describes the selected segments column by column in scaled
-and original units, with generated names; ``kmeans_assignments_table`` gives every customer's
-segment.
+``kmeans_sweep`` fits scikit-learn's K-Means (k-means++, Lloyd) for every k asked on the
+preprocessed (n, d) matrix (``preprocessing.apply_spec``) and returns a ``KMeansSweep``: one
+``KMeansFit`` per k with its metrics, centroids and cluster sizes, and the k ``select_k`` chose;
+``assign_nearest`` gives every row's segment. Arrays in, arrays and dataclasses out: the Arrow
+tables of the dbt models (``ml_kmeans_sweep``, ``ml_kmeans_centroids``) are built in
+``segmentation.pipeline``.
 
 Row order. K-Means is fitted on the rows in a canonical order (a seeded hash of the row values,
 ``canonical_fit_rows``) and samples are drawn by that hash, so the result does not depend on the
 order in which the warehouse returns the customers: shuffled rows give the same segments.
 
 Large inputs. Up to ``fit_sample_max_rows`` rows K-Means runs on all rows with
-``n_init = settings.n_init``. Above it, K-Means is fitted on a seeded uniform sample of
-``fit_sample_max_rows`` rows (default 50,000) with ``n_init = min(settings.n_init,
+``n_init`` restarts. Above it, K-Means is fitted on a seeded uniform sample of
+``fit_sample_max_rows`` rows (default 50,000) with ``n_init = min(n_init,
 SAMPLED_N_INIT)`` (= 3) restarts, and then every row is assigned to its nearest centroid
 (chunked, vectorised), so inertia, cluster sizes and the simplified silhouette are computed on
 all rows. Why a sample and fewer restarts: on 50,000 x 12 rows one k-means++ restart already
@@ -33,7 +33,7 @@ size descending, ties broken by the centroid coordinates (lexicographic, ascendi
 data and settings always give the same ids, and the ``centroids`` / ``cluster_sizes`` lists of
 the sweep are in segment-id order.
 
-Choice of k (``select_k``): a fixed ``settings.k`` wins ("fixed by configuration"). Otherwise,
+Choice of k (``select_k``): a fixed ``k`` wins ("fixed by configuration"). Otherwise,
 among the k whose silhouette is defined and whose smallest segment holds at least
 ``min_segment_share`` of the rows, the k with the best silhouette (ties towards the smaller k);
 the inertia elbow found by ``kneedle`` is reported alongside as a cross-check. If no k passes the
@@ -48,7 +48,7 @@ least 2 distinct rows, k = min(k, distinct rows) is fitted instead, with a note 
 distinct row (e.g. every customer has the same features) the sweep falls back to ONE segment
 (``one_segment_sweep``): a single row with k = 1, everyone in segment 1, the silhouette
 undefined (null) and the reason in ``selection_reason``. Outliers
-(``preprocessing.outlier_mask`` with ``settings.outlier_fence``) are left out of the fit, so an
+(``preprocessing.outlier_mask`` with ``outlier_fence``) are left out of the fit, so an
 extreme customer cannot claim a segment of its own; they are assigned to the nearest centroid
 like every customer, counted in ``outlier_rows`` and named in the selection reason.
 """
@@ -56,73 +56,31 @@ like every customer, counted in ``outlier_rows`` and named in the selection reas
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
+from segmentation.checks import check_array
 from segmentation.metrics import (
+    SilhouetteEstimate,
     cluster_metrics,
     row_keys,
     silhouette_many,
     simplified_from_distances,
     simplified_silhouette,
+    undefined_silhouette,
 )
-from segmentation.naming import describe_segments
-from segmentation.preprocessing import (
-    ID_COLUMN,
-    inverse_numeric,
-    matrix_from_table,
-    outlier_mask,
-    spec_rows,
-    unscale_column,
-)
-from segmentation.settings import ClusteringSettings, ConfigError, SegmentationSettings
+from segmentation.preprocessing import outlier_mask
+from segmentation.settings import ConfigError
 
 SAMPLED_N_INIT = 3
 MAX_WORKERS = 4
 TIE_TOLERANCE = 1e-12
-
-SWEEP_SCHEMA = pa.schema(
-    [
-        pa.field("k", pa.int64(), nullable=False),
-        pa.field("inertia", pa.float64(), nullable=False),
-        pa.field("silhouette", pa.float64()),
-        pa.field("silhouette_method", pa.string(), nullable=False),
-        pa.field("silhouette_rows", pa.int64(), nullable=False),
-        pa.field("silhouette_ci_low", pa.float64()),
-        pa.field("silhouette_ci_high", pa.float64()),
-        pa.field("simplified_silhouette", pa.float64()),
-        pa.field("calinski_harabasz", pa.float64()),
-        pa.field("davies_bouldin", pa.float64()),
-        pa.field("fit_rows", pa.int64(), nullable=False),
-        pa.field("n_rows", pa.int64(), nullable=False),
-        pa.field("outlier_rows", pa.int64(), nullable=False),
-        pa.field("n_iter", pa.int64(), nullable=False),
-        pa.field("is_selected", pa.bool_(), nullable=False),
-        pa.field("selection_reason", pa.string()),
-        pa.field("centroids", pa.list_(pa.list_(pa.float64())), nullable=False),
-        pa.field("cluster_sizes", pa.list_(pa.int64()), nullable=False),
-    ]
-)
-
-CENTROIDS_SCHEMA = pa.schema(
-    [
-        pa.field("k", pa.int64(), nullable=False),
-        pa.field("segment_id", pa.int64(), nullable=False),
-        pa.field("segment_name", pa.string(), nullable=False),
-        pa.field("segment_description", pa.string(), nullable=False),
-        pa.field("size", pa.int64(), nullable=False),
-        pa.field("output_column", pa.string(), nullable=False),
-        pa.field("feature", pa.string(), nullable=False),
-        pa.field("value_scaled", pa.float64(), nullable=False),
-        pa.field("value_original", pa.float64()),
-    ]
-)
-
 
 # ------------------------------------------------------------------------- assignment, ids
 
@@ -230,26 +188,40 @@ def kneedle(x: np.ndarray, y: np.ndarray) -> float | None:
     return float(x[best]) if gap[best] > TIE_TOLERANCE else None
 
 
-def _as_rows(metrics: pa.Table | list[dict[str, Any]]) -> list[dict[str, Any]]:
-    rows = metrics.to_pylist() if isinstance(metrics, pa.Table) else list(metrics)
+def select_k(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    k: int | str = "auto",
+    min_segment_share: float = 0.02,
+) -> tuple[int, str]:
+    """The chosen k and the reason, from the sweep metrics (one mapping per k).
+
+    Parameters
+    ----------
+    rows : sequence of mappings
+        One per fitted k, with ``k``, ``silhouette`` (None or NaN when undefined) and
+        ``inertia``; ``cluster_sizes`` and ``n_rows`` enable the ``min_segment_share`` rule.
+    k : int or "auto"
+        ``segmentation.clustering.k``: a fixed k wins when it was fitted (or the single k the
+        sweep capped it to).
+    min_segment_share : float
+        Smallest share of the rows a segment must hold for its k to be eligible.
+
+    Returns
+    -------
+    (k, reason) : tuple of int and str
+        See the module docstring for the rule; the reason names the rule that decided.
+
+    Raises
+    ------
+    ConfigError
+        ``rows`` is empty, or a fixed ``k`` was not fitted.
+    """
+    rows = sorted(rows, key=lambda r: r["k"])
     if not rows:
         raise ConfigError("select_k: the sweep has no rows")
-    return sorted(rows, key=lambda r: r["k"])
-
-
-def select_k(
-    metrics: pa.Table | list[dict[str, Any]],
-    settings: ClusteringSettings | SegmentationSettings,
-) -> tuple[int, str]:
-    """The chosen k and the reason, from the sweep metrics (one row per k).
-
-    Needs ``k``, ``silhouette`` (None / NaN when undefined) and ``inertia``; ``cluster_sizes``
-    and ``n_rows`` enable the ``min_segment_share`` rule. See the module docstring for the rule.
-    """
-    rows = _as_rows(metrics)
-    settings = _clustering(settings)
-    if settings.k != "auto":
-        k = int(settings.k)
+    if k != "auto":
+        k = int(k)
         fitted = [r["k"] for r in rows]
         if k in fitted:
             return k, f"fixed by configuration (segmentation.clustering.k = {k})"
@@ -262,13 +234,13 @@ def select_k(
     elbow = kneedle([r["k"] for r in rows], [r["inertia"] for r in rows])
     elbow_k = None if elbow is None else round(elbow)
 
-    def defined(row: dict[str, Any]) -> bool:
+    def defined(row: Mapping[str, Any]) -> bool:
         value = row.get("silhouette")
         return value is not None and bool(np.isfinite(value))
 
-    def big_enough(row: dict[str, Any]) -> bool:
+    def big_enough(row: Mapping[str, Any]) -> bool:
         sizes, n = row.get("cluster_sizes"), row.get("n_rows")
-        return sizes is None or not n or min(sizes) / n >= settings.min_segment_share
+        return sizes is None or not n or min(sizes) / n >= min_segment_share
 
     candidates = [r for r in rows if defined(r)]
     notes = []
@@ -284,25 +256,24 @@ def select_k(
     if excluded and eligible:
         notes.append(
             f"k={', '.join(map(str, excluded))} excluded: smallest segment below "
-            f"min_segment_share {settings.min_segment_share:g}"
+            f"min_segment_share {min_segment_share:g}"
         )
     elif excluded:
         notes.append(
-            f"every k has a segment below min_segment_share {settings.min_segment_share:g}; "
-            "rule ignored"
+            f"every k has a segment below min_segment_share {min_segment_share:g}; rule ignored"
         )
         eligible = candidates
     best_value = max(r["silhouette"] for r in eligible)
     best = next(r for r in eligible if r["silhouette"] >= best_value - TIE_TOLERANCE)
-    k = best["k"]
-    reason = f"best silhouette {best['silhouette']:.3f} at k={k}"
+    chosen = best["k"]
+    reason = f"best silhouette {best['silhouette']:.3f} at k={chosen}"
     if elbow_k is None:
         reason += "; no inertia elbow (kneedle needs >= 3 k values on a convex curve)"
-    elif elbow_k == k:
-        reason += f"; inertia elbow (kneedle) also at k={k}"
+    elif elbow_k == chosen:
+        reason += f"; inertia elbow (kneedle) also at k={chosen}"
     else:
         reason += f"; inertia elbow (kneedle) at k={elbow_k}, silhouette preferred"
-    return k, "; ".join([reason, *notes])
+    return chosen, "; ".join([reason, *notes])
 
 
 # --------------------------------------------------------------------------------- sweep
@@ -378,14 +349,6 @@ def _fit_one(
     }
 
 
-def _clustering(settings: ClusteringSettings | SegmentationSettings) -> ClusteringSettings:
-    if isinstance(settings, SegmentationSettings):
-        return settings.clustering
-    if not isinstance(settings, ClusteringSettings):
-        raise TypeError(f"expected ClusteringSettings, got {type(settings).__name__}")
-    return settings
-
-
 def distinct_rows(X: np.ndarray, seed: int) -> int:
     """The number of distinct rows of the (n, d) matrix (equal seeded 64-bit row hashes)."""
     if X.shape[0] == 0:
@@ -393,14 +356,78 @@ def distinct_rows(X: np.ndarray, seed: int) -> int:
     return len(np.unique(row_keys(X, seed)))
 
 
+@dataclass(frozen=True)
+class KMeansFit:
+    """One k of the sweep, in segment-id order (segments 1..k by size descending).
+
+    Attributes
+    ----------
+    k : int
+    centroids : ndarray of shape (k, d)
+        Scaled feature space; row ``j`` is segment ``j + 1``.
+    labels : ndarray of shape (n,)
+        1-based segment of every row (the nearest centroid when the fit used a subset).
+    cluster_sizes : ndarray of shape (k,)
+    inertia : float
+        Within-segment sum of squared Euclidean distances over all n rows.
+    n_iter : int
+        Lloyd iterations of the best restart.
+    fit_rows : int
+        Rows K-Means was fitted on (outliers and rows beyond the fit sample left out).
+    silhouette : SilhouetteEstimate
+        Exact or sampled mean silhouette (``metrics.silhouette_many``).
+    simplified_silhouette : float
+        Centroid-based silhouette over all rows; NaN when undefined.
+    calinski_harabasz, davies_bouldin : float or None
+        On the silhouette's rows; None when undefined.
+    """
+
+    k: int
+    centroids: np.ndarray = field(repr=False)
+    labels: np.ndarray = field(repr=False)
+    cluster_sizes: np.ndarray
+    inertia: float
+    n_iter: int
+    fit_rows: int
+    silhouette: SilhouetteEstimate = field(repr=False)
+    simplified_silhouette: float
+    calinski_harabasz: float | None
+    davies_bouldin: float | None
+
+
+@dataclass(frozen=True)
+class KMeansSweep:
+    """The result of :func:`kmeans_sweep`: one fit per k, and the chosen k with its reason.
+
+    ``fits`` are in ascending k; ``n_rows`` counts all rows, ``outlier_rows`` those left out of
+    the fit (``preprocessing.outlier_mask``).
+    """
+
+    fits: tuple[KMeansFit, ...]
+    n_rows: int
+    outlier_rows: int
+    selected_k: int
+    selection_reason: str
+
+
 def one_segment_sweep(
     X: np.ndarray, ks: list[int], distinct: int, outliers: np.ndarray
-) -> pa.Table:
-    """The fallback sweep when the matrix has fewer distinct rows than the smallest k.
+) -> KMeansSweep:
+    """The fallback sweep when the matrix has fewer than 2 distinct rows.
 
-    One row, k = 1: every customer in segment 1 (centroid: the column means), inertia the total
-    sum of squares, silhouette and the other separation metrics undefined (null), and the reason
-    on the selected row.
+    One fit, k = 1: every row in segment 1 (centroid: the column means), inertia the total sum
+    of squares, silhouette and the other separation metrics undefined, and the reason.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        The feature matrix.
+    ks : list of int
+        The k asked (for the reason).
+    distinct : int
+        Distinct rows of the fitted matrix (0 or 1).
+    outliers : ndarray of bool, shape (n,)
+        Rows left out of the fit (counted in ``outlier_rows``).
     """
     n = X.shape[0]
     centroid = X.mean(axis=0)
@@ -412,72 +439,41 @@ def one_segment_sweep(
         f"fewer than the smallest k of {asked}; every customer is in segment 1 and the "
         "silhouette is undefined"
     )
-    row = {
-        "k": 1,
-        "inertia": float(((X - centroid) ** 2).sum()),
-        "silhouette": None,
-        "silhouette_method": "undefined",
-        "silhouette_rows": n,
-        "silhouette_ci_low": None,
-        "silhouette_ci_high": None,
-        "simplified_silhouette": None,
-        "calinski_harabasz": None,
-        "davies_bouldin": None,
-        "fit_rows": n - int(outliers.sum()),
-        "n_rows": n,
-        "outlier_rows": int(outliers.sum()),
-        "n_iter": 0,
-        "is_selected": True,
-        "selection_reason": reason,
-        "centroids": [centroid.tolist()],
-        "cluster_sizes": [n],
-    }
-    return pa.Table.from_pylist([row], schema=SWEEP_SCHEMA)
+    fit = KMeansFit(
+        k=1,
+        centroids=centroid[None, :],
+        labels=np.ones(n, dtype=np.int64),
+        cluster_sizes=np.array([n], dtype=np.int64),
+        inertia=float(((X - centroid) ** 2).sum()),
+        n_iter=0,
+        fit_rows=n - int(outliers.sum()),
+        silhouette=undefined_silhouette("one segment", n, np.arange(n)),
+        simplified_silhouette=float("nan"),
+        calinski_harabasz=None,
+        davies_bouldin=None,
+    )
+    return KMeansSweep((fit,), n, int(outliers.sum()), 1, reason)
 
 
-def kmeans_sweep(X: np.ndarray, settings: ClusteringSettings | SegmentationSettings) -> pa.Table:
-    """The sweep of ``kmeans_sweep_table`` on an (n, d) float64 matrix (``SWEEP_SCHEMA``)."""
-    settings = _clustering(settings)
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    if X.ndim != 2 or X.shape[1] < 1:
-        raise ConfigError(f"kmeans: expected an (n, d) matrix with d >= 1, got shape {X.shape}")
-    if not np.isfinite(X).all():
-        raise ConfigError("kmeans: the matrix contains non-finite values")
-    n = X.shape[0]
-    ks = settings.k_values(n)
-    seed = settings.seed
-    outliers = outlier_mask(X, settings.outlier_fence)
-    inliers = np.flatnonzero(~outliers) if outliers.any() else None
-    distinct = distinct_rows(X if inliers is None else X[inliers], seed)
-    notes = []
-    if distinct < 2:
-        return one_segment_sweep(X, ks, distinct, outliers)
+def _fitted_ks(ks: list[int], distinct: int) -> tuple[list[int], list[str]]:
+    """The k that can be fitted on ``distinct`` (>= 2) distinct rows, and notes saying why not."""
     if distinct < ks[0]:
         asked = f"k = {ks[0]}" if len(ks) == 1 else f"k = {ks[0]}..{ks[-1]}"
-        notes.append(
+        return [distinct], [
             f"{asked} asked but the feature matrix has only {distinct} distinct rows: fitted "
             f"k = {distinct} (min(k, distinct rows)) instead"
-        )
-        ks = [distinct]
-    elif distinct < ks[-1]:
-        notes.append(
+        ]
+    if distinct < ks[-1]:
+        return [k for k in ks if k <= distinct], [
             f"k above {distinct} not fitted: the feature matrix has only {distinct} distinct rows"
-        )
-        ks = [k for k in ks if k <= distinct]
-    if inliers is not None:
-        notes.append(
-            f"{len(outliers) - len(inliers)} outlier(s) (beyond outlier_fence "
-            f"{settings.outlier_fence:g} x the 5-95 % range of a feature) left out of the fit "
-            "and assigned to the nearest segment"
-        )
-    sampled = n > settings.fit_sample_max_rows
-    if inliers is None:
-        fit_index = canonical_fit_rows(X, settings.fit_sample_max_rows, seed)
-    else:  # positions among the inliers, mapped back to rows of X
-        fit_index = inliers[canonical_fit_rows(X[inliers], settings.fit_sample_max_rows, seed)]
-    # A fit on a subset of the rows assigns every row to its nearest centroid afterwards.
-    subset = sampled or inliers is not None
-    n_init = min(settings.n_init, SAMPLED_N_INIT) if sampled else settings.n_init
+        ]
+    return ks, []
+
+
+def _fit_all(
+    X: np.ndarray, fit_index: np.ndarray, subset: bool, ks: list[int], n_init: int, seed: int
+) -> list[dict[str, Any]]:
+    """:func:`_fit_one` for every k, two (up to MAX_WORKERS) at a time; results in ``ks`` order."""
     fit_matrix = np.ascontiguousarray(X[fit_index])
     # One BLAS thread for the whole parallel section, set in this thread: the BLAS limit is
     # process-wide, and scikit-learn's own nested limits in the workers then save and restore
@@ -490,168 +486,130 @@ def kmeans_sweep(X: np.ndarray, settings: ClusteringSettings | SegmentationSetti
             k: pool.submit(_fit_one, X, fit_matrix, fit_index, subset, k, n_init, seed)
             for k in sorted(ks, reverse=True)
         }
-        fits = [futures[k].result() for k in ks]
+        return [futures[k].result() for k in ks]
 
+
+def kmeans_sweep(
+    X: np.ndarray,
+    *,
+    k_values: Sequence[int],
+    k: int | str = "auto",
+    n_init: int = 10,
+    seed: int = 42,
+    fit_sample_max_rows: int = 50_000,
+    outlier_fence: float | None = 3.0,
+    exact_silhouette_max_rows: int = 10_000,
+    silhouette_sample_size: int = 10_000,
+    min_segment_share: float = 0.02,
+) -> KMeansSweep:
+    """Fit K-Means (k-means++, Lloyd) for every k of ``k_values`` and choose one.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        The scaled feature matrix (``preprocessing.apply_spec``), finite float64.
+    k_values : sequence of int
+        The k to fit, ascending (``ClusteringSettings.k_values(n)``).
+    k : int or "auto"
+        A fixed k, or "auto" for the rule of :func:`select_k`.
+    n_init : int
+        K-Means restarts (at most ``SAMPLED_N_INIT`` on a sampled fit).
+    seed : int
+        Seeds the restarts, the fit sample and the silhouette sample.
+    fit_sample_max_rows : int
+        Above it K-Means is fitted on a seeded sample and every row is assigned after.
+    outlier_fence : float or None
+        Rows beyond it (``preprocessing.outlier_mask``) are left out of the fit; None: none.
+    exact_silhouette_max_rows, silhouette_sample_size : int
+        Exact silhouette up to that many rows, else on a seeded sample of that size.
+    min_segment_share : float
+        Smallest segment share for a k to be eligible (:func:`select_k`).
+
+    Returns
+    -------
+    KMeansSweep
+        Same data and parameters give the same result, whatever the row order (see the module
+        docstring for sampling, degenerate inputs and the segment ids).
+
+    Raises
+    ------
+    ValueError
+        ``X`` is not a finite, non-empty 2-D matrix (:func:`segmentation.checks.check_array`).
+    """
+    X = check_array(X, name="kmeans: the feature matrix")
+    n = X.shape[0]
+    ks = list(k_values)
+    outliers = outlier_mask(X, outlier_fence)
+    inliers = np.flatnonzero(~outliers) if outliers.any() else None
+    distinct = distinct_rows(X if inliers is None else X[inliers], seed)
+    if distinct < 2:
+        return one_segment_sweep(X, ks, distinct, outliers)
+    ks, notes = _fitted_ks(ks, distinct)
+    if inliers is not None:
+        notes.append(
+            f"{len(outliers) - len(inliers)} outlier(s) (beyond outlier_fence "
+            f"{outlier_fence:g} x the 5-95 % range of a feature) left out of the fit "
+            "and assigned to the nearest segment"
+        )
+    sampled = n > fit_sample_max_rows
+    if inliers is None:
+        fit_index = canonical_fit_rows(X, fit_sample_max_rows, seed)
+    else:  # positions among the inliers, mapped back to rows of X
+        fit_index = inliers[canonical_fit_rows(X[inliers], fit_sample_max_rows, seed)]
+    # A fit on a subset of the rows assigns every row to its nearest centroid afterwards.
+    subset = sampled or inliers is not None
+    n_init = min(n_init, SAMPLED_N_INIT) if sampled else n_init
+    raw = _fit_all(X, fit_index, subset, ks, n_init, seed)
     estimates = silhouette_many(
         X,
-        [fit["labels"] for fit in fits],
-        exact_max_rows=settings.exact_silhouette_max_rows,
-        sample_size=settings.silhouette_sample_size,
+        [fit["labels"] for fit in raw],
+        exact_max_rows=exact_silhouette_max_rows,
+        sample_size=silhouette_sample_size,
         seed=seed,
     )
-    rows = []
-    for fit, estimate in zip(fits, estimates, strict=True):
+    fits = []
+    for fit, estimate in zip(raw, estimates, strict=True):
         index = estimate.sample_index  # all rows, or the silhouette sample
         quality = cluster_metrics(X[index], fit["labels"][index])
-        undefined = estimate.method == "undefined"
-        rows.append(
-            {
-                "k": fit["k"],
-                "inertia": fit["inertia"],
-                "silhouette": None if undefined else estimate.value,
-                "silhouette_method": estimate.method,
-                "silhouette_rows": estimate.n_rows,
-                "silhouette_ci_low": None if undefined else estimate.ci_low,
-                "silhouette_ci_high": None if undefined else estimate.ci_high,
-                "simplified_silhouette": _none_if_nan(fit["simplified_silhouette"]),
-                "calinski_harabasz": quality["calinski_harabasz"],
-                "davies_bouldin": quality["davies_bouldin"],
-                "fit_rows": fit["fit_rows"],
-                "n_rows": n,
-                "outlier_rows": int(outliers.sum()),
-                "n_iter": fit["n_iter"],
-                "is_selected": False,
-                "selection_reason": None,
-                "centroids": fit["centroids"].tolist(),
-                "cluster_sizes": fit["sizes"].tolist(),
-            }
+        fits.append(
+            KMeansFit(
+                k=fit["k"],
+                centroids=fit["centroids"],
+                labels=fit["labels"],
+                cluster_sizes=fit["sizes"],
+                inertia=fit["inertia"],
+                n_iter=fit["n_iter"],
+                fit_rows=fit["fit_rows"],
+                silhouette=estimate,
+                simplified_silhouette=fit["simplified_silhouette"],
+                calinski_harabasz=quality["calinski_harabasz"],
+                davies_bouldin=quality["davies_bouldin"],
+            )
         )
-    chosen, reason = select_k(rows, settings)
-    reason = "; ".join([reason, *notes])
-    for row in rows:
-        if row["k"] == chosen:
-            row["is_selected"], row["selection_reason"] = True, reason
-    return pa.Table.from_pylist(rows, schema=SWEEP_SCHEMA)
-
-
-def _none_if_nan(value: float) -> float | None:
-    return None if not np.isfinite(value) else float(value)
-
-
-def kmeans_sweep_table(
-    matrix: pa.Table, settings: ClusteringSettings | SegmentationSettings
-) -> pa.Table:
-    """Fit K-Means for every k of ``settings.k_values(n)`` and pick one; one row per k.
-
-    ``matrix`` is ``preprocessing.transform_table``'s output: ``customer_id`` plus the float64
-    matrix columns (every column other than ``customer_id`` is used, in table order). Returns a
-    table with ``SWEEP_SCHEMA``: metrics, ``centroids`` (k lists of d floats, scaled space) and
-    ``cluster_sizes`` in segment-id order, and ``is_selected`` / ``selection_reason`` on the
-    chosen k. Same data and settings give an identical table. See the module docstring.
-    ``settings`` may also be the whole ``SegmentationSettings`` (its ``clustering`` is used).
-    """
-    X, _ = matrix_from_table(matrix)
-    return kmeans_sweep(X, settings)
-
-
-# ------------------------------------------------------------------------- selected result
-
-
-def selected_row(sweep: pa.Table) -> dict[str, Any]:
-    """The sweep row with ``is_selected`` (exactly one is expected)."""
-    rows = [r for r in sweep.to_pylist() if r["is_selected"]]
-    if len(rows) != 1:
-        raise ConfigError(f"kmeans sweep: expected exactly one selected k, found {len(rows)}")
-    return rows[0]
-
-
-def kmeans_centroids_table(
-    sweep: pa.Table, spec: pa.Table, settings: SegmentationSettings, X: np.ndarray
-) -> pa.Table:
-    """The selected segments, one row per (segment_id, output_column) (``CENTROIDS_SCHEMA``).
-
-    ``value_scaled`` is the centroid coordinate in the matrix space; ``value_original`` is, for
-    numeric features, the value in original units (``inverse_numeric``: weight, scaling and
-    log1p undone); for ordinal features the mean ordinal code in [0, 1]; for one-hot columns
-    the level's share in the segment and for missing indicators the share of missing values
-    (un-weighted 0..1 values, clipped to [0, 1] against rounding noise). ``segment_name`` and
-    ``segment_description`` describe the customers of ``X`` (the scaled feature matrix, (n, d)
-    in the spec's column order) nearest to each centroid (``naming.describe_segments``).
-    """
-    row = selected_row(sweep)
-    centroids = np.asarray(row["centroids"], dtype=np.float64)
-    sizes = row["cluster_sizes"]
-    k = len(sizes)
-    columns = spec_rows(spec)
-    if centroids.shape != (k, len(columns)):
-        raise ConfigError(
-            f"kmeans centroids: shape {centroids.shape} does not match the spec's "
-            f"{len(columns)} output columns"
-        )
-    labels, _ = assign_nearest(X, centroids)
-    described = describe_segments(X, labels, spec, settings, n_segments=k)
-    original = np.empty_like(centroids)
-    for column in columns:
-        values = centroids[:, column["position"]]
-        if column["kind"] in ("numeric", "ordinal") and not column["is_missing_indicator"]:
-            original[:, column["position"]] = inverse_numeric(spec, column["feature"], values)
-        else:
-            shares = unscale_column(spec, column["output_column"], values)
-            original[:, column["position"]] = np.clip(shares, 0.0, 1.0)
-    data: dict[str, list[Any]] = {name: [] for name in CENTROIDS_SCHEMA.names}
-    for s in range(k):
-        for column in columns:
-            j = column["position"]
-            data["k"].append(k)
-            data["segment_id"].append(s + 1)
-            data["segment_name"].append(described[s].name)
-            data["segment_description"].append(described[s].description)
-            data["size"].append(sizes[s])
-            data["output_column"].append(column["output_column"])
-            data["feature"].append(column["feature"])
-            data["value_scaled"].append(float(centroids[s, j]))
-            data["value_original"].append(float(original[s, j]))
-    return pa.table(data, schema=CENTROIDS_SCHEMA)
-
-
-def kmeans_assignments_table(matrix: pa.Table, sweep: pa.Table) -> pa.Table:
-    """Every customer's segment under the selected k.
-
-    Columns ``customer_id``, ``k``, ``segment_id`` (1-based, as in the sweep) and ``distance``
-    (Euclidean, scaled space) to the segment's centroid.
-    """
-    X, _ = matrix_from_table(matrix)
-    row = selected_row(sweep)
-    centroids = np.asarray(row["centroids"], dtype=np.float64)
-    if centroids.shape[1] != X.shape[1]:
-        raise ConfigError(
-            f"kmeans assignments: the matrix has {X.shape[1]} columns, the centroids "
-            f"{centroids.shape[1]}"
-        )
-    labels, distances = assign_nearest(X, centroids)
-    return pa.table(
+    summary = [
         {
-            ID_COLUMN: matrix.column(ID_COLUMN),
-            "k": pa.array(np.full(X.shape[0], centroids.shape[0], dtype=np.int64)),
-            "segment_id": pa.array(labels),
-            "distance": pa.array(distances),
+            "k": fit.k,
+            "inertia": fit.inertia,
+            "silhouette": None if fit.silhouette.method == "undefined" else fit.silhouette.value,
+            "cluster_sizes": fit.cluster_sizes.tolist(),
+            "n_rows": n,
         }
-    )
+        for fit in fits
+    ]
+    chosen, reason = select_k(summary, k=k, min_segment_share=min_segment_share)
+    return KMeansSweep(tuple(fits), n, int(outliers.sum()), chosen, "; ".join([reason, *notes]))
 
 
 __all__ = [
-    "CENTROIDS_SCHEMA",
     "SAMPLED_N_INIT",
-    "SWEEP_SCHEMA",
+    "KMeansFit",
+    "KMeansSweep",
     "assign_nearest",
+    "canonical_fit_rows",
     "distinct_rows",
-    "kmeans_assignments_table",
-    "kmeans_centroids_table",
     "kmeans_sweep",
-    "kmeans_sweep_table",
     "kneedle",
     "one_segment_sweep",
     "order_segments",
     "select_k",
-    "selected_row",
 ]

@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.optimize import linear_sum_assignment
 
-from segmentation import kmeans, preprocessing
+from segmentation import pipeline, preprocessing
 from segmentation.settings import ConfigError, _check_keys, _choice, _integer, _number
 
 MODES = ("auto", "refit", "score")
@@ -140,7 +140,7 @@ BIN_TYPE = pa.struct(
     ]
 )
 CENTROID_TYPE = pa.struct(
-    [(field.name, field.type) for field in kmeans.CENTROIDS_SCHEMA if field.name != "k"]
+    [(field.name, field.type) for field in pipeline.CENTROIDS_SCHEMA if field.name != "k"]
 )
 SPEC_TYPE = pa.struct(list(preprocessing.SPEC_SCHEMA))
 LINEAGE_TYPE = pa.struct(
@@ -669,7 +669,7 @@ def _candidate_model(
     next_id: int,
     context: RunContext,
 ) -> dict[str, Any]:
-    selected = kmeans.selected_row(sweep)
+    selected = pipeline.selected_row(sweep)
     mapping, lineage = stable_ids(centroids, spec, previous, next_id, settings.match_max_distance)
     stored = []
     for row in centroids.to_pylist():

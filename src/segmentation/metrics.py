@@ -257,7 +257,8 @@ def sample_rows(X: np.ndarray, size: int, seed: int, salt: int = 0) -> np.ndarra
     return np.sort(np.argpartition(keys, size - 1)[:size])
 
 
-def _undefined(reason: str, n_rows: int, index: np.ndarray) -> SilhouetteEstimate:
+def undefined_silhouette(reason: str, n_rows: int, index: np.ndarray) -> SilhouetteEstimate:
+    """An undefined estimate (value and interval NaN, method "undefined") over ``index`` rows."""
     nan = float("nan")
     return SilhouetteEstimate(nan, "undefined", n_rows, nan, nan, index, np.empty(0), reason)
 
@@ -303,12 +304,12 @@ def silhouette_many(
         n_labels = int(codes.max()) + 1 if m else 0
         where = " in the sample" if method == "sampled" else ""
         if n_labels < 2:
-            results.append(_undefined(f"fewer than 2 distinct labels{where}", m, index))
+            results.append(undefined_silhouette(f"fewer than 2 distinct labels{where}", m, index))
         elif n_labels >= m:
             reason = f"{n_labels} labels for {m} rows{where}: needs k <= n - 1"
-            results.append(_undefined(reason, m, index))
+            results.append(undefined_silhouette(reason, m, index))
         elif identical:
-            results.append(_undefined(f"all {m} points{where} are identical", m, index))
+            results.append(undefined_silhouette(f"all {m} points{where} are identical", m, index))
         else:
             results.append(None)
             todo.append((i, codes.reshape(-1)))

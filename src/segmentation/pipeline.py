@@ -17,7 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segmentation import hierarchical, kmeans, metrics, naming, preprocessing
-from segmentation.settings import SegmentationSettings
+from segmentation.checks import finite_or_none, table_matrix
+from segmentation.settings import ClusteringSettings, SegmentationSettings
 
 ID_COLUMN = "customer_id"
 Config = Mapping[str, Any] | str | None
@@ -43,16 +44,12 @@ def _hierarchical_enabled(settings: SegmentationSettings) -> bool:
     return "hierarchical" in settings.clustering.methods
 
 
-def matrix_array(matrix: pa.Table) -> np.ndarray:
-    """The float64 (n, d) array of a feature-matrix table (every column but customer_id)."""
-    columns = [name for name in matrix.column_names if name != ID_COLUMN]
-    if not columns:
-        return np.empty((matrix.num_rows, 0))
-    return np.ascontiguousarray(
-        np.column_stack(
-            [matrix.column(name).to_numpy(zero_copy_only=False) for name in columns]
-        ).astype(np.float64, copy=False)
-    )
+def matrix_array(matrix: pa.Table, table_name: str = "ml_feature_matrix") -> np.ndarray:
+    """The float64 (n, d) array of a feature-matrix table (every column but customer_id).
+
+    Raises ``ValueError`` naming ``table_name`` and the column (``checks.table_matrix``).
+    """
+    return table_matrix(matrix, table_name)[0]
 
 
 def preprocessing_spec(features: pa.Table, config: Config) -> pa.Table:
@@ -67,19 +64,198 @@ def feature_matrix(features: pa.Table, spec: pa.Table) -> pa.Table:
     return preprocessing.transform_table(by_customer(features), spec)
 
 
+# ---------------------------------------------------------------------------------------------
+# K-Means: the tables of ml_kmeans_sweep and ml_kmeans_centroids
+# ---------------------------------------------------------------------------------------------
+
+SWEEP_SCHEMA = pa.schema(
+    [
+        pa.field("k", pa.int64(), nullable=False),
+        pa.field("inertia", pa.float64(), nullable=False),
+        pa.field("silhouette", pa.float64()),
+        pa.field("silhouette_method", pa.string(), nullable=False),
+        pa.field("silhouette_rows", pa.int64(), nullable=False),
+        pa.field("silhouette_ci_low", pa.float64()),
+        pa.field("silhouette_ci_high", pa.float64()),
+        pa.field("simplified_silhouette", pa.float64()),
+        pa.field("calinski_harabasz", pa.float64()),
+        pa.field("davies_bouldin", pa.float64()),
+        pa.field("fit_rows", pa.int64(), nullable=False),
+        pa.field("n_rows", pa.int64(), nullable=False),
+        pa.field("outlier_rows", pa.int64(), nullable=False),
+        pa.field("n_iter", pa.int64(), nullable=False),
+        pa.field("is_selected", pa.bool_(), nullable=False),
+        pa.field("selection_reason", pa.string()),
+        pa.field("centroids", pa.list_(pa.list_(pa.float64())), nullable=False),
+        pa.field("cluster_sizes", pa.list_(pa.int64()), nullable=False),
+    ]
+)
+"""Columns of ml_kmeans_sweep: one row per fitted k (:func:`sweep_table`)."""
+
+CENTROIDS_SCHEMA = pa.schema(
+    [
+        pa.field("k", pa.int64(), nullable=False),
+        pa.field("segment_id", pa.int64(), nullable=False),
+        pa.field("segment_name", pa.string(), nullable=False),
+        pa.field("segment_description", pa.string(), nullable=False),
+        pa.field("size", pa.int64(), nullable=False),
+        pa.field("output_column", pa.string(), nullable=False),
+        pa.field("feature", pa.string(), nullable=False),
+        pa.field("value_scaled", pa.float64(), nullable=False),
+        pa.field("value_original", pa.float64()),
+    ]
+)
+"""Columns of ml_kmeans_centroids: one row per (segment, output column)."""
+
+
+def _clustering(settings: ClusteringSettings | SegmentationSettings) -> ClusteringSettings:
+    return settings.clustering if isinstance(settings, SegmentationSettings) else settings
+
+
+def kmeans_parameters(settings: ClusteringSettings, n_rows: int) -> dict[str, Any]:
+    """The keyword arguments of :func:`kmeans.kmeans_sweep` from ``segmentation.clustering``."""
+    return {
+        "k_values": settings.k_values(n_rows),
+        "k": settings.k,
+        "n_init": settings.n_init,
+        "seed": settings.seed,
+        "fit_sample_max_rows": settings.fit_sample_max_rows,
+        "outlier_fence": settings.outlier_fence,
+        "exact_silhouette_max_rows": settings.exact_silhouette_max_rows,
+        "silhouette_sample_size": settings.silhouette_sample_size,
+        "min_segment_share": settings.min_segment_share,
+    }
+
+
+def sweep_table(sweep: kmeans.KMeansSweep) -> pa.Table:
+    """A :class:`kmeans.KMeansSweep` as the ml_kmeans_sweep table (:data:`SWEEP_SCHEMA`).
+
+    One row per k: metrics (undefined ones null), ``centroids`` (k lists of d floats, scaled
+    space) and ``cluster_sizes`` in segment-id order; ``is_selected`` and ``selection_reason``
+    on the chosen k only.
+    """
+    rows = []
+    for fit in sweep.fits:
+        estimate = fit.silhouette
+        undefined = estimate.method == "undefined"
+        chosen = fit.k == sweep.selected_k
+        rows.append(
+            {
+                "k": fit.k,
+                "inertia": fit.inertia,
+                "silhouette": None if undefined else estimate.value,
+                "silhouette_method": estimate.method,
+                "silhouette_rows": estimate.n_rows,
+                "silhouette_ci_low": None if undefined else estimate.ci_low,
+                "silhouette_ci_high": None if undefined else estimate.ci_high,
+                "simplified_silhouette": finite_or_none(fit.simplified_silhouette),
+                "calinski_harabasz": fit.calinski_harabasz,
+                "davies_bouldin": fit.davies_bouldin,
+                "fit_rows": fit.fit_rows,
+                "n_rows": sweep.n_rows,
+                "outlier_rows": sweep.outlier_rows,
+                "n_iter": fit.n_iter,
+                "is_selected": chosen,
+                "selection_reason": sweep.selection_reason if chosen else None,
+                "centroids": fit.centroids.tolist(),
+                "cluster_sizes": fit.cluster_sizes.tolist(),
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=SWEEP_SCHEMA)
+
+
+def kmeans_sweep_table(
+    matrix: pa.Table,
+    settings: ClusteringSettings | SegmentationSettings,
+    table_name: str = "ml_feature_matrix",
+) -> pa.Table:
+    """:func:`kmeans.kmeans_sweep` on a feature-matrix table, as the ml_kmeans_sweep table.
+
+    ``matrix`` is ``customer_id`` plus the float64 matrix columns (every other column is used,
+    in table order). The result does not depend on the row order (``kmeans.canonical_fit_rows``).
+    Returns :func:`sweep_table`.
+    """
+    clustering = _clustering(settings)
+    X = matrix_array(matrix, table_name)
+    return sweep_table(kmeans.kmeans_sweep(X, **kmeans_parameters(clustering, X.shape[0])))
+
+
 def kmeans_sweep(matrix: pa.Table, config: Config) -> pa.Table:
-    """K-Means over the configured k range with metrics and the selected k."""
-    return kmeans.kmeans_sweep_table(by_customer(matrix), _settings(config).clustering)
+    """Model ml_kmeans_sweep: K-Means over the configured k range with metrics and the chosen k."""
+    return kmeans_sweep_table(by_customer(matrix), _settings(config))
+
+
+def selected_row(sweep: pa.Table) -> dict[str, Any]:
+    """The ml_kmeans_sweep row with ``is_selected``; ``ValueError`` unless there is exactly one."""
+    rows = [row for row in sweep.to_pylist() if row["is_selected"]]
+    if len(rows) != 1:
+        raise ValueError(f"ml_kmeans_sweep: expected exactly one selected k, found {len(rows)}")
+    return rows[0]
+
+
+def _original_units(centroids: np.ndarray, spec: pa.Table) -> np.ndarray:
+    """Centroids (k, d) in original units, column by column (see :func:`kmeans_centroids_table`)."""
+    original = np.empty_like(centroids)
+    for column in preprocessing.spec_rows(spec):
+        j = column["position"]
+        if column["kind"] in ("numeric", "ordinal") and not column["is_missing_indicator"]:
+            original[:, j] = preprocessing.inverse_numeric(spec, column["feature"], centroids[:, j])
+        else:
+            shares = preprocessing.unscale_column(spec, column["output_column"], centroids[:, j])
+            original[:, j] = np.clip(shares, 0.0, 1.0)
+    return original
+
+
+def kmeans_centroids_table(
+    sweep: pa.Table, spec: pa.Table, settings: SegmentationSettings, X: np.ndarray
+) -> pa.Table:
+    """The selected segments, one row per (segment_id, output_column) (:data:`CENTROIDS_SCHEMA`).
+
+    ``value_scaled`` is the centroid coordinate in the matrix space; ``value_original`` is, for
+    numeric features, the value in original units (``preprocessing.inverse_numeric``: weight,
+    scaling and log1p undone); for ordinal features the mean ordinal code in [0, 1]; for one-hot
+    columns the level's share in the segment and for missing indicators the share of missing
+    values (un-weighted 0..1 values, clipped to [0, 1] against rounding noise).
+    ``segment_name`` and ``segment_description`` describe the customers of ``X`` (the scaled
+    feature matrix, (n, d) in the spec's column order) nearest to each centroid
+    (``naming.describe_segments``). Raises ``ValueError`` when the centroids do not have the
+    spec's columns.
+    """
+    row = selected_row(sweep)
+    centroids = np.asarray(row["centroids"], dtype=np.float64)
+    sizes = row["cluster_sizes"]
+    k = len(sizes)
+    columns = preprocessing.spec_rows(spec)
+    if centroids.shape != (k, len(columns)):
+        raise ValueError(
+            f"ml_kmeans_sweep.centroids: shape {centroids.shape} does not match the "
+            f"{len(columns)} output columns of ml_preprocessing_spec"
+        )
+    labels, _ = kmeans.assign_nearest(X, centroids)
+    described = naming.describe_segments(X, labels, spec, settings, n_segments=k)
+    original = _original_units(centroids, spec)
+    data: dict[str, list[Any]] = {name: [] for name in CENTROIDS_SCHEMA.names}
+    for s in range(k):
+        for column in columns:
+            j = column["position"]
+            data["k"].append(k)
+            data["segment_id"].append(s + 1)
+            data["segment_name"].append(described[s].name)
+            data["segment_description"].append(described[s].description)
+            data["size"].append(sizes[s])
+            data["output_column"].append(column["output_column"])
+            data["feature"].append(column["feature"])
+            data["value_scaled"].append(float(centroids[s, j]))
+            data["value_original"].append(float(original[s, j]))
+    return pa.table(data, schema=CENTROIDS_SCHEMA)
 
 
 def kmeans_centroids(sweep: pa.Table, spec: pa.Table, config: Config, matrix: pa.Table) -> pa.Table:
-    """The selected fit's centroids per segment and output column, with names and descriptions.
+    """Model ml_kmeans_centroids: the selected fit's centroids, with names and descriptions.
 
     Names and descriptions are those of the customers of ``matrix`` nearest to each centroid.
     """
-    return kmeans.kmeans_centroids_table(
-        sweep, spec, _settings(config), matrix_array(by_customer(matrix))
-    )
+    return kmeans_centroids_table(sweep, spec, _settings(config), matrix_array(by_customer(matrix)))
 
 
 def _centroid_array(centroids: pa.Table, output_columns: list[str]) -> np.ndarray:
@@ -139,13 +315,9 @@ def kmeans_assignments(matrix: pa.Table, centroids: pa.Table, config: Config) ->
     )
 
 
-def _selected_k(sweep: pa.Table) -> int:
-    selected = sweep.filter(pc.field("is_selected"))
-    if selected.num_rows != 1:
-        raise ValueError(
-            f"ml_kmeans_sweep: expected exactly one selected k, found {selected.num_rows}"
-        )
-    return int(selected.column("k")[0].as_py())
+def selected_k(sweep: pa.Table) -> int:
+    """The k of the ml_kmeans_sweep row with ``is_selected`` (:func:`selected_row`)."""
+    return int(selected_row(sweep)["k"])
 
 
 LEAVES_SCHEMA = pa.schema(
@@ -206,7 +378,7 @@ def hierarchical_assignments(
     settings = _settings(config)
     if not _hierarchical_enabled(settings):
         return ASSIGNMENTS_SCHEMA.empty_table()
-    k, _reason = hierarchical.resolve_k(settings.clustering, _selected_k(sweep))
+    k, _reason = hierarchical.resolve_k(settings.clustering, selected_k(sweep))
     matrix = by_customer(matrix)
     assigned = hierarchical.assignments_table(linkage, leaves, k)
     rows = pc.index_in(
@@ -243,7 +415,7 @@ def hierarchical_metrics(
     settings = _settings(config)
     if not _hierarchical_enabled(settings):
         return hierarchical.METRICS_SCHEMA.empty_table()
-    selected, _reason = hierarchical.resolve_k(settings.clustering, _selected_k(sweep))
+    selected, _reason = hierarchical.resolve_k(settings.clustering, selected_k(sweep))
     k_values = sorted({*(int(k) for k in sweep.column("k").to_pylist()), selected})
     return hierarchical.metrics_table(
         by_customer(matrix),

@@ -701,30 +701,6 @@ def fit_transform(
     return spec, apply_spec(features, spec, table_name)
 
 
-def matrix_from_table(matrix: pa.Table) -> tuple[np.ndarray, list[str]]:
-    """The (n, d) float64 C-contiguous array of a ``transform_table`` output and its columns.
-
-    Every column except ``customer_id`` is taken, in table order; nulls or non-finite values are
-    a ``ConfigError`` naming the column.
-    """
-    names = [name for name in matrix.column_names if name != ID_COLUMN]
-    if not names:
-        raise ConfigError("matrix: no feature columns besides customer_id")
-    out = np.empty((matrix.num_rows, len(names)), dtype=np.float64)
-    for j, name in enumerate(names):
-        column = matrix.column(name)
-        if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
-            raise ConfigError(
-                f"matrix.{name}: expected a float column, got Arrow type {column.type}"
-            )
-        if column.null_count:
-            raise ConfigError(f"matrix.{name}: {column.null_count} null value(s)")
-        out[:, j] = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
-        if not np.isfinite(out[:, j]).all():
-            raise ConfigError(f"matrix.{name}: non-finite value(s)")
-    return out, names
-
-
 # ------------------------------------------------------------------------------- inverse
 
 

@@ -328,7 +328,7 @@ def test_retail_rfm_features_reproduce_the_reference_silhouette(retail: DbtRun) 
     """log1p + standardised R, F, M of the 4,338 customers with purchases: 0.433 at k=2."""
     import duckdb
 
-    from segmentation.kmeans import kmeans_sweep_table
+    from segmentation.pipeline import kmeans_sweep_table
     from segmentation.preprocessing import fit_spec, transform_table
     from segmentation.settings import SegmentationSettings
 

@@ -8,18 +8,16 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from segmentation.kmeans import (
-    SWEEP_SCHEMA,
-    assign_nearest,
-    canonical_fit_rows,
-    kmeans_assignments_table,
-    kmeans_centroids_table,
-    kmeans_sweep,
-    kmeans_sweep_table,
-    kneedle,
-    select_k,
-)
+from segmentation.kmeans import assign_nearest, canonical_fit_rows, kmeans_sweep, kneedle, select_k
 from segmentation.metrics import cluster_metrics
+from segmentation.pipeline import (
+    SWEEP_SCHEMA,
+    kmeans_centroids_table,
+    kmeans_parameters,
+    kmeans_sweep_table,
+    selected_row,
+    sweep_table,
+)
 from segmentation.preprocessing import fit_spec, transform_table
 from segmentation.settings import ClusteringSettings, ConfigError, SegmentationSettings
 
@@ -44,6 +42,11 @@ def settings() -> ClusteringSettings:
 @pytest.fixture(scope="module")
 def sweep(matrix, settings) -> pa.Table:
     return kmeans_sweep_table(matrix, settings)
+
+
+def _sweep(X: np.ndarray, settings: ClusteringSettings) -> pa.Table:
+    """The array-level sweep, as the ml_kmeans_sweep table."""
+    return sweep_table(kmeans_sweep(X, **kmeans_parameters(settings, len(X))))
 
 
 def _matrix(matrix: pa.Table) -> np.ndarray:
@@ -100,7 +103,7 @@ def test_segment_ids_ordered_by_size(matrix, sweep):
 def test_tied_sizes_broken_by_centroid_coordinates():
     X = np.array([[5.0, 0], [5.2, 0], [0, 1.0], [0, 1.2], [0, -3.0], [0, -3.2]])
     settings = ClusteringSettings.from_dict({"k": 3, "n_init": 3, "seed": 1})
-    row = kmeans_sweep(X, settings).to_pylist()[0]
+    row = _sweep(X, settings).to_pylist()[0]
     np.testing.assert_allclose(row["centroids"], [[0, -3.1], [0, 1.1], [5.1, 0]])
     assert row["cluster_sizes"] == [2, 2, 2]
 
@@ -138,7 +141,7 @@ def test_sampled_fit_assigns_every_row():
             "silhouette_sample_size": 400,
         }
     )
-    sweep = kmeans_sweep(X, settings)
+    sweep = _sweep(X, settings)
     for row in sweep.to_pylist():
         assert row["fit_rows"] == 1000 and row["n_rows"] == 3000
         assert row["silhouette_method"] == "sampled" and row["silhouette_rows"] == 400
@@ -146,7 +149,7 @@ def test_sampled_fit_assigns_every_row():
         labels, distances = assign_nearest(X, np.array(row["centroids"]), chunk_rows=333)
         assert np.bincount(labels)[1:].tolist() == row["cluster_sizes"]
         assert row["inertia"] == pytest.approx(float(np.sum(distances**2)), rel=1e-12)
-    assert kmeans_sweep(X, settings).equals(sweep)
+    assert _sweep(X, settings).equals(sweep)
     assert [r["k"] for r in sweep.to_pylist() if r["is_selected"]] == [3]
 
 
@@ -178,21 +181,20 @@ def test_select_k_rules():
         {"k": 5, "silhouette": 0.60, "inertia": 25.0, "cluster_sizes": [40, 30, 20, 9, 1],
          "n_rows": 100},
     ]  # fmt: skip
-    auto = ClusteringSettings.from_dict({"min_segment_share": 0.02})
-    k, reason = select_k(rows, auto)
+    k, reason = select_k(rows, min_segment_share=0.02)
     assert k == 3  # k=5 has a 1 % segment; 3 and 4 tie -> the smaller k
     assert reason.startswith("best silhouette 0.550 at k=3; inertia elbow (kneedle) also at k=3")
     assert "k=5 excluded" in reason
-    k, reason = select_k(rows, ClusteringSettings.from_dict({"min_segment_share": 0}))
+    k, reason = select_k(rows, min_segment_share=0)
     assert k == 5 and "inertia elbow (kneedle) at k=3, silhouette preferred" in reason
-    assert select_k(rows, ClusteringSettings.from_dict({"k": 4})) == (
+    assert select_k(rows, k=4) == (
         4,
         "fixed by configuration (segmentation.clustering.k = 4)",
     )
     undefined = [dict(r, silhouette=None) for r in rows]
-    assert select_k(undefined, auto)[0] == 3
+    assert select_k(undefined, min_segment_share=0.02)[0] == 3
     with pytest.raises(ConfigError, match="was not fitted"):
-        select_k(rows, ClusteringSettings.from_dict({"k": 7}))
+        select_k(rows, k=7)
 
 
 def test_fixed_k_sweep(matrix):
@@ -251,8 +253,7 @@ def test_centroids_table_in_original_units(customers, segmentation):
     k = next(r for r in sweep.to_pylist() if r["is_selected"])["k"]
     assert k == 3
     assert table.num_rows == k * spec.num_rows
-    assignments = kmeans_assignments_table(matrix, sweep)
-    segment = assignments.column("segment_id").to_numpy()
+    segment, _ = assign_nearest(X, np.asarray(selected_row(sweep)["centroids"]))
     names = {}
     for row in table.to_pylist():
         members = segment == row["segment_id"]

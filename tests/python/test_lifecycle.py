@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from segmentation import kmeans, lifecycle, preprocessing
+from segmentation import kmeans, lifecycle, pipeline, preprocessing
 from segmentation.settings import ConfigError, SegmentationSettings
 
 CONFIG: dict[str, Any] = {
@@ -42,9 +42,9 @@ def _features(seed: int = 0, n: int = 300, shift: float = 0.0) -> pa.Table:
 def _fit(features: pa.Table, config: dict[str, Any] = CONFIG) -> dict[str, pa.Table | float]:
     settings = SegmentationSettings.from_config(config)
     spec, X = preprocessing.fit_transform(features, settings)
-    sweep = kmeans.kmeans_sweep_table(preprocessing.transform_table(features, spec), settings)
-    centroids = kmeans.kmeans_centroids_table(sweep, spec, settings, X)
-    C = np.asarray(kmeans.selected_row(sweep)["centroids"])
+    sweep = pipeline.kmeans_sweep_table(preprocessing.transform_table(features, spec), settings)
+    centroids = pipeline.kmeans_centroids_table(sweep, spec, settings, X)
+    C = np.asarray(pipeline.selected_row(sweep)["centroids"])
     _, distances = kmeans.assign_nearest(X, C)
     return {"spec": spec, "sweep": sweep, "centroids": centroids, "mean": float(distances.mean())}
 
@@ -216,7 +216,7 @@ def test_python_scoring_reproduces_the_fit_assignment() -> None:
     segments, distances = lifecycle.score(features, model)
     X = preprocessing.apply_spec(features, fit["spec"])
     labels, expected = kmeans.assign_nearest(
-        X, np.asarray(kmeans.selected_row(fit["sweep"])["centroids"])
+        X, np.asarray(pipeline.selected_row(fit["sweep"])["centroids"])
     )
     assert segments.tolist() == labels.tolist()
     assert distances == pytest.approx(expected, abs=1e-12)

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
-from segmentation.kmeans import kmeans_centroids_table, kmeans_sweep_table
+from segmentation.pipeline import kmeans_centroids_table, kmeans_sweep_table
 from segmentation.preprocessing import fit_spec, transform_table
 from segmentation.settings import SegmentationSettings
 
