@@ -1,22 +1,21 @@
-"""Hierarchical (agglomerative) clustering that scales, as table-in / table-out functions.
+"""Hierarchical (agglomerative) clustering that scales: arrays in, arrays and dataclasses out.
 
-The dbt Python models call, in sequence:
-
-1. ``leaves_table(matrix, settings)``: which leaf of the tree each customer sits in.
-   *Exact* scheme (``n <= exact_hierarchical_max_rows``): every customer is its own leaf,
-   ``leaf_id`` = 0-based row rank by ``customer_id``. *Two-stage* scheme above it: a seeded
-   K-Means on a seeded sample finds ``micro_clusters`` micro-clusters, every customer is assigned to
+1. ``leaf_labels(X, ...)``: which leaf of the tree each row sits in. *Exact* scheme
+   (``n <= exact_max_rows``): every row is its own leaf. *Two-stage* scheme above it: a seeded
+   K-Means on a seeded sample finds ``micro_clusters`` micro-clusters, every row is assigned to
    its nearest micro-centroid (chunked, vectorised), and the micro-clusters are the leaves.
-2. ``linkage_table(matrix, leaves, settings)``: the merge tree over the leaves in scipy's ``Z``
-   convention (one row per merge), so a BI tool can draw the dendrogram. Exact scheme: fastcluster
-   (``linkage_vector`` for Ward, O(n) memory; ``linkage`` on the condensed matrix for average and
-   complete). Two-stage: ``weighted_linkage`` on the micro-centroids weighted by their sizes.
-3. ``assignments_table(linkage, leaves, k)``: ``fcluster(Z, k, "maxclust")`` over the leaves,
-   customers mapped through their leaf, segment ids 1..k ordered by size (``n_segments`` records
-   a cut that yields fewer than k segments because merge heights tie).
-4. ``metrics_table(...)``: one row per k with inertia, silhouette, Calinski-Harabasz,
-   Davies-Bouldin (from ``segmentation.metrics``, sampled above ``exact_silhouette_max_rows``)
-   and the cophenetic correlation of the tree. ``resolve_k`` says which k is selected and why.
+2. ``tree_linkage(X, leaf, scheme, ...)``: the merge tree over the leaves in scipy's ``Z``
+   convention. Exact scheme: fastcluster (``linkage_vector`` for Ward, O(n) memory; ``linkage``
+   on the condensed matrix for average and complete). Two-stage: ``weighted_linkage`` on the
+   micro-centroids weighted by their sizes.
+3. ``cut_tree(Z, leaf, k)``: ``fcluster(Z, k, "maxclust")`` over the leaves, rows mapped
+   through their leaf, segment ids 1..k ordered by size (fewer than k segments when merge
+   heights tie).
+4. ``tree_metrics(X, leaf, Z, ...)``: per k, inertia, silhouette, Calinski-Harabasz,
+   Davies-Bouldin (``segmentation.metrics``, sampled above ``exact_silhouette_max_rows``);
+   ``cophenetic_correlation`` of the tree; ``resolve_k`` says which k is selected and why.
+
+The tables of the dbt models (and their checks) are built in ``segmentation.hierarchical_tables``.
 
 Why two stages: exact agglomerative clustering needs O(n^2) time (and O(n^2) memory except for
 Ward's vector algorithm), which is fine for 20,000 customers and hopeless for a million.
@@ -30,30 +29,26 @@ would instead treat a 50-customer and a 5,000-customer micro-cluster alike, whic
 Memory: no n x n matrix is built above ``exact_hierarchical_max_rows``; the two-stage scheme holds
 the (n, d) matrix, an (m, m) matrix over the micro-clusters and bounded samples.
 
-Every function works in ``customer_id`` order (sorting only when the input is not sorted yet, and
-aligning the matrix to the leaves by a hash lookup), so the results do not depend on the row
-order of the Arrow tables; all randomness is seeded from ``ClusteringSettings.seed``.
+All randomness is seeded (``seed``, ``ClusteringSettings.seed``); ``hierarchical_tables`` puts
+the rows in ``customer_id`` order first, so results do not depend on the warehouse's row order.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import fastcluster
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-from scipy.cluster.hierarchy import cophenet, fcluster, is_valid_linkage
+from scipy.cluster.hierarchy import cophenet, fcluster
 from scipy.spatial.distance import pdist
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from segmentation.checks import finite_or_none, table_matrix
-from segmentation.metrics import cluster_metrics, silhouette_many
-from segmentation.settings import LINKAGES, ClusteringSettings
+from segmentation.metrics import SilhouetteEstimate, cluster_metrics, silhouette_many
+from segmentation.settings import LINKAGES
 
 SCHEMES = ("exact", "two_stage")
 
@@ -66,139 +61,6 @@ MICRO_MAX_ITER = 50
 #: Largest number of leaves whose cophenetic correlation is computed over all leaf pairs
 #: (4.5 million pairs, two 36 MB condensed vectors); above it a seeded sample of this many leaves.
 COPHENETIC_MAX_LEAVES = 3_000
-
-_LINKAGE_COLUMNS = ("step", "left_node", "right_node", "distance", "size")
-
-
-# --------------------------------------------------------------------------------------------
-# Input validation and alignment
-# --------------------------------------------------------------------------------------------
-
-
-def _require_columns(table: pa.Table, table_name: str, columns: Sequence[str]) -> None:
-    missing = [c for c in columns if c not in table.column_names]
-    if missing:
-        raise ValueError(
-            f"{table_name}: missing column(s) {', '.join(map(repr, missing))}; "
-            f"available columns: {', '.join(table.column_names)}"
-        )
-
-
-def _id_column(table: pa.Table, table_name: str) -> pa.Array:
-    """The ``customer_id`` column as one string array; fails if missing, not string or null."""
-    _require_columns(table, table_name, ["customer_id"])
-    column = table["customer_id"]
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-        raise ValueError(f"{table_name}.customer_id: expected a string column, got {column.type}")
-    if column.null_count:
-        raise ValueError(f"{table_name}.customer_id: {column.null_count} null value(s)")
-    return column.combine_chunks()
-
-
-def _sorted_ids(table: pa.Table, table_name: str) -> tuple[pa.Array, np.ndarray | None]:
-    """The table's ``customer_id`` values sorted ascending, and the sorting row indices.
-
-    The indices are None when the ids are already strictly increasing (the common case for the
-    tables this module writes), which is checked in O(n) instead of sorting. Fails naming the
-    table if the column is missing, not a string, has nulls or duplicates.
-    """
-    ids = _id_column(table, table_name)
-    n = len(ids)
-    if n < 2 or pc.all(pc.less(ids.slice(0, n - 1), ids.slice(1))).as_py():
-        return ids, None
-    order = pc.sort_indices(ids).to_numpy()
-    ids = ids.take(pa.array(order))
-    same = pc.equal(ids.slice(1), ids.slice(0, n - 1)).to_numpy(zero_copy_only=False)
-    if same.any():
-        example = ids[int(np.argmax(same))].as_py()
-        raise ValueError(
-            f"{table_name}.customer_id: {int(same.sum())} duplicate value(s), e.g. {example!r}"
-        )
-    return ids, order
-
-
-def _features(matrix: pa.Table) -> np.ndarray:
-    """The feature matrix (n, d) float64 C-contiguous, in the table's row order.
-
-    Every column other than ``customer_id`` is a feature (``checks.table_matrix``: numeric, no
-    null, NaN or infinite value; the matrix arrives imputed and scaled).
-    """
-    return table_matrix(matrix, "matrix")[0]
-
-
-def _matrix_arrays(matrix: pa.Table) -> tuple[pa.Array, np.ndarray]:
-    """Sorted customer ids (n,) and the feature matrix (n, d) float64 in that row order."""
-    ids, order = _sorted_ids(matrix, "matrix")
-    X = _features(matrix)
-    return ids, (X if order is None else X[order])
-
-
-def _aligned(matrix: pa.Table, leaves: pa.Table) -> tuple[np.ndarray, np.ndarray, str]:
-    """The features X (n, d), the leaf id of each row (n,) and the scheme, in customer_id order.
-
-    Checks that ``leaves`` covers exactly the customers of ``matrix``, that its leaf ids are
-    0..m-1 with no gap (every leaf holds at least one customer) and that it has one scheme.
-    The matrix is aligned to the (sorted) leaves by a hash lookup, so an unsorted matrix costs
-    O(n), not another sort.
-    """
-    _require_columns(leaves, "leaves", ["customer_id", "leaf_id", "scheme"])
-    leaf_ids, order = _sorted_ids(leaves, "leaves")
-    matrix_ids = _id_column(matrix, "matrix")
-    X = _features(matrix)
-    n = len(leaf_ids)
-    if n == 0:
-        raise ValueError("leaves: no customer (the matrix and leaves tables are empty)")
-    position: np.ndarray | None = None
-    if len(matrix_ids) == n and not pc.all(pc.equal(matrix_ids, leaf_ids)).as_py():
-        found = pc.index_in(matrix_ids, value_set=leaf_ids)
-        if not found.null_count:
-            position = found.to_numpy().astype(np.int64)
-    aligned = len(matrix_ids) == n and (
-        position is None or bool((np.bincount(position, minlength=n) == 1).all())
-    )
-    if not aligned:
-        missing = pc.filter(leaf_ids, pc.invert(pc.is_in(leaf_ids, value_set=matrix_ids)))
-        extra = pc.filter(matrix_ids, pc.invert(pc.is_in(matrix_ids, value_set=leaf_ids)))
-        detail = [f"{len(matrix_ids)} matrix rows, {n} leaves rows"]
-        if len(missing):
-            detail.append(
-                f"{len(missing)} leaves customer(s) not in matrix, e.g. {missing[0].as_py()!r}"
-            )
-        if len(extra):
-            detail.append(
-                f"{len(extra)} matrix customer(s) not in leaves, e.g. {extra[0].as_py()!r}"
-            )
-        if not len(missing) and not len(extra):
-            detail.append("matrix.customer_id has duplicates")
-        raise ValueError(
-            f"leaves.customer_id: does not match matrix.customer_id ({'; '.join(detail)})"
-        )
-    if position is not None:
-        inverse = np.empty(n, dtype=np.int64)
-        inverse[position] = np.arange(n)
-        X = X[inverse]
-    column = leaves["leaf_id"]
-    if not pa.types.is_integer(column.type) or column.null_count:
-        raise ValueError(
-            f"leaves.leaf_id: expected a non-null integer column, got {column.type} "
-            f"with {column.null_count} null(s)"
-        )
-    leaf = column.to_numpy().astype(np.int64)
-    leaf = leaf if order is None else leaf[order]
-    if len(leaf) and leaf.min() < 0:
-        raise ValueError(f"leaves.leaf_id: negative value {int(leaf.min())}")
-    counts = np.bincount(leaf)
-    if (counts == 0).any():
-        raise ValueError(
-            f"leaves.leaf_id: leaf ids must be 0..m-1 without gaps; "
-            f"leaf {int(np.argmin(counts))} holds no customer"
-        )
-    schemes = pc.unique(leaves["scheme"]).to_pylist()
-    if len(schemes) != 1 or schemes[0] not in SCHEMES:
-        raise ValueError(
-            f"leaves.scheme: expected a single value among {', '.join(SCHEMES)}, got {schemes!r}"
-        )
-    return X, leaf, schemes[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -253,27 +115,32 @@ def micro_cluster_labels(X: np.ndarray, n_clusters: int, seed: int) -> np.ndarra
     return new_id[labels]
 
 
-def leaves_table(matrix: pa.Table, settings: ClusteringSettings) -> pa.Table:
-    """How customers map to the leaves of the tree.
+def leaf_labels(
+    X: np.ndarray, *, exact_max_rows: int = 20_000, micro_clusters: int = 500, seed: int = 42
+) -> tuple[np.ndarray, str]:
+    """The leaf of the tree each row sits in, and the scheme.
 
-    ``matrix``: ``customer_id`` (string) plus numeric feature columns, n rows. Returns n rows
-    sorted by ``customer_id``: ``customer_id``, ``leaf_id`` (int64, 0..m-1), ``scheme``
-    ("exact" when n <= ``exact_hierarchical_max_rows``: leaf_id is the customer's rank by id;
-    "two_stage" above it: leaf_id is the micro-cluster, see ``micro_cluster_labels``).
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        The feature matrix, rows in customer_id order.
+    exact_max_rows : int
+        ``exact_hierarchical_max_rows``: up to it every row is its own leaf.
+    micro_clusters, seed : int
+        Above it, the leaves are ``micro_clusters`` seeded K-Means micro-clusters
+        (:func:`micro_cluster_labels`).
+
+    Returns
+    -------
+    leaf : ndarray of int64, shape (n,)
+        Leaf id 0..m-1 of every row ("exact": the row's position).
+    scheme : {"exact", "two_stage"}
+        Which of the two it was.
     """
-    ids, X = _matrix_arrays(matrix)
-    n = len(ids)
-    if n <= settings.exact_hierarchical_max_rows:
-        scheme, leaf = "exact", np.arange(n, dtype=np.int64)
-    else:
-        scheme, leaf = "two_stage", micro_cluster_labels(X, settings.micro_clusters, settings.seed)
-    return pa.table(
-        {
-            "customer_id": ids,
-            "leaf_id": pa.array(leaf, type=pa.int64()),
-            "scheme": pa.repeat(pa.scalar(scheme, type=pa.string()), n),
-        }
-    )
+    n = len(X)
+    if n <= exact_max_rows:
+        return np.arange(n, dtype=np.int64), "exact"
+    return micro_cluster_labels(X, micro_clusters, seed), "two_stage"
 
 
 # --------------------------------------------------------------------------------------------
@@ -404,97 +271,70 @@ def weighted_linkage(points: np.ndarray, weights: np.ndarray, method: str = "war
     return _relabel(merges, m)
 
 
-def linkage_table(matrix: pa.Table, leaves: pa.Table, settings: ClusteringSettings) -> pa.Table:
-    """The merge tree over the m leaves, one row per merge in scipy's ``Z`` convention.
+def tree_linkage(
+    X: np.ndarray,
+    leaf: np.ndarray,
+    scheme: str,
+    *,
+    method: str = "ward",
+    exact_max_rows: int = 20_000,
+) -> np.ndarray:
+    """The merge tree over the m leaves in scipy's ``Z`` convention, shape (m-1, 4).
 
-    Columns: ``step`` (1..m-1), ``left_node``, ``right_node`` (ids < m are leaves, m + i is the
-    cluster formed at step i + 1; left < right), ``distance`` (merge height), ``size`` (customers
-    under the new node), ``scheme``, ``linkage_method``, ``n_leaves``, ``n_customers``.
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        The feature matrix.
+    leaf : ndarray of int, shape (n,)
+        Leaf id 0..m-1 of every row (:func:`leaf_labels`).
+    scheme : {"exact", "two_stage"}
+        "exact": one row per leaf, linkage of the rows; "two_stage": weighted linkage of the
+        leaf centroids.
+    method : {"ward", "average", "complete"}
+        The linkage.
+    exact_max_rows : int
+        The exact scheme is refused above it (its memory is O(n^2) except for Ward).
+
+    Returns
+    -------
+    Z : ndarray of shape (m-1, 4)
+        Left node, right node (ids < m are leaves, m + i the node formed at row i), merge
+        height, and the customers under the new node (``Z[:, 3]``).
 
     Exact scheme: the customers themselves, via fastcluster (``linkage_vector`` for Ward, O(n d)
-    memory; ``linkage`` on the condensed distance matrix for average/complete, O(n^2) memory,
-    which is why the exact scheme is refused above ``exact_hierarchical_max_rows``). Two-stage:
-    ``weighted_linkage`` on the micro-centroids weighted by their customer counts.
+    memory; ``linkage`` on the condensed distance matrix for average/complete, O(n^2) memory).
+    Two-stage: :func:`weighted_linkage` on the micro-centroids weighted by their customer counts.
+
+    Raises
+    ------
+    ValueError
+        The exact scheme with more than one customer per leaf or above ``exact_max_rows``.
     """
-    X, leaf, scheme = _aligned(matrix, leaves)
     n = len(X)
-    method = settings.linkage
     counts, centroids = _group_means(X, leaf, int(leaf.max()) + 1)
     m = len(counts)
-    if scheme == "exact":
-        if m != n:
-            raise ValueError(
-                f"leaves.leaf_id: scheme 'exact' needs one customer per leaf; "
-                f"{n} customers in {m} leaves"
-            )
-        if n > settings.exact_hierarchical_max_rows:
-            raise ValueError(
-                f"leaves.scheme: 'exact' for {n} customers exceeds "
-                f"exact_hierarchical_max_rows={settings.exact_hierarchical_max_rows}; "
-                "rebuild the leaves"
-            )
-        if n < 2:
-            Z = np.empty((0, 4))
-        elif method == "ward":
-            Z = fastcluster.linkage_vector(centroids, method="ward")
-        else:
-            # condensed matrix: n (n - 1) / 2 float64, 1.6 GB at n = 20,000; updated in place
-            Z = fastcluster.linkage(pdist(centroids), method=method, preserve_input=False)
-    else:
-        Z = weighted_linkage(centroids, counts, method)
-    steps = len(Z)
-    return pa.table(
-        {
-            "step": pa.array(np.arange(1, steps + 1), type=pa.int64()),
-            "left_node": pa.array(Z[:, 0].astype(np.int64), type=pa.int64()),
-            "right_node": pa.array(Z[:, 1].astype(np.int64), type=pa.int64()),
-            "distance": pa.array(Z[:, 2], type=pa.float64()),
-            "size": pa.array(np.rint(Z[:, 3]).astype(np.int64), type=pa.int64()),
-            "scheme": pa.array([scheme] * steps, type=pa.string()),
-            "linkage_method": pa.array([method] * steps, type=pa.string()),
-            "n_leaves": pa.array([m] * steps, type=pa.int64()),
-            "n_customers": pa.array([n] * steps, type=pa.int64()),
-        }
-    )
-
-
-def linkage_matrix(linkage: pa.Table) -> np.ndarray:
-    """Rebuild scipy's Z (m-1, 4) from a ``linkage_table`` result, validated.
-
-    Z[:, 3] is recomputed as the number of *leaves* under each node (scipy's meaning; the table's
-    ``size`` counts customers). A table without rows is the tree of a single leaf (m = 1).
-    """
-    _require_columns(linkage, "linkage", [*_LINKAGE_COLUMNS, "n_leaves"])
-    table = linkage.sort_by("step")
-    steps = table["step"].to_numpy()
-    if not np.array_equal(steps, np.arange(1, len(steps) + 1)):
-        raise ValueError("linkage.step: expected the steps 1..m-1 exactly once each")
-    if len(steps):
-        leaves_in_table = pc.unique(table["n_leaves"]).to_pylist()
-        if leaves_in_table != [len(steps) + 1]:
-            raise ValueError(
-                f"linkage.n_leaves: expected {len(steps) + 1} for {len(steps)} merges, "
-                f"got {leaves_in_table}"
-            )
-    m = len(steps) + 1
-    Z = np.empty((m - 1, 4))
-    Z[:, 0] = table["left_node"].to_numpy()
-    Z[:, 1] = table["right_node"].to_numpy()
-    Z[:, 2] = table["distance"].to_numpy()
-    leaf_count = np.ones(2 * m - 1)
-    for i in range(m - 1):
-        a, b = int(Z[i, 0]), int(Z[i, 1])
-        if not (0 <= a < m + i and 0 <= b < m + i):
-            raise ValueError(f"linkage: step {i + 1} merges node {a} and {b}, not yet formed")
-        leaf_count[m + i] = leaf_count[a] + leaf_count[b]
-    Z[:, 3] = leaf_count[m:]
-    if m > 1:
-        is_valid_linkage(Z, throw=True, name="linkage")
-    return Z
+    if scheme != "exact":
+        return weighted_linkage(centroids, counts, method)
+    if m != n:
+        raise ValueError(
+            f"leaves.leaf_id: scheme 'exact' needs one customer per leaf; "
+            f"{n} customers in {m} leaves"
+        )
+    if n > exact_max_rows:
+        raise ValueError(
+            f"leaves.scheme: 'exact' for {n} customers exceeds "
+            f"exact_hierarchical_max_rows={exact_max_rows}; rebuild the leaves"
+        )
+    if n < 2:
+        return np.empty((0, 4))
+    if method == "ward":
+        return fastcluster.linkage_vector(centroids, method="ward")
+    # condensed matrix: n (n - 1) / 2 float64, 1.6 GB at n = 20,000; updated in place
+    return fastcluster.linkage(pdist(centroids), method=method, preserve_input=False)
 
 
 # --------------------------------------------------------------------------------------------
-# 3. Assignments
+# 3. Cutting the tree
 # --------------------------------------------------------------------------------------------
 
 
@@ -527,41 +367,30 @@ def _check_k(k: Any, name: str = "k") -> int:
     return int(k)
 
 
-def assignments_table(linkage: pa.Table, leaves: pa.Table, k: int) -> pa.Table:
-    """The hierarchical segment of every customer for a cut of the tree into k clusters.
+def cut_tree(Z: np.ndarray, leaf: np.ndarray, k: int) -> tuple[np.ndarray, int]:
+    """The segment of every row for a cut of the tree into at most k clusters.
 
-    Returns one row per customer (sorted by ``customer_id``): ``customer_id``,
-    ``hierarchical_segment_id`` (int64, 1 = largest segment by customers, ties by smallest leaf
-    id), ``k`` (the requested k) and ``n_segments`` (the number of segments actually formed).
-    ``n_segments < k`` happens when merge distances tie at the cut (``fcluster``'s maxclust never
-    splits tied merges) or when there are fewer than k leaves; it is recorded, not an error.
+    Parameters
+    ----------
+    Z : ndarray of shape (m-1, 4)
+        scipy's linkage over m leaves, ``Z[:, 3]`` counting leaves (a valid scipy linkage).
+    leaf : ndarray of int, shape (n,)
+        Leaf id 0..m-1 of every row.
+    k : int
+        Clusters asked, >= 1.
+
+    Returns
+    -------
+    segment : ndarray of int64, shape (n,)
+        1 = largest segment by rows, ties by smallest leaf id.
+    n_segments : int
+        Segments formed: fewer than k when merge heights tie at the cut (``fcluster``'s
+        maxclust never splits tied merges) or there are fewer than k leaves.
     """
     k = _check_k(k)
-    _require_columns(leaves, "leaves", ["customer_id", "leaf_id"])
-    ids, order = _sorted_ids(leaves, "leaves")
-    if not pa.types.is_integer(leaves["leaf_id"].type) or leaves["leaf_id"].null_count:
-        raise ValueError("leaves.leaf_id: expected a non-null integer column")
-    leaf = leaves["leaf_id"].to_numpy().astype(np.int64)
-    leaf = leaf if order is None else leaf[order]
-    Z = linkage_matrix(linkage)
     m = len(Z) + 1
-    if len(leaf) and (leaf.min() < 0 or leaf.max() >= m):
-        raise ValueError(
-            f"leaves.leaf_id: values must lie in 0..{m - 1} (n_leaves of linkage), "
-            f"got {int(leaf.min())}..{int(leaf.max())}"
-        )
     segment_of_leaf = _segments_of_leaves(Z, np.bincount(leaf, minlength=m), k)
-    segment = segment_of_leaf[leaf]
-    n = len(ids)
-    r = int(segment_of_leaf.max()) if m else 0
-    return pa.table(
-        {
-            "customer_id": ids,
-            "hierarchical_segment_id": pa.array(segment, type=pa.int64()),
-            "k": pa.array(np.full(n, k), type=pa.int64()),
-            "n_segments": pa.array(np.full(n, r), type=pa.int64()),
-        }
-    )
+    return segment_of_leaf[leaf], int(segment_of_leaf.max()) if m else 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -569,12 +398,16 @@ def assignments_table(linkage: pa.Table, leaves: pa.Table, k: int) -> pa.Table:
 # --------------------------------------------------------------------------------------------
 
 
-def resolve_k(settings: ClusteringSettings, kmeans_selected_k: int) -> tuple[int, str]:
-    """The k of the hierarchical segments and why: K-Means' k ("same") or the configured one."""
-    if settings.hierarchical_k == "same":
+def resolve_k(hierarchical_k: int | str, kmeans_selected_k: int) -> tuple[int, str]:
+    """The k of the hierarchical segments and why.
+
+    ``hierarchical_k`` is ``segmentation.clustering.hierarchical_k``: "same" takes K-Means'
+    selected k, an integer is fixed. Returns (k, reason).
+    """
+    if hierarchical_k == "same":
         k = _check_k(kmeans_selected_k, "kmeans_selected_k")
         return k, f"same k as K-Means (k={k})"
-    k = int(settings.hierarchical_k)
+    k = int(hierarchical_k)
     return k, f"fixed by configuration (hierarchical_k={k})"
 
 
@@ -610,28 +443,33 @@ def _sampled_cophenetic(Z: np.ndarray, points: np.ndarray, sample: np.ndarray) -
 
 
 def cophenetic_correlation(
-    Z: np.ndarray, points: np.ndarray, settings: ClusteringSettings
+    Z: np.ndarray,
+    points: np.ndarray,
+    *,
+    exact_max_rows: int = 10_000,
+    sample_size: int = 10_000,
+    seed: int = 42,
 ) -> tuple[float | None, str]:
     """Cophenetic correlation of the tree Z against Euclidean distances between its leaves.
 
     ``points`` (m, d) are the leaves: customers (exact scheme) or micro-centroids (two-stage; the
     pairs are unweighted, so it measures how faithfully the tree of micro-clusters represents
     their centroids, not the customers). All leaf pairs (scipy ``cophenet``) when m <= min(
-    ``exact_silhouette_max_rows``, ``COPHENETIC_MAX_LEAVES``), otherwise the pairs of a seeded
-    sample of min(m, ``silhouette_sample_size``, ``COPHENETIC_MAX_LEAVES``) leaves, computed
+    ``exact_max_rows``, ``COPHENETIC_MAX_LEAVES``), otherwise the pairs of a seeded
+    sample of min(m, ``sample_size``, ``COPHENETIC_MAX_LEAVES``) leaves, computed
     from the merges without the m x m matrix. Returns (value clipped to [-1, 1], or None when
     undefined, e.g. fewer than 3 leaves or all distances equal; "exact" | "sampled").
     """
     m = len(points)
     if m < 3:
         return None, "exact"
-    size = min(m, settings.silhouette_sample_size, COPHENETIC_MAX_LEAVES)
+    size = min(m, sample_size, COPHENETIC_MAX_LEAVES)
     with np.errstate(invalid="ignore", divide="ignore"):
-        if m <= min(settings.exact_silhouette_max_rows, COPHENETIC_MAX_LEAVES) or size == m:
+        if m <= min(exact_max_rows, COPHENETIC_MAX_LEAVES) or size == m:
             value = float(cophenet(Z, pdist(points))[0])
             method = "exact"
         else:
-            rng = np.random.default_rng(settings.seed)
+            rng = np.random.default_rng(seed)
             sample = np.sort(rng.choice(m, size=max(size, 3), replace=False))
             value = _sampled_cophenetic(Z, points, sample)
             method = "sampled"
@@ -659,118 +497,89 @@ def _between_leaves(points: np.ndarray, sizes: np.ndarray, segments: np.ndarray)
     return float((sizes * ((points - centres[segments]) ** 2).sum(axis=1)).sum())
 
 
-# The columns of metrics_table, also used for the empty table when hierarchical is disabled.
-METRICS_SCHEMA = pa.schema(
-    [
-        ("method", pa.string()),
-        ("k", pa.int64()),
-        ("n_segments", pa.int64()),
-        ("inertia", pa.float64()),
-        ("silhouette", pa.float64()),
-        ("silhouette_method", pa.string()),
-        ("silhouette_rows", pa.int64()),
-        ("silhouette_ci_low", pa.float64()),
-        ("silhouette_ci_high", pa.float64()),
-        ("calinski_harabasz", pa.float64()),
-        ("davies_bouldin", pa.float64()),
-        ("cophenetic_correlation", pa.float64()),
-        ("cophenetic_method", pa.string()),
-        ("scheme", pa.string()),
-        ("is_selected", pa.bool_()),
-        ("selection_reason", pa.string()),
-    ]
-)
+@dataclass(frozen=True)
+class TreeCut:
+    """Quality of the tree cut at one k (a row of ml_hierarchical_metrics).
 
-
-def metrics_table(
-    matrix: pa.Table,
-    linkage: pa.Table,
-    leaves: pa.Table,
-    settings: ClusteringSettings,
-    k_values: list[int],
-    selected_k: int,
-) -> pa.Table:
-    """Quality of the hierarchical segmentation, one row per k of ``k_values`` (plus selected_k).
-
-    Columns: ``method`` ("hierarchical"), ``k``, ``n_segments`` (segments actually formed, < k on
-    tied merge heights), ``inertia`` (within-segment sum of squares over all customers),
-    ``silhouette``, ``silhouette_method``, ``silhouette_rows``, ``silhouette_ci_low``,
-    ``silhouette_ci_high``, ``calinski_harabasz``, ``davies_bouldin``,
-    ``cophenetic_correlation`` and ``cophenetic_method`` (a property of the tree, the same on every
-    row; see ``cophenetic_correlation``), ``scheme``, ``is_selected`` (k == selected_k, exactly
-    one row; a selected_k missing from k_values is added) and ``selection_reason`` (on the
-    selected row only; null elsewhere).
-
-    Cost is bounded whatever n: up to ``exact_silhouette_max_rows`` customers everything is exact
-    on all rows (``segmentation.metrics``). Above it, the silhouette of every k is estimated on
-    one seeded sample of ``silhouette_sample_size`` customers (``silhouette_many`` shares the
-    distance computation across k), Calinski-Harabasz and Davies-Bouldin are computed on those
-    same ``silhouette_rows`` sampled customers (so compare them across k within this table), and
-    the inertia stays exact on all customers through the leaf decomposition (within-leaf sum of
-    squares, computed once, plus the size-weighted spread of leaf centroids around their segment
-    centroid: O(m d) per k).
+    ``inertia`` is the within-segment sum of squares over all rows; ``silhouette`` the exact or
+    sampled estimate; ``calinski_harabasz`` and ``davies_bouldin`` are on the silhouette's rows
+    (None when undefined).
     """
-    selected_k = _check_k(selected_k, "selected_k")
-    if settings.hierarchical_k == "same":
-        reason = f"same k as K-Means (k={selected_k})"
-    elif int(settings.hierarchical_k) == selected_k:
-        reason = f"fixed by configuration (hierarchical_k={selected_k})"
-    else:
-        raise ValueError(
-            f"selected_k: {selected_k} contradicts segmentation.clustering.hierarchical_k="
-            f"{settings.hierarchical_k}"
-        )
-    ks = sorted({_check_k(k, "k_values") for k in k_values} | {selected_k})
-    X, leaf, scheme = _aligned(matrix, leaves)
-    Z = linkage_matrix(linkage)
-    m = len(Z) + 1
-    if int(leaf.max()) + 1 != m:
-        raise ValueError(
-            f"leaves.leaf_id: {int(leaf.max()) + 1} leaves but linkage has n_leaves={m}"
-        )
-    leaf_sizes, leaf_points = _group_means(X, leaf, m)
-    coph, coph_method = cophenetic_correlation(Z, leaf_points, settings)
-    sampled = len(X) > settings.exact_silhouette_max_rows
-    within_leaves = float(((X - leaf_points[leaf]) ** 2).sum()) if sampled else 0.0
 
-    segments_of_leaves = [_segments_of_leaves(Z, leaf_sizes, k) for k in ks]
+    k: int
+    n_segments: int
+    inertia: float | None
+    silhouette: SilhouetteEstimate
+    calinski_harabasz: float | None
+    davies_bouldin: float | None
+
+
+def tree_metrics(
+    X: np.ndarray,
+    leaf: np.ndarray,
+    Z: np.ndarray,
+    *,
+    k_values: list[int],
+    exact_silhouette_max_rows: int = 10_000,
+    silhouette_sample_size: int = 10_000,
+    seed: int = 42,
+) -> list[TreeCut]:
+    """Quality of the tree cut at every k of ``k_values``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        The feature matrix.
+    leaf : ndarray of int, shape (n,)
+        Leaf id 0..m-1 of every row.
+    Z : ndarray of shape (m-1, 4)
+        scipy's linkage over the m leaves (``Z[:, 3]`` counting leaves).
+    k_values : list of int
+        The k to cut at, ascending.
+    exact_silhouette_max_rows, silhouette_sample_size, seed : int
+        Exact metrics up to that many rows, else on one seeded sample of that size.
+
+    Returns
+    -------
+    list of TreeCut
+        One per k. Cost is bounded whatever n: above ``exact_silhouette_max_rows`` rows the
+        silhouette of every k is estimated on one seeded sample (``silhouette_many`` shares the
+        distance computation across k), Calinski-Harabasz and Davies-Bouldin are computed on
+        those sampled rows, and the inertia stays exact on all rows through the leaf
+        decomposition (within-leaf sum of squares, once, plus the size-weighted spread of leaf
+        centroids around their segment centroid: O(m d) per k).
+    """
+    m = len(Z) + 1
+    leaf_sizes, leaf_points = _group_means(X, leaf, m)
+    sampled = len(X) > exact_silhouette_max_rows
+    within_leaves = float(((X - leaf_points[leaf]) ** 2).sum()) if sampled else 0.0
+    segments_of_leaves = [_segments_of_leaves(Z, leaf_sizes, k) for k in k_values]
     labelings = [segments[leaf] for segments in segments_of_leaves]
     estimates = silhouette_many(
         X,
         labelings,
-        exact_max_rows=settings.exact_silhouette_max_rows,
-        sample_size=settings.silhouette_sample_size,
-        seed=settings.seed,
+        exact_max_rows=exact_silhouette_max_rows,
+        sample_size=silhouette_sample_size,
+        seed=seed,
     )
-    rows: list[dict[str, Any]] = []
+    cuts = []
     for k, segments, labels, estimate in zip(
-        ks, segments_of_leaves, labelings, estimates, strict=True
+        k_values, segments_of_leaves, labelings, estimates, strict=True
     ):
-        r = int(segments.max())
         if sampled:
             index = estimate.sample_index
             scores = cluster_metrics(X[index], labels[index])
             scores["inertia"] = within_leaves + _between_leaves(leaf_points, leaf_sizes, segments)
         else:
             scores = cluster_metrics(X, labels)
-        rows.append(
-            {
-                "method": "hierarchical",
-                "k": k,
-                "n_segments": r,
-                "inertia": finite_or_none(scores.get("inertia")),
-                "silhouette": finite_or_none(estimate.value),
-                "silhouette_method": estimate.method,
-                "silhouette_rows": int(estimate.n_rows),
-                "silhouette_ci_low": finite_or_none(estimate.ci_low),
-                "silhouette_ci_high": finite_or_none(estimate.ci_high),
-                "calinski_harabasz": finite_or_none(scores.get("calinski_harabasz")),
-                "davies_bouldin": finite_or_none(scores.get("davies_bouldin")),
-                "cophenetic_correlation": coph,
-                "cophenetic_method": coph_method,
-                "scheme": scheme,
-                "is_selected": k == selected_k,
-                "selection_reason": reason if k == selected_k else None,
-            }
+        cuts.append(
+            TreeCut(
+                k=k,
+                n_segments=int(segments.max()),
+                inertia=scores.get("inertia"),
+                silhouette=estimate,
+                calinski_harabasz=scores.get("calinski_harabasz"),
+                davies_bouldin=scores.get("davies_bouldin"),
+            )
         )
-    return pa.Table.from_pylist(rows, schema=METRICS_SCHEMA)
+    return cuts

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segmentation import hierarchical, kmeans, metrics, naming, preprocessing
+from segmentation import hierarchical, hierarchical_tables, kmeans, metrics, naming, preprocessing
 from segmentation.checks import finite_or_none, table_matrix
 from segmentation.settings import ClusteringSettings, SegmentationSettings
 
@@ -352,7 +352,7 @@ def hierarchical_leaves(matrix: pa.Table, config: Config) -> pa.Table:
     settings = _settings(config)
     if not _hierarchical_enabled(settings):
         return LEAVES_SCHEMA.empty_table()
-    return hierarchical.leaves_table(by_customer(matrix), settings.clustering)
+    return hierarchical_tables.leaves_table(by_customer(matrix), settings.clustering)
 
 
 def hierarchical_linkage(matrix: pa.Table, leaves: pa.Table, config: Config) -> pa.Table:
@@ -360,7 +360,7 @@ def hierarchical_linkage(matrix: pa.Table, leaves: pa.Table, config: Config) -> 
     settings = _settings(config)
     if not _hierarchical_enabled(settings):
         return LINKAGE_SCHEMA.empty_table()
-    return hierarchical.linkage_table(by_customer(matrix), leaves, settings.clustering)
+    return hierarchical_tables.linkage_table(by_customer(matrix), leaves, settings.clustering)
 
 
 def hierarchical_assignments(
@@ -378,9 +378,9 @@ def hierarchical_assignments(
     settings = _settings(config)
     if not _hierarchical_enabled(settings):
         return ASSIGNMENTS_SCHEMA.empty_table()
-    k, _reason = hierarchical.resolve_k(settings.clustering, selected_k(sweep))
+    k, _reason = hierarchical.resolve_k(settings.clustering.hierarchical_k, selected_k(sweep))
     matrix = by_customer(matrix)
-    assigned = hierarchical.assignments_table(linkage, leaves, k)
+    assigned = hierarchical_tables.assignments_table(linkage, leaves, k)
     rows = pc.index_in(
         assigned.column(ID_COLUMN), value_set=matrix.column(ID_COLUMN).combine_chunks()
     ).to_numpy()
@@ -414,10 +414,12 @@ def hierarchical_metrics(
     """Metrics of the tree cut at every k of the K-Means sweep's range."""
     settings = _settings(config)
     if not _hierarchical_enabled(settings):
-        return hierarchical.METRICS_SCHEMA.empty_table()
-    selected, _reason = hierarchical.resolve_k(settings.clustering, selected_k(sweep))
+        return hierarchical_tables.METRICS_SCHEMA.empty_table()
+    selected, _reason = hierarchical.resolve_k(
+        settings.clustering.hierarchical_k, selected_k(sweep)
+    )
     k_values = sorted({*(int(k) for k in sweep.column("k").to_pylist()), selected})
-    return hierarchical.metrics_table(
+    return hierarchical_tables.metrics_table(
         by_customer(matrix),
         linkage,
         leaves,

@@ -51,6 +51,7 @@ import duckdb
 import pyarrow as pa
 
 from segmentation import __version__
+from segmentation.settings import IDENTIFIER
 
 try:  # POSIX; on Windows publications sharing a folder are not serialised.
     import fcntl
@@ -72,7 +73,6 @@ PUBLISH_DIR_ENV = "SEGMENTS_PUBLISH_DIR"
 ADDED_COLUMNS = ("run_id", "built_at")
 TMP_PATTERN = "segments.*.duckdb.tmp*"
 PARQUET_RUN = re.compile(r"^[0-9a-f]{32}$")
-IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 # The published tables segment_runs summarises, and the inputs whose rows it counts.
 SUMMARY_TABLES = ("customer_segments", "clustering_metrics", "rejects")
 INPUT_TABLES = ("base_customers", "base_orders", "stg_customers", "stg_order_lines")

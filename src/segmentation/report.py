@@ -38,7 +38,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from segmentation import clv, hierarchical, pipeline
+from segmentation import clv, hierarchical_tables, pipeline
 from segmentation.publish import published_path_for
 
 DEFAULT_DB = "segments.duckdb"
@@ -997,7 +997,7 @@ def dendrogram_chart(db: Published, leaves: int = DENDROGRAM_LEAVES) -> Chart:
         return chart
     from scipy.cluster.hierarchy import dendrogram
 
-    Z = hierarchical.linkage_matrix(linkage)
+    Z = hierarchical_tables.linkage_matrix(linkage)
     tree = dendrogram(Z, truncate_mode="lastp", p=leaves, no_plot=True, show_contracted=False)
     customers = _node_customers(linkage, Z)
     fig = go.Figure()

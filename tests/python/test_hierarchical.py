@@ -10,6 +10,7 @@ from scipy.spatial.distance import pdist
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from segmentation import hierarchical as h
+from segmentation import hierarchical_tables as ht
 from segmentation.settings import ClusteringSettings
 
 METHODS = ("ward", "average", "complete")
@@ -68,11 +69,11 @@ def test_exact_linkage_table_equals_scipy(method: str) -> None:
         # ids whose sort order differs from the row order, on a shuffled table
         ids = [f"id{(i * 37) % n:05d}" for i in range(n)]
         matrix = shuffled(matrix_table(X, ids), seed=n)
-        leaves = h.leaves_table(matrix, settings)
+        leaves = ht.leaves_table(matrix, settings)
         assert leaves["scheme"].to_pylist() == ["exact"] * n
         assert leaves["customer_id"].to_pylist() == sorted(ids)
         assert leaves["leaf_id"].to_pylist() == list(range(n))
-        table = h.linkage_table(matrix, leaves, settings)
+        table = ht.linkage_table(matrix, leaves, settings)
         expected = linkage(X[np.argsort(ids)], method)
         Z = linkage_z(table)
         np.testing.assert_array_equal(Z[:, :2], expected[:, :2])
@@ -146,7 +147,9 @@ def test_sampled_cophenetic_over_all_leaves_equals_scipy() -> None:
     expected = cophenet(Z, pdist(X))[0]
     assert h._sampled_cophenetic(Z, X, np.arange(len(X))) == pytest.approx(expected, abs=1e-12)
     settings = ClusteringSettings(exact_silhouette_max_rows=100, silhouette_sample_size=100)
-    value, method = h.cophenetic_correlation(Z, X, settings)
+    value, method = h.cophenetic_correlation(
+        Z, X, exact_max_rows=100, sample_size=100, seed=settings.seed
+    )
     assert method == "sampled"
     assert value == pytest.approx(expected, abs=0.05)
 
@@ -167,18 +170,18 @@ def five_blobs() -> tuple[pa.Table, np.ndarray]:
 
 def test_two_stage_recovers_blobs(five_blobs: tuple[pa.Table, np.ndarray]) -> None:
     matrix, truth = five_blobs
-    leaves = h.leaves_table(matrix, TWO_STAGE)
+    leaves = ht.leaves_table(matrix, TWO_STAGE)
     assert set(leaves["scheme"].to_pylist()) == {"two_stage"}
     leaf = leaves["leaf_id"].to_numpy()
     sizes = np.bincount(leaf)
     assert len(sizes) == 60 and (sizes > 0).all()
     assert (np.diff(sizes) <= 0).all(), "leaf ids are ordered by size descending"
-    table = h.linkage_table(matrix, leaves, TWO_STAGE)
+    table = ht.linkage_table(matrix, leaves, TWO_STAGE)
     assert table.num_rows == 59
     assert set(table["n_leaves"].to_pylist()) == {60}
     assert set(table["scheme"].to_pylist()) == {"two_stage"}
     assert table.sort_by("step")["size"].to_pylist()[-1] == 30_000
-    assignments = h.assignments_table(table, leaves, 5)
+    assignments = ht.assignments_table(table, leaves, 5)
     assert assignments["customer_id"] == matrix["customer_id"]
     segment = assignments["hierarchical_segment_id"].to_numpy()
     assert adjusted_rand_score(truth, segment) >= 0.95
@@ -192,10 +195,10 @@ def test_two_stage_average_and_complete_recover_blobs(
     settings = ClusteringSettings(
         exact_hierarchical_max_rows=1_000, micro_clusters=60, seed=1, linkage=method
     )
-    leaves = h.leaves_table(matrix, settings)
-    table = h.linkage_table(matrix, leaves, settings)
+    leaves = ht.leaves_table(matrix, settings)
+    table = ht.linkage_table(matrix, leaves, settings)
     assert set(table["linkage_method"].to_pylist()) == {method}
-    segment = h.assignments_table(table, leaves, 5)["hierarchical_segment_id"].to_numpy()
+    segment = ht.assignments_table(table, leaves, 5)["hierarchical_segment_id"].to_numpy()
     assert adjusted_rand_score(truth, segment) >= 0.95
 
 
@@ -203,12 +206,12 @@ def test_two_stage_linkage_is_weighted_ward_of_micro_centroids() -> None:
     X, _ = blobs(3_000, centers=4, d=3, seed=8)
     matrix = matrix_table(X)
     settings = ClusteringSettings(exact_hierarchical_max_rows=500, micro_clusters=40, seed=2)
-    leaves = h.leaves_table(matrix, settings)
+    leaves = ht.leaves_table(matrix, settings)
     leaf = leaves["leaf_id"].to_numpy()
     counts = np.bincount(leaf)
     centroids = np.vstack([X[leaf == i].mean(axis=0) for i in range(len(counts))])
     expected = h.weighted_linkage(centroids, counts, "ward")
-    Z = linkage_z(h.linkage_table(matrix, leaves, settings))
+    Z = linkage_z(ht.linkage_table(matrix, leaves, settings))
     np.testing.assert_array_equal(Z[:, :2], expected[:, :2])
     np.testing.assert_allclose(Z[:, 2], expected[:, 2], rtol=1e-12)
     np.testing.assert_array_equal(Z[:, 3], expected[:, 3])
@@ -220,8 +223,8 @@ def test_two_stage_linkage_is_weighted_ward_of_micro_centroids() -> None:
 
 
 def run_pipeline(matrix: pa.Table, settings: ClusteringSettings, k: int) -> pa.Table:
-    leaves = h.leaves_table(matrix, settings)
-    return h.assignments_table(h.linkage_table(matrix, leaves, settings), leaves, k)
+    leaves = ht.leaves_table(matrix, settings)
+    return ht.assignments_table(ht.linkage_table(matrix, leaves, settings), leaves, k)
 
 
 @pytest.mark.parametrize(
@@ -276,26 +279,26 @@ def test_errors_name_table_column_and_value() -> None:
     X = np.random.default_rng(0).normal(size=(5, 2))
     settings = ClusteringSettings()
     with pytest.raises(ValueError, match=r"matrix: missing column\(s\) 'customer_id'"):
-        h.leaves_table(pa.table({"f0": X[:, 0]}), settings)
+        ht.leaves_table(pa.table({"f0": X[:, 0]}), settings)
     with pytest.raises(ValueError, match=r"matrix.customer_id: 1 duplicate value\(s\), e.g. 'a'"):
-        h.leaves_table(matrix_table(X, ["a", "a", "b", "c", "d"]), settings)
+        ht.leaves_table(matrix_table(X, ["a", "a", "b", "c", "d"]), settings)
     bad = X.copy()
     bad[2, 1] = np.nan
     with pytest.raises(ValueError, match=r"matrix.f1: 1 NaN or infinite"):
-        h.leaves_table(matrix_table(bad), settings)
+        ht.leaves_table(matrix_table(bad), settings)
     text = matrix_table(X).append_column("segment", pa.array(list("abcde")))
     with pytest.raises(ValueError, match=r"matrix.segment: expected a float64 feature column"):
-        h.leaves_table(text, settings)
+        ht.leaves_table(text, settings)
     matrix = matrix_table(X)
-    leaves = h.leaves_table(matrix, settings)
+    leaves = ht.leaves_table(matrix, settings)
     with pytest.raises(ValueError, match=r"leaves.customer_id: does not match.*'c000004'"):
-        h.linkage_table(matrix, leaves.slice(0, 4), settings)
+        ht.linkage_table(matrix, leaves.slice(0, 4), settings)
     with pytest.raises(ValueError, match=r"exact_hierarchical_max_rows=100"):
         big = matrix_table(np.random.default_rng(1).normal(size=(150, 2)))
-        big_leaves = h.leaves_table(big, ClusteringSettings(exact_hierarchical_max_rows=200))
-        h.linkage_table(big, big_leaves, ClusteringSettings(exact_hierarchical_max_rows=100))
+        big_leaves = ht.leaves_table(big, ClusteringSettings(exact_hierarchical_max_rows=200))
+        ht.linkage_table(big, big_leaves, ClusteringSettings(exact_hierarchical_max_rows=100))
     with pytest.raises(ValueError, match=r"k: expected an integer >= 1, got 0"):
-        h.assignments_table(h.linkage_table(matrix, leaves, settings), leaves, 0)
+        ht.assignments_table(ht.linkage_table(matrix, leaves, settings), leaves, 0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -304,9 +307,9 @@ def test_errors_name_table_column_and_value() -> None:
 
 
 def test_resolve_k() -> None:
-    assert h.resolve_k(ClusteringSettings(), 5) == (5, "same k as K-Means (k=5)")
+    assert h.resolve_k(ClusteringSettings().hierarchical_k, 5) == (5, "same k as K-Means (k=5)")
     fixed = ClusteringSettings(hierarchical_k=4)
-    assert h.resolve_k(fixed, 5) == (4, "fixed by configuration (hierarchical_k=4)")
+    assert h.resolve_k(fixed.hierarchical_k, 5) == (4, "fixed by configuration (hierarchical_k=4)")
 
 
 @pytest.mark.parametrize(
@@ -333,10 +336,10 @@ def test_metrics_table(
 ) -> None:
     X, _ = blobs(n, centers=4, d=3, seed=17)
     matrix = matrix_table(X)
-    leaves = h.leaves_table(matrix, settings)
-    table = h.linkage_table(matrix, leaves, settings)
-    selected_k, reason = h.resolve_k(settings, 4)
-    metrics = h.metrics_table(matrix, table, leaves, settings, [2, 3, 4, 5, 6], selected_k)
+    leaves = ht.leaves_table(matrix, settings)
+    table = ht.linkage_table(matrix, leaves, settings)
+    selected_k, reason = h.resolve_k(settings.hierarchical_k, 4)
+    metrics = ht.metrics_table(matrix, table, leaves, settings, [2, 3, 4, 5, 6], selected_k)
     rows = metrics.to_pylist()
     assert [row["k"] for row in rows] == [2, 3, 4, 5, 6]
     assert sum(row["is_selected"] for row in rows) == 1
@@ -353,20 +356,20 @@ def test_metrics_table(
     inertia = [row["inertia"] for row in rows]
     assert inertia == sorted(inertia, reverse=True)
     for row in rows:  # exact on all customers, also when the other metrics are sampled
-        labels = h.assignments_table(table, leaves, row["k"])["hierarchical_segment_id"]
+        labels = ht.assignments_table(table, leaves, row["k"])["hierarchical_segment_id"]
         labels = labels.to_numpy()
         means = np.vstack([X[labels == s].mean(axis=0) for s in range(1, row["k"] + 1)])
         expected = float(((X - means[labels - 1]) ** 2).sum())
         assert row["inertia"] == pytest.approx(expected, rel=1e-9)
     if silhouette_method == "exact":
         for row in rows:
-            segments = h.assignments_table(table, leaves, row["k"])
+            segments = ht.assignments_table(table, leaves, row["k"])
             labels = segments["hierarchical_segment_id"].to_numpy()
             assert row["silhouette"] == pytest.approx(silhouette_score(X, labels), abs=1e-9)
             assert row["silhouette_rows"] == n
     # deterministic
     assert metrics.equals(
-        h.metrics_table(matrix, table, leaves, settings, [2, 3, 4, 5, 6], selected_k)
+        ht.metrics_table(matrix, table, leaves, settings, [2, 3, 4, 5, 6], selected_k)
     )
 
 
@@ -374,13 +377,13 @@ def test_metrics_table_adds_a_selected_k_outside_the_range() -> None:
     X, _ = blobs(200, centers=3, d=2, seed=2)
     matrix = matrix_table(X)
     settings = ClusteringSettings(hierarchical_k=7)
-    leaves = h.leaves_table(matrix, settings)
-    table = h.linkage_table(matrix, leaves, settings)
-    metrics = h.metrics_table(matrix, table, leaves, settings, [2, 3], 7)
+    leaves = ht.leaves_table(matrix, settings)
+    table = ht.linkage_table(matrix, leaves, settings)
+    metrics = ht.metrics_table(matrix, table, leaves, settings, [2, 3], 7)
     assert metrics["k"].to_pylist() == [2, 3, 7]
     assert metrics["is_selected"].to_pylist() == [False, False, True]
     with pytest.raises(ValueError, match="hierarchical_k=7"):
-        h.metrics_table(matrix, table, leaves, settings, [2, 3], 3)
+        ht.metrics_table(matrix, table, leaves, settings, [2, 3], 3)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -402,12 +405,12 @@ def test_mall_customers_ward_k5_silhouette(shared_data) -> None:
     ids = [str(v) for v in raw["CustomerID"].to_pylist()]
     matrix = matrix_table(X, ids)
     settings = ClusteringSettings(linkage="ward")
-    leaves = h.leaves_table(matrix, settings)
-    table = h.linkage_table(matrix, leaves, settings)
-    assignments = h.assignments_table(table, leaves, 5)
+    leaves = ht.leaves_table(matrix, settings)
+    table = ht.linkage_table(matrix, leaves, settings)
+    assignments = ht.assignments_table(table, leaves, 5)
     sizes = np.bincount(assignments["hierarchical_segment_id"].to_numpy())[1:]
     assert sizes.tolist() == [85, 39, 32, 23, 21]
-    metrics = h.metrics_table(matrix, table, leaves, settings, [3, 4, 5, 6], 5)
+    metrics = ht.metrics_table(matrix, table, leaves, settings, [3, 4, 5, 6], 5)
     row = next(r for r in metrics.to_pylist() if r["k"] == 5)
     assert row["silhouette_method"] == "exact"
     assert row["silhouette"] == pytest.approx(0.5538, abs=0.001)
@@ -418,14 +421,14 @@ def test_degenerate_inputs_do_not_crash() -> None:
     """All customers identical: one leaf, an empty tree, one segment, undefined metrics."""
     settings = ClusteringSettings(exact_hierarchical_max_rows=100, micro_clusters=10)
     matrix = matrix_table(np.tile([1.0, 0.0], (150, 1)))
-    leaves = h.leaves_table(matrix, settings)
+    leaves = ht.leaves_table(matrix, settings)
     assert set(leaves["leaf_id"].to_pylist()) == {0}
-    table = h.linkage_table(matrix, leaves, settings)
+    table = ht.linkage_table(matrix, leaves, settings)
     assert table.num_rows == 0
-    result = h.assignments_table(table, leaves, 3)
+    result = ht.assignments_table(table, leaves, 3)
     assert set(result["hierarchical_segment_id"].to_pylist()) == {1}
     assert set(result["n_segments"].to_pylist()) == {1}
-    row = h.metrics_table(matrix, table, leaves, settings, [2, 3], 3).to_pylist()[1]
+    row = ht.metrics_table(matrix, table, leaves, settings, [2, 3], 3).to_pylist()[1]
     assert row["silhouette_method"] == "undefined" and row["silhouette"] is None
     assert row["inertia"] == 0.0 and row["is_selected"]
 
@@ -434,9 +437,9 @@ def test_metrics_record_fewer_segments_than_k() -> None:
     """Five equally spaced values, 40 customers each: k = 4 ties and yields 3 segments."""
     settings = ClusteringSettings(exact_hierarchical_max_rows=100, micro_clusters=10)
     matrix = matrix_table(np.repeat(np.arange(5.0), 40)[:, None])
-    leaves = h.leaves_table(matrix, settings)
+    leaves = ht.leaves_table(matrix, settings)
     assert np.bincount(leaves["leaf_id"].to_numpy()).tolist() == [40] * 5
-    table = h.linkage_table(matrix, leaves, settings)
-    metrics = h.metrics_table(matrix, table, leaves, settings, [2, 3, 4, 5], 3)
+    table = ht.linkage_table(matrix, leaves, settings)
+    metrics = ht.metrics_table(matrix, table, leaves, settings, [2, 3, 4, 5], 3)
     assert metrics["n_segments"].to_pylist() == [2, 3, 3, 5]
     assert metrics["silhouette"].to_pylist()[3] == pytest.approx(1.0)
