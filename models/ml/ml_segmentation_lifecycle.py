@@ -7,29 +7,12 @@ first build they do not exist yet. See docs/lifecycle.md and segmentation.lifecy
 
 from datetime import UTC, datetime
 
-from segmentation import lifecycle
+from segmentation import lifecycle, pipeline
 
 
-def _run_id():
-    """The live dbt invocation id (a YAML-rendered one can be stale under partial parsing)."""
-    try:
-        from dbt_common.invocation import get_invocation_id
-    except ImportError:
-        return None
-    return get_invocation_id()
-
-
-def _full_refresh():
-    """Whether the running command has --full-refresh: the state tables start over."""
-    try:
-        from dbt.flags import get_flags
-    except ImportError:
-        return False
-    return bool(getattr(get_flags(), "FULL_REFRESH", False))
-
-
-def _state(session, this, name, sql):
-    if _full_refresh():
+def _state(session, this, name, sql, full_refresh):
+    """An earlier build's state table by name, or None (first build, or --full-refresh)."""
+    if full_refresh:
         return None
     found = session.execute(
         "select count(*) from duckdb_tables() "
@@ -43,7 +26,10 @@ def _state(session, this, name, sql):
 
 
 def model(dbt, session):
+    """This build's lifecycle decision (segmentation.lifecycle.lifecycle_table)."""
     dbt.config(materialized="table")
+    run = pipeline.dbt_run(session)
+    full_refresh = bool(run.get("full_refresh"))
     config = dbt.config.get("segmentation")
     mode_override = dbt.config.get("segments_lifecycle_mode")
     features = dbt.ref("customer_features")
@@ -54,16 +40,19 @@ def model(dbt, session):
     order_lines = dbt.ref("stg_order_lines")
     window = order_lines.aggregate("min(order_date), max(order_date)").fetchall()[0]
     reference = features.aggregate("max(reference_date)").fetchall()[0][0]
-    models = _state(session, dbt.this, "segmentation_models", "select * from {relation}")
+    models = _state(
+        session, dbt.this, "segmentation_models", "select * from {relation}", full_refresh
+    )
     membership = _state(
         session,
         dbt.this,
         "segment_membership_history",
         "select customer_id, segment_id from {relation} "
         "where run_started_at = (select max(run_started_at) from {relation})",
+        full_refresh,
     )
     context = lifecycle.RunContext(
-        invocation_id=_run_id() or "unknown",
+        invocation_id=run.get("invocation_id") or "unknown",
         run_started_at=datetime.now(UTC).replace(tzinfo=None),
         first_order_date=window[0],
         last_order_date=window[1],

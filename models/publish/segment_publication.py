@@ -4,27 +4,11 @@ The last node of `dbt build`: it runs only after the tests of every table it ref
 failed test or a killed build publishes nothing (segmentation.publish explains the file swap).
 """
 
-from segmentation import publish
-
-
-def _running_command():
-    """The running dbt command's flags and invocation id; dbt-duckdb runs Python models in the
-    dbt process, so these are the live values (a YAML-rendered invocation_id can be stale)."""
-    try:
-        from dbt.flags import get_flags
-        from dbt_common.invocation import get_invocation_id
-    except ImportError:
-        return {}, None
-    flags = get_flags()
-    return {
-        "which": getattr(flags, "WHICH", None),
-        "empty": getattr(flags, "EMPTY", False),
-        "resource_types": getattr(flags, "RESOURCE_TYPES", ()),
-        "exclude_resource_types": getattr(flags, "EXCLUDE_RESOURCE_TYPES", ()),
-    }, get_invocation_id()
+from segmentation import pipeline, publish
 
 
 def model(dbt, session):
+    """Publish the marts (segmentation.publish.publish) or, when the command may not, nothing."""
     dbt.config(materialized="table")
     segmentation = dbt.config.get("segmentation")
     segments_inputs = dbt.config.get("segments_inputs")
@@ -61,8 +45,8 @@ def model(dbt, session):
         "stg_customers": dbt.ref("stg_customers"),
         "stg_order_lines": dbt.ref("stg_order_lines"),
     }
-    flags, invocation_id = _running_command()
-    blocker = publish.publication_blocker(flags)
+    run = pipeline.dbt_run(session)
+    blocker = publish.publication_blocker(run)
     if blocker is not None:
         print(f"segment_publication: nothing published: {blocker}")
         return publish.empty_runs()
@@ -72,5 +56,5 @@ def model(dbt, session):
         inputs=inputs,
         config={"segmentation": segmentation, "segments_inputs": segments_inputs},
         publish_dir=publish.resolve_publish_dir(session, publish_dir),
-        invocation_id=invocation_id,
+        invocation_id=run.get("invocation_id"),
     )

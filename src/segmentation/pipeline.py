@@ -9,6 +9,7 @@ without dbt, on the same functions the models use.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -50,6 +51,28 @@ def matrix_array(matrix: pa.Table, table_name: str = "ml_feature_matrix") -> np.
     Raises ``ValueError`` naming ``table_name`` and the column (``checks.table_matrix``).
     """
     return table_matrix(matrix, table_name)[0]
+
+
+DBT_RUN_VARIABLE = "segments_dbt_run"
+
+
+def dbt_run(session: Any) -> dict[str, Any]:
+    """The running dbt command, as the model's pre-hook recorded it (empty outside dbt).
+
+    The models ``segment_publication`` and ``ml_segmentation_lifecycle`` have a pre-hook that
+    renders the live ``invocation_id`` and ``flags`` into the DuckDB variable
+    ``segments_dbt_run`` (JSON) on the model's connection; a model config would be rendered at
+    parse time and keep an earlier command's values under partial parsing.
+
+    Returns
+    -------
+    dict
+        ``invocation_id`` (str), ``which`` (the command, e.g. "build"), ``empty`` and
+        ``full_refresh`` (bool), ``selected_tests`` (the number of data tests the command
+        selected, from dbt's ``selected_resources``); ``{}`` when the variable is not set.
+    """
+    value = session.execute(f"select getvariable('{DBT_RUN_VARIABLE}')").fetchall()[0][0]
+    return json.loads(value) if value else {}
 
 
 def preprocessing_spec(features: pa.Table, config: Config) -> pa.Table:
@@ -437,7 +460,6 @@ def hierarchical_metrics(
 # the parameters it published (about 1 s), as K-Means sweep -> centroids -> assignments do.
 # Imported here, not at the top, so that this section is self-contained.
 
-import json  # noqa: E402
 import math  # noqa: E402
 
 from segmentation import clv  # noqa: E402

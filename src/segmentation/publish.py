@@ -133,19 +133,18 @@ def config_hash(config: Mapping[str, Any]) -> str:
 def publication_blocker(flags: Mapping[str, Any]) -> str | None:
     """Why the running dbt command must not publish, or None when it may.
 
-    ``flags`` holds the command (``which``) and the options ``empty``, ``resource_types`` and
-    ``exclude_resource_types``. Only ``dbt build`` runs the data tests before the publication
-    node; ``dbt run``, ``--empty`` (zero-row tables) and builds that leave data tests out would
-    publish untested or empty tables.
+    ``flags`` holds the command (``which``), the option ``empty`` and ``selected_tests`` (how
+    many data tests the command selected; ``pipeline.dbt_run``). Only ``dbt build`` runs the
+    data tests before the publication node; ``dbt run``, ``--empty`` (zero-row tables) and
+    builds that leave data tests out (``--exclude-resource-type test``, ``--resource-type
+    model``) would publish untested or empty tables.
     """
     command = flags.get("which")
     if command != "build":
         return f"dbt {command or '(unknown command)'} runs no tests; only dbt build publishes"
     if flags.get("empty"):
         return "dbt build --empty builds zero-row tables"
-    included = tuple(flags.get("resource_types") or ())
-    excluded = tuple(flags.get("exclude_resource_types") or ())
-    if "test" in excluded or (included and "test" not in included):
+    if flags.get("selected_tests") == 0:
         return "this dbt build does not run the data tests"
     return None
 

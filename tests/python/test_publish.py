@@ -246,12 +246,11 @@ def test_config_hash_is_stable_and_discriminating() -> None:
     ("flags", "blocked"),
     [
         ({"which": "build"}, None),
-        ({"which": "build", "resource_types": ("model", "test")}, None),
+        ({"which": "build", "selected_tests": 250}, None),
         ({"which": "run"}, "only dbt build publishes"),
         ({}, "only dbt build publishes"),
         ({"which": "build", "empty": True}, "zero-row"),
-        ({"which": "build", "exclude_resource_types": ("test",)}, "data tests"),
-        ({"which": "build", "resource_types": ("model",)}, "data tests"),
+        ({"which": "build", "selected_tests": 0}, "data tests"),
     ],
 )
 def test_only_a_tested_build_publishes(flags, blocked) -> None:
