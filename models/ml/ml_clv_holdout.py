@@ -4,6 +4,7 @@ from segmentation import pipeline
 
 
 def model(dbt, session):
+    """Build ml_clv_holdout with segmentation.pipeline.clv_holdout."""
     dbt.config(materialized="table")
     config = dbt.config.get("segmentation")
     summary = dbt.ref("int_customer_clv_summary")

@@ -4,6 +4,7 @@ from segmentation import pipeline
 
 
 def model(dbt, session):
+    """Build ml_clv_parameters with segmentation.pipeline.clv_parameters."""
     dbt.config(materialized="table")
     config = dbt.config.get("segmentation")
     summary = dbt.ref("int_customer_clv_summary")

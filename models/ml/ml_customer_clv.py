@@ -4,6 +4,7 @@ from segmentation import pipeline
 
 
 def model(dbt, session):
+    """Build ml_customer_clv with segmentation.pipeline.customer_clv."""
     dbt.config(materialized="table")
     config = dbt.config.get("segmentation")
     summary = dbt.ref("int_customer_clv_summary")

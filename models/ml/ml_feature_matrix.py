@@ -4,6 +4,7 @@ from segmentation import pipeline
 
 
 def model(dbt, session):
+    """Build ml_feature_matrix with segmentation.pipeline.feature_matrix."""
     dbt.config(materialized="table")
     features = dbt.ref("customer_features")
     spec = dbt.ref("ml_preprocessing_spec")

@@ -4,6 +4,7 @@ from segmentation import pipeline
 
 
 def model(dbt, session):
+    """Build ml_hierarchical_metrics with segmentation.pipeline.hierarchical_metrics."""
     dbt.config(materialized="table")
     config = dbt.config.get("segmentation")
     matrix = dbt.ref("ml_feature_matrix")

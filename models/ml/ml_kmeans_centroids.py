@@ -5,6 +5,7 @@ from segmentation import pipeline
 
 
 def model(dbt, session):
+    """Build ml_kmeans_centroids with segmentation.pipeline.kmeans_centroids."""
     dbt.config(materialized="table")
     config = dbt.config.get("segmentation")
     sweep = dbt.ref("ml_kmeans_sweep")

@@ -4,6 +4,7 @@ from segmentation import pipeline
 
 
 def model(dbt, session):
+    """Build ml_kmeans_sweep with segmentation.pipeline.kmeans_sweep."""
     dbt.config(materialized="table")
     config = dbt.config.get("segmentation")
     matrix = dbt.ref("ml_feature_matrix")

@@ -4,6 +4,7 @@ from segmentation import pipeline
 
 
 def model(dbt, session):
+    """Build ml_preprocessing_spec with segmentation.pipeline.preprocessing_spec."""
     dbt.config(materialized="table")
     config = dbt.config.get("segmentation")
     features = dbt.ref("customer_features")
