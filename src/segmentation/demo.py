@@ -281,20 +281,15 @@ def _blank(rng: np.random.Generator, values: pa.Array, rate: float) -> pa.Array:
     return pc.if_else(pa.array(mask), pa.scalar(None, values.type), values)
 
 
-def _customers_chunk(
-    params: DemoParameters, rng: np.random.Generator, first: int, size: int
-) -> tuple[pa.Table, pa.Table, dict[str, np.ndarray]]:
-    """Customers ``first .. first + size - 1``: raw rows, true personas and their behaviour."""
-    shares = np.array([p.share for p in PERSONAS])
-    persona = rng.choice(len(PERSONAS), size=size, p=shares / shares.sum())
-    index = np.arange(first, first + size)
-    customer_id = _ids("C", index + 1, 8)
-    start = params.end_date - dt.timedelta(days=params.history_days)
+def _activity(
+    params: DemoParameters, rng: np.random.Generator, persona: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each customer's ordering window [first_day, last_day] and signup day (history days).
 
-    def attr(name: str) -> np.ndarray:
-        return np.array([getattr(p, name) for p in PERSONAS])[persona]
-
-    # Ordering window: [last_day - span, last_day], last_day = end - recency.
+    last_day = end - recency; the window spans the persona's active span; sign-up is up to 60
+    days before the first order (any day for prospects, who never order).
+    """
+    size = len(persona)
     rec = np.array([p.recency_days for p in PERSONAS])[persona]
     span = np.array([p.active_span_days for p in PERSONAS])[persona]
     recency = rng.integers(rec[:, 0], rec[:, 1] + 1)
@@ -302,8 +297,19 @@ def _customers_chunk(
     last_day = params.history_days - recency
     first_day = np.maximum(last_day - active_span, 0)
     signup_day = first_day - rng.integers(0, 60, size)
-    is_prospect = attr("mean_orders") == 0
+    is_prospect = np.array([p.mean_orders for p in PERSONAS])[persona] == 0
     signup_day = np.where(is_prospect, rng.integers(-200, params.history_days, size), signup_day)
+    return first_day, last_day, signup_day
+
+
+def _person(
+    params: DemoParameters, rng: np.random.Generator, persona: np.ndarray, start: dt.date
+) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Birth date, gender and income as export text, with implausible and missing values."""
+    size = len(persona)
+
+    def attr(name: str) -> np.ndarray:
+        return np.array([getattr(p, name) for p in PERSONAS])[persona]
 
     age = np.clip(rng.normal(attr("age")[:, 0], attr("age")[:, 1]), 18, 90)
     birth_day = params.history_days - (age * 365.25).astype(np.int64) - rng.integers(0, 365, size)
@@ -325,7 +331,15 @@ def _customers_chunk(
 
     income_cents = (attr("income") * rng.lognormal(0, 0.25, size)).round(-2).astype(np.int64) * 100
     income = _blank(rng, _money(income_cents), params.missing_income_rate)
+    return birth_date, gender, income
 
+
+def _place(rng: np.random.Generator, size: int) -> tuple[pa.Array, pa.Array, np.ndarray]:
+    """Country and region as export text, and the case style (0-9) that garbles some of them.
+
+    case_style 0: country in lower case, 1: country with a trailing space, 2: region in upper
+    case, 3: acquisition channel in upper case (applied by the caller).
+    """
     codes = tuple(COUNTRIES)
     country_p = np.array([COUNTRIES[c][0] for c in codes])
     country_index = rng.choice(len(codes), size=size, p=country_p / country_p.sum())
@@ -335,8 +349,7 @@ def _customers_chunk(
     for c, names in enumerate(region_table):
         rows = country_index == c
         regions[rows] = names[region_pick[rows] % len(names)]
-    country_text = np.asarray(codes, dtype=object)[country_index]
-    country = pa.array(country_text)
+    country = pa.array(np.asarray(codes, dtype=object)[country_index])
     case_style = rng.integers(0, 10, size)
     country = pc.if_else(pa.array(case_style == 0), pc.utf8_lower(country), country)
     country = pc.if_else(
@@ -344,6 +357,24 @@ def _customers_chunk(
     )
     region = pa.array(regions)
     region = pc.if_else(pa.array(case_style == 2), pc.utf8_upper(region), region)
+    return country, region, case_style
+
+
+def _customers_chunk(
+    params: DemoParameters, rng: np.random.Generator, first: int, size: int
+) -> tuple[pa.Table, pa.Table, dict[str, np.ndarray]]:
+    """Customers ``first .. first + size - 1``: raw rows, true personas and their behaviour.
+
+    The steps draw from ``rng`` in a fixed order, so the same parameters give the same bytes.
+    """
+    shares = np.array([p.share for p in PERSONAS])
+    persona = rng.choice(len(PERSONAS), size=size, p=shares / shares.sum())
+    index = np.arange(first, first + size)
+    customer_id = _ids("C", index + 1, 8)
+    start = params.end_date - dt.timedelta(days=params.history_days)
+    first_day, last_day, signup_day = _activity(params, rng, persona)
+    birth_date, gender, income = _person(params, rng, persona, start)
+    country, region, case_style = _place(rng, size)
 
     acq_p = np.array([p.acquisition for p in PERSONAS])[persona]
     acq_index = (rng.random(size)[:, None] > np.cumsum(acq_p, axis=1)).sum(axis=1)
@@ -406,10 +437,14 @@ def _messy_customers(
     return pa.concat_tables([customers, duplicates, nameless])
 
 
-def _orders_chunk(
-    params: DemoParameters, rng: np.random.Generator, behaviour: dict[str, np.ndarray]
-) -> pa.Table:
-    """Order lines for one chunk of customers, with cancellations, returns and planted mess."""
+def _orders_of_customers(
+    rng: np.random.Generator, behaviour: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """One row per order: its customer (position in the chunk), persona, time and channel.
+
+    The last order of every customer falls on its last active day; the others are spread
+    uniformly over the active window. ``seconds`` count from the start of the history.
+    """
     persona = behaviour["persona"]
     mean_orders = np.array([p.mean_orders for p in PERSONAS])[persona]
     n_orders = np.where(mean_orders > 0, 1 + rng.poisson(np.maximum(mean_orders - 1, 0)), 0)
@@ -419,24 +454,35 @@ def _orders_chunk(
     order_persona = persona[cust]
     first_day = behaviour["first_day"][cust]
     last_day = behaviour["last_day"][cust]
-    # The last order of every customer falls on its last active day; the others are spread
-    # uniformly over the active window.
     is_last = order_seq == n_orders[cust] - 1
     day = np.where(is_last, last_day, first_day + rng.random(len(cust)) * (last_day - first_day))
     day = np.floor(day).astype(np.int64)
     seconds = day * 86_400 + rng.integers(8 * 3600, 22 * 3600, len(cust))
-    order_number = behaviour["index"][cust] * 1_000 + order_seq
     cancel_rate = np.array([p.cancel_rate for p in PERSONAS])[order_persona]
     cancelled = rng.random(len(cust)) < cancel_rate
     channel_p = np.array([p.channels for p in PERSONAS])[order_persona]
     channel = (rng.random(len(cust))[:, None] > np.cumsum(channel_p, axis=1)).sum(axis=1)
-    channel = np.minimum(channel, len(CHANNELS) - 1)
+    return {
+        "cust": cust,
+        "persona": order_persona,
+        "number": behaviour["index"][cust] * 1_000 + order_seq,
+        "seconds": seconds,
+        "cancelled": cancelled,
+        "channel": np.minimum(channel, len(CHANNELS) - 1),
+    }
 
-    # Lines: 1 + Poisson(0.7), at most 5 per order.
-    n_lines = np.minimum(1 + rng.poisson(0.7, len(cust)), 5)
-    order = np.repeat(np.arange(len(cust)), n_lines)
+
+def _lines_of_orders(
+    rng: np.random.Generator, orders: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Lines of the orders: 1 + Poisson(0.7), at most 5 per order; category, quantity, cents.
+
+    ``status`` is 0 (completed) or 1 (the order was cancelled).
+    """
+    n_lines = np.minimum(1 + rng.poisson(0.7, len(orders["cust"])), 5)
+    order = np.repeat(np.arange(len(orders["cust"])), n_lines)
     line_number = np.arange(len(order)) - np.repeat(np.cumsum(n_lines) - n_lines, n_lines) + 1
-    line_persona = order_persona[order]
+    line_persona = orders["persona"][order]
     cat_p = np.array([p.categories for p in PERSONAS])[line_persona]
     category = (rng.random(len(order))[:, None] > np.cumsum(cat_p, axis=1)).sum(axis=1)
     category = np.minimum(category, len(CATEGORIES) - 1)
@@ -446,37 +492,68 @@ def _orders_chunk(
     cents = np.maximum(
         (median * category_factor * quantity * rng.lognormal(0, 0.35, len(order)) * 100), 99
     ).astype(np.int64)
-    status = np.where(cancelled[order], 1, 0)  # 0 completed, 1 cancelled, 2 returned
+    return {
+        "order": order,
+        "line": line_number,
+        "persona": line_persona,
+        "category": category,
+        "quantity": quantity,
+        "cents": cents,
+        "status": np.where(orders["cancelled"][order], 1, 0),
+        "seconds": orders["seconds"][order],
+    }
 
-    # Returns: a second line for a share of the completed lines, negative amount, days later.
-    return_rate = np.array([p.return_rate for p in PERSONAS])[line_persona]
-    returned = np.flatnonzero((status == 0) & (rng.random(len(order)) < return_rate))
+
+def _with_returns(
+    params: DemoParameters, rng: np.random.Generator, lines: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """The lines plus a return line for a share of the completed ones, sorted by order, line.
+
+    A return repeats the line with a negative amount, status 2 and a time days later; the
+    return of line N is written as line 100 + N of the same order.
+    """
+    return_rate = np.array([p.return_rate for p in PERSONAS])[lines["persona"]]
+    returned = np.flatnonzero(
+        (lines["status"] == 0) & (rng.random(len(lines["order"])) < return_rate)
+    )
     end_seconds = (params.history_days + 1) * 86_400 - 1
     ret_seconds = np.minimum(
-        seconds[order[returned]] + rng.integers(2, 30, len(returned)) * 86_400, end_seconds
+        lines["seconds"][returned] + rng.integers(2, 30, len(returned)) * 86_400, end_seconds
     )
-    all_order = np.concatenate([order, order[returned]])
-    # The return of line N is written as line 100 + N of the same order.
-    all_line = np.concatenate([line_number, line_number[returned] + 100])
-    all_seconds = np.concatenate([seconds[order], ret_seconds])
-    all_category = np.concatenate([category, category[returned]])
-    all_quantity = np.concatenate([quantity, quantity[returned]])
-    all_cents = np.concatenate([cents, -cents[returned]])
-    all_status = np.concatenate([status, np.full(len(returned), 2)])
-    sort = np.lexsort((all_line, all_order))
-    all_order, all_line, all_seconds = all_order[sort], all_line[sort], all_seconds[sort]
-    all_category, all_quantity = all_category[sort], all_quantity[sort]
-    all_cents, all_status = all_cents[sort], all_status[sort]
-    m = len(all_order)
+    combined = {
+        "order": np.concatenate([lines["order"], lines["order"][returned]]),
+        "line": np.concatenate([lines["line"], lines["line"][returned] + 100]),
+        "seconds": np.concatenate([lines["seconds"], ret_seconds]),
+        "category": np.concatenate([lines["category"], lines["category"][returned]]),
+        "quantity": np.concatenate([lines["quantity"], lines["quantity"][returned]]),
+        "cents": np.concatenate([lines["cents"], -lines["cents"][returned]]),
+        "status": np.concatenate([lines["status"], np.full(len(returned), 2)]),
+    }
+    sort = np.lexsort((combined["line"], combined["order"]))
+    return {name: values[sort] for name, values in combined.items()}
 
+
+def _order_lines_table(
+    params: DemoParameters,
+    rng: np.random.Generator,
+    lines: dict[str, np.ndarray],
+    orders: dict[str, np.ndarray],
+    behaviour: dict[str, np.ndarray],
+) -> pa.Table:
+    """The order lines as export text, with planted mess.
+
+    Unparseable times, orphan and blank customer ids, and inconsistent spellings of status,
+    category and channel.
+    """
+    m = len(lines["order"])
     start = np.datetime64(params.end_date - dt.timedelta(days=params.history_days), "s")
-    timestamps = pa.array(start + all_seconds.astype("timedelta64[s]"))
+    timestamps = pa.array(start + lines["seconds"].astype("timedelta64[s]"))
     ordered_at = pc.strftime(timestamps, format="%Y-%m-%d %H:%M:%S")
     bad_time = rng.random(m) < params.unparseable_timestamp_rate
     ordered_at = pc.if_else(
         pa.array(bad_time), _pick(rng, ("not a date", "2024-13-45 10:00:00", ""), m), ordered_at
     )
-    customer_id = _ids("C", behaviour["index"][cust][all_order] + 1, 8)
+    customer_id = _ids("C", behaviour["index"][orders["cust"]][lines["order"]] + 1, 8)
     orphan = rng.random(m) < params.orphan_line_rate
     customer_id = pc.if_else(pa.array(orphan), _ids("X", np.arange(m), 8), customer_id)
     customer_id = _blank(rng, customer_id, params.missing_line_customer_rate)
@@ -484,9 +561,9 @@ def _orders_chunk(
     status_text = pa.array(np.empty(m, dtype=object))
     for code, key in enumerate(("completed", "cancelled", "returned")):
         status_text = pc.if_else(
-            pa.array(all_status == code), _pick(rng, STATUS_SPELLINGS[key], m), status_text
+            pa.array(lines["status"] == code), _pick(rng, STATUS_SPELLINGS[key], m), status_text
         )
-    category_text = pa.array(np.asarray(CATEGORIES, dtype=object)[all_category])
+    category_text = pa.array(np.asarray(CATEGORIES, dtype=object)[lines["category"]])
     case_style = rng.integers(0, 12, m)
     category_text = pc.if_else(
         pa.array(case_style == 0), pc.utf8_upper(category_text), category_text
@@ -496,28 +573,39 @@ def _orders_chunk(
         pc.binary_join_element_wise(category_text, " ", ""),
         category_text,
     )
-    channel_text = pa.array(np.asarray(CHANNELS, dtype=object)[channel[all_order]])
+    channel_text = pa.array(np.asarray(CHANNELS, dtype=object)[orders["channel"][lines["order"]]])
     channel_text = pc.if_else(pa.array(case_style == 2), pc.utf8_upper(channel_text), channel_text)
-
-    orders = pa.table(
+    return pa.table(
         {
-            "order_id": _ids("O", order_number[all_order], 11),
-            "line_number": pc.cast(pa.array(all_line), pa.string()),
+            "order_id": _ids("O", orders["number"][lines["order"]], 11),
+            "line_number": pc.cast(pa.array(lines["line"]), pa.string()),
             "customer_id": customer_id,
             "ordered_at": ordered_at,
             "product_category": category_text,
             "sales_channel": channel_text,
-            "quantity": pc.cast(pa.array(all_quantity), pa.string()),
-            "amount": _money(all_cents),
+            "quantity": pc.cast(pa.array(lines["quantity"]), pa.string()),
+            "amount": _money(lines["cents"]),
             "status": status_text,
         }
     )
-    dup = np.flatnonzero(rng.random(m) < params.duplicate_line_rate)
+
+
+def _orders_chunk(
+    params: DemoParameters, rng: np.random.Generator, behaviour: dict[str, np.ndarray]
+) -> pa.Table:
+    """Order lines for one chunk of customers, with cancellations, returns and planted mess.
+
+    The steps draw from ``rng`` in a fixed order, so the same parameters give the same bytes.
+    """
+    orders = _orders_of_customers(rng, behaviour)
+    lines = _with_returns(params, rng, _lines_of_orders(rng, orders))
+    table = _order_lines_table(params, rng, lines, orders, behaviour)
+    dup = np.flatnonzero(rng.random(table.num_rows) < params.duplicate_line_rate)
     if len(dup):
         # An exact copy of the line right after it, as a double export would produce.
-        positions = np.sort(np.concatenate([np.arange(m), dup]))
-        orders = orders.take(pa.array(positions))
-    return orders
+        positions = np.sort(np.concatenate([np.arange(table.num_rows), dup]))
+        table = table.take(pa.array(positions))
+    return table
 
 
 def generate(params: DemoParameters | None = None) -> Iterator[DemoChunk]:
