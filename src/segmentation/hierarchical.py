@@ -173,6 +173,60 @@ def _relabel(merges: np.ndarray, m: int) -> np.ndarray:
     return Z
 
 
+def _nn_chain_pair(D: np.ndarray, chain: list[int], active: np.ndarray) -> tuple[int, int, float]:
+    """Walk the nearest-neighbour chain to the next reciprocal pair (x, y) and their distance.
+
+    As scipy's ``nn_chain``: start from the lowest active slot when the chain is empty, prefer
+    the previous chain element on ties, then the lowest slot. ``chain`` is updated in place
+    (the pair is removed).
+    """
+    if not chain:
+        chain.append(int(np.argmax(active)))
+    while True:
+        x = chain[-1]
+        if len(chain) > 1:
+            y = chain[-2]
+            current = D[x, y]
+        else:
+            y, current = -1, np.inf
+        nearest = int(np.argmin(D[x]))
+        if D[x, nearest] < current:
+            y, current = nearest, D[x, nearest]
+        if len(chain) > 1 and y == chain[-2]:
+            break
+        chain.append(y)
+    del chain[-2:]
+    return x, y, float(current)
+
+
+def _lance_williams(
+    method: str,
+    dx: np.ndarray,
+    dy: np.ndarray,
+    nx: float,
+    ny: float,
+    size: np.ndarray,
+    current: float,
+) -> np.ndarray:
+    """Distances (m,) from every slot to the merge of x and y (see :func:`weighted_linkage`).
+
+    ``dx``, ``dy`` are the rows of x and y, ``nx``, ``ny`` their weights, ``size`` (m,) the
+    weights of all slots (already updated), ``current`` the distance of x and y.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        if method == "ward":
+            t = 1.0 / (nx + ny + size)
+            return np.sqrt(
+                np.maximum(
+                    (size + nx) * t * dx**2 + (size + ny) * t * dy**2 - size * t * current**2,
+                    0.0,
+                )
+            )
+        if method == "average":
+            return (nx * dx + ny * dy) / (nx + ny)
+        return np.maximum(dx, dy)
+
+
 def weighted_linkage(points: np.ndarray, weights: np.ndarray, method: str = "ward") -> np.ndarray:
     """Size-weighted agglomerative clustering of m weighted points; scipy's Z (m-1, 4).
 
@@ -223,43 +277,14 @@ def weighted_linkage(points: np.ndarray, weights: np.ndarray, method: str = "war
     chain: list[int] = []
     active = np.ones(m, dtype=bool)
     for step in range(m - 1):
-        if not chain:
-            chain.append(int(np.argmax(active)))
-        while True:
-            x = chain[-1]
-            if len(chain) > 1:
-                y = chain[-2]
-                current = D[x, y]
-            else:
-                y, current = -1, np.inf
-            nearest = int(np.argmin(D[x]))
-            if D[x, nearest] < current:
-                y, current = nearest, D[x, nearest]
-            if len(chain) > 1 and y == chain[-2]:
-                break
-            chain.append(y)
-        del chain[-2:]
+        x, y, current = _nn_chain_pair(D, chain, active)
         x, y = min(x, y), max(x, y)
         nx, ny = size[x], size[y]
         merges[step] = (x, y, current, nx + ny)
         size[x] = 0.0
         active[x] = False
         size[y] = nx + ny
-        with np.errstate(invalid="ignore", over="ignore"):
-            if method == "ward":
-                t = 1.0 / (nx + ny + size)
-                row = np.sqrt(
-                    np.maximum(
-                        (size + nx) * t * D[x] ** 2
-                        + (size + ny) * t * D[y] ** 2
-                        - size * t * current**2,
-                        0.0,
-                    )
-                )
-            elif method == "average":
-                row = (nx * D[x] + ny * D[y]) / (nx + ny)
-            else:
-                row = np.maximum(D[x], D[y])
+        row = _lance_williams(method, D[x], D[y], nx, ny, size, current)
         row[~active] = np.inf
         row[y] = np.inf
         D[y, :] = row

@@ -489,6 +489,29 @@ def _fit_all(
         return [futures[k].result() for k in ks]
 
 
+def _with_metrics(X: np.ndarray, fit: dict[str, Any], estimate: SilhouetteEstimate) -> KMeansFit:
+    """A fit of :func:`_fit_one` with its silhouette and separation metrics.
+
+    Calinski-Harabasz and Davies-Bouldin are on the silhouette's rows (all rows, or the
+    silhouette sample).
+    """
+    index = estimate.sample_index
+    quality = cluster_metrics(X[index], fit["labels"][index])
+    return KMeansFit(
+        k=fit["k"],
+        centroids=fit["centroids"],
+        labels=fit["labels"],
+        cluster_sizes=fit["sizes"],
+        inertia=fit["inertia"],
+        n_iter=fit["n_iter"],
+        fit_rows=fit["fit_rows"],
+        silhouette=estimate,
+        simplified_silhouette=fit["simplified_silhouette"],
+        calinski_harabasz=quality["calinski_harabasz"],
+        davies_bouldin=quality["davies_bouldin"],
+    )
+
+
 def kmeans_sweep(
     X: np.ndarray,
     *,
@@ -567,25 +590,7 @@ def kmeans_sweep(
         sample_size=silhouette_sample_size,
         seed=seed,
     )
-    fits = []
-    for fit, estimate in zip(raw, estimates, strict=True):
-        index = estimate.sample_index  # all rows, or the silhouette sample
-        quality = cluster_metrics(X[index], fit["labels"][index])
-        fits.append(
-            KMeansFit(
-                k=fit["k"],
-                centroids=fit["centroids"],
-                labels=fit["labels"],
-                cluster_sizes=fit["sizes"],
-                inertia=fit["inertia"],
-                n_iter=fit["n_iter"],
-                fit_rows=fit["fit_rows"],
-                silhouette=estimate,
-                simplified_silhouette=fit["simplified_silhouette"],
-                calinski_harabasz=quality["calinski_harabasz"],
-                davies_bouldin=quality["davies_bouldin"],
-            )
-        )
+    fits = [_with_metrics(X, fit, estimate) for fit, estimate in zip(raw, estimates, strict=True)]
     summary = [
         {
             "k": fit.k,

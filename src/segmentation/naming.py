@@ -47,6 +47,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -179,37 +180,14 @@ def within_segment_correlation(X: np.ndarray, labels: np.ndarray, n_segments: in
     return np.atleast_2d(np.nan_to_num(r, nan=0.0))
 
 
-def describe_segments(
-    X: np.ndarray,
-    labels: np.ndarray,
-    spec: pa.Table,
-    settings: SegmentationSettings,
-    n_segments: int | None = None,
-    max_terms: int = 3,
-) -> list[SegmentDescription]:
-    """Name and describe segments ``1..n_segments`` of the customers of matrix ``X``.
+def _value_and_one_hot_rows(
+    rows: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The spec rows that can make a trait: value columns and one-hot levels.
 
-    ``X`` (n, d) is the scaled feature matrix, columns in the spec's ``position`` order;
-    ``labels`` (n,) the 1-based segment of each row; ``n_segments`` defaults to the largest
-    label (a segment without customers is "Average"). Returns one ``SegmentDescription`` per
-    segment, in segment-id order. See the module docstring for the rule.
+    Value columns: weighted numeric and ordinal ones; levels: weighted, other than the "other"
+    bucket. Missing indicators never make a trait.
     """
-    rows = spec_rows(spec)
-    X = np.asarray(X, dtype=np.float64)
-    labels = np.asarray(labels, dtype=np.int64)
-    if X.ndim != 2 or X.shape[1] != len(rows):
-        raise ConfigError(
-            f"segment naming: the matrix has shape {X.shape}, expected (n, {len(rows)}) for "
-            "this preprocessing spec"
-        )
-    if labels.shape != (X.shape[0],):
-        raise ValueError(f"labels must have shape ({X.shape[0]},), got {labels.shape}")
-    if max_terms < 1:
-        raise ValueError(f"max_terms must be >= 1, got {max_terms}")
-    k = int(n_segments if n_segments is not None else (labels.max() if len(labels) else 0))
-    if len(labels) and (labels.min() < 1 or labels.max() > k):
-        raise ValueError(f"labels must lie in 1..{k}")
-    configured = {feature.name: feature for feature in settings.features}
     value_rows = [
         r
         for r in rows
@@ -223,6 +201,23 @@ def describe_segments(
         and r["weight"]
         and r["level"] != OTHER_LEVEL
     ]
+    return value_rows, one_hot_rows
+
+
+def segment_traits(
+    X: np.ndarray,
+    labels: np.ndarray,
+    spec: pa.Table,
+    value_rows: list[dict[str, Any]],
+    one_hot_rows: list[dict[str, Any]],
+    k: int,
+) -> list[list[Trait]]:
+    """Every trait of every segment 1..k, in spec order: one per value column and one-hot level.
+
+    A value column's trait is Cliff's delta of the segment against the other customers, with
+    both medians in original units (``inverse_numeric``); a level's trait is the difference of
+    its shares in the segment and among the others.
+    """
     masks = [labels == s for s in range(1, k + 1)]
     traits: list[list[Trait]] = [[] for _ in range(k)]
     for row in value_rows:
@@ -252,41 +247,58 @@ def describe_segments(
                     share_out,
                 )
             )
-    value_positions = [r["position"] for r in value_rows]
-    correlation = within_segment_correlation(X[:, value_positions], labels, k)
-    index = {position: i for i, position in enumerate(value_positions)}
+    return traits
 
-    def eligible(trait: Trait) -> bool:
-        # A categorical level counts only when over-represented and the segment's majority.
-        return trait.level is None or (trait.delta > 0 and trait.segment_value > 0.5)
 
-    def distinct(segment_traits: list[Trait]) -> list[Trait]:
-        """Eligible traits, strongest first, without near-duplicates of a stronger one."""
-        ordered = sorted(
-            (t for t in segment_traits if eligible(t) and abs(t.delta) >= MIN_EFFECT),
-            key=lambda t: (-round(abs(t.delta), 9), t.position),
-        )
-        chosen: list[Trait] = []
-        used_features: set[str] = set()
-        for trait in ordered:
-            if trait.feature in used_features:
-                continue
-            if trait.level is None and any(
-                c.level is None
-                and abs(correlation[index[c.position], index[trait.position]]) > CORRELATED
-                for c in chosen
-            ):
-                continue
-            chosen.append(trait)
-            used_features.add(trait.feature)
-        return chosen
+def _strongest_first(trait: Trait) -> tuple[float, int]:
+    return (-round(abs(trait.delta), 9), trait.position)
 
-    ranked = [distinct(t) for t in traits]
-    named: list[list[Trait]] = []
-    for candidates in ranked:
-        named.append([t for t in candidates if abs(t.delta) >= NAME_EFFECT][:max_terms])
+
+def _eligible(trait: Trait) -> bool:
+    """A categorical level counts only when over-represented and the segment's majority."""
+    return trait.level is None or (trait.delta > 0 and trait.segment_value > 0.5)
+
+
+def _distinct(
+    segment_traits: list[Trait], correlation: np.ndarray, index: dict[int, int]
+) -> list[Trait]:
+    """Eligible traits, strongest first, without near-duplicates of a stronger one.
+
+    One trait per feature; a value trait is dropped when its column correlates above
+    ``CORRELATED`` within segments with a value trait already chosen.
+    """
+    ordered = sorted(
+        (t for t in segment_traits if _eligible(t) and abs(t.delta) >= MIN_EFFECT),
+        key=_strongest_first,
+    )
+    chosen: list[Trait] = []
+    used_features: set[str] = set()
+    for trait in ordered:
+        if trait.feature in used_features:
+            continue
+        if trait.level is None and any(
+            c.level is None
+            and abs(correlation[index[c.position], index[trait.position]]) > CORRELATED
+            for c in chosen
+        ):
+            continue
+        chosen.append(trait)
+        used_features.add(trait.feature)
+    return chosen
+
+
+def _names(
+    ranked: list[list[Trait]], configured: dict[str, FeatureSpec], max_terms: int
+) -> tuple[list[str], list[list[Trait]]]:
+    """Segment names from the ranked traits, and the traits each name uses.
+
+    Up to ``max_terms`` traits of at least ``NAME_EFFECT``, else "Average"; two names with the
+    same terms in any order get the next trait appended, and names still equal get " (2)"...
+    """
+    named = [
+        [t for t in candidates if abs(t.delta) >= NAME_EFFECT][:max_terms] for candidates in ranked
+    ]
     terms = [[_term(t, configured) for t in chosen] or [AVERAGE] for chosen in named]
-    # Two names clash when they have the same terms in any order: append the next trait.
     counts = Counter(tuple(sorted(t)) for t in terms)
     for s, segment_terms in enumerate(terms):
         if counts[tuple(sorted(segment_terms))] > 1 and len(ranked[s]) > len(named[s]):
@@ -302,27 +314,98 @@ def describe_segments(
         seen[key] += 1
         name = SEPARATOR.join(segment_terms)
         names.append(name if seen[key] == 1 else f"{name} ({seen[key]})")
-    n = len(labels)
+    return names, named
+
+
+def _sentence(
+    size: int,
+    n: int,
+    named: list[Trait],
+    everything: list[Trait],
+    configured: dict[str, FeatureSpec],
+) -> str:
+    """The description sentence of a segment of ``size`` of ``n`` customers."""
+    share = f"{size / n:.0%} of customers" if n else "no customers"
+    if size == n:
+        return "All customers: the only segment."
+    if named:
+        phrases = [_phrase(t, configured, i == 0) for i, t in enumerate(named)]
+        return f"{share}; set apart by {_join(phrases)}."
+    typical = [t for t in everything if t.level is None][:2]
+    medians = ", ".join(
+        f"{_label(configured.get(t.feature), t.feature)} {_number(t.segment_value)} vs "
+        f"{_number(t.other_value)}"
+        for t in typical
+    )
+    return f"{share}; typical customers: no feature sets them apart from the other customers" + (
+        f" (medians: {medians})." if medians else "."
+    )
+
+
+def describe_segments(
+    X: np.ndarray,
+    labels: np.ndarray,
+    spec: pa.Table,
+    settings: SegmentationSettings,
+    n_segments: int | None = None,
+    max_terms: int = 3,
+) -> list[SegmentDescription]:
+    """Name and describe segments ``1..n_segments`` of the customers of matrix ``X``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        The scaled feature matrix, columns in the spec's ``position`` order.
+    labels : ndarray of int, shape (n,)
+        The 1-based segment of each row.
+    spec : pyarrow.Table
+        The preprocessing spec (``preprocessing.fit_spec``), to report in original units.
+    settings : SegmentationSettings
+        Its ``features`` give the labels (``label``, ``high_label``, ``low_label``).
+    n_segments : int, optional
+        Defaults to the largest label (a segment without customers is "Average").
+    max_terms : int
+        Most traits in a name.
+
+    Returns
+    -------
+    list of SegmentDescription
+        One per segment, in segment-id order. See the module docstring for the rule.
+
+    Raises
+    ------
+    ConfigError
+        ``X`` does not have the spec's columns.
+    ValueError
+        ``labels`` do not match ``X`` or lie outside 1..n_segments; ``max_terms`` < 1.
+    """
+    rows = spec_rows(spec)
+    X = np.asarray(X, dtype=np.float64)
+    labels = np.asarray(labels, dtype=np.int64)
+    if X.ndim != 2 or X.shape[1] != len(rows):
+        raise ConfigError(
+            f"segment naming: the matrix has shape {X.shape}, expected (n, {len(rows)}) for "
+            "this preprocessing spec"
+        )
+    if labels.shape != (X.shape[0],):
+        raise ValueError(f"labels must have shape ({X.shape[0]},), got {labels.shape}")
+    if max_terms < 1:
+        raise ValueError(f"max_terms must be >= 1, got {max_terms}")
+    k = int(n_segments if n_segments is not None else (labels.max() if len(labels) else 0))
+    if len(labels) and (labels.min() < 1 or labels.max() > k):
+        raise ValueError(f"labels must lie in 1..{k}")
+    configured = {feature.name: feature for feature in settings.features}
+    value_rows, one_hot_rows = _value_and_one_hot_rows(rows)
+    traits = segment_traits(X, labels, spec, value_rows, one_hot_rows, k)
+    value_positions = [r["position"] for r in value_rows]
+    correlation = within_segment_correlation(X[:, value_positions], labels, k)
+    index = {position: i for i, position in enumerate(value_positions)}
+    ranked = [_distinct(t, correlation, index) for t in traits]
+    names, named = _names(ranked, configured, max_terms)
+    sizes = np.bincount(labels - 1, minlength=k) if len(labels) else np.zeros(k, dtype=np.int64)
     result = []
     for s in range(k):
-        size = int(masks[s].sum())
-        everything = sorted(traits[s], key=lambda t: (-round(abs(t.delta), 9), t.position))
-        share = f"{size / n:.0%} of customers" if n else "no customers"
-        if size == n:
-            sentence = "All customers: the only segment."
-        elif named[s]:
-            phrases = [_phrase(t, configured, i == 0) for i, t in enumerate(named[s])]
-            sentence = f"{share}; set apart by {_join(phrases)}."
-        else:
-            typical = [t for t in everything if t.level is None][:2]
-            medians = ", ".join(
-                f"{_label(configured.get(t.feature), t.feature)} {_number(t.segment_value)} vs "
-                f"{_number(t.other_value)}"
-                for t in typical
-            )
-            sentence = (
-                f"{share}; typical customers: no feature sets them apart from the other customers"
-                + (f" (medians: {medians})." if medians else ".")
-            )
+        everything = sorted(traits[s], key=_strongest_first)
+        sentence = _sentence(int(sizes[s]), len(labels), named[s], everything, configured)
         result.append(SegmentDescription(names[s], sentence, tuple(named[s]), tuple(everything)))
     return result
