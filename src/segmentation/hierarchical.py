@@ -594,17 +594,18 @@ def tree_metrics(
         if sampled:
             index = estimate.sample_index
             scores = cluster_metrics(X[index], labels[index])
-            scores["inertia"] = within_leaves + _between_leaves(leaf_points, leaf_sizes, segments)
+            inertia = within_leaves + _between_leaves(leaf_points, leaf_sizes, segments)
         else:
             scores = cluster_metrics(X, labels)
+            inertia = scores.inertia
         cuts.append(
             TreeCut(
                 k=k,
                 n_segments=int(segments.max()),
-                inertia=scores.get("inertia"),
+                inertia=inertia,
                 silhouette=estimate,
-                calinski_harabasz=scores.get("calinski_harabasz"),
-                davies_bouldin=scores.get("davies_bouldin"),
+                calinski_harabasz=scores.calinski_harabasz,
+                davies_bouldin=scores.davies_bouldin,
             )
         )
     return cuts

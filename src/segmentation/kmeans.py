@@ -507,8 +507,8 @@ def _with_metrics(X: np.ndarray, fit: dict[str, Any], estimate: SilhouetteEstima
         fit_rows=fit["fit_rows"],
         silhouette=estimate,
         simplified_silhouette=fit["simplified_silhouette"],
-        calinski_harabasz=quality["calinski_harabasz"],
-        davies_bouldin=quality["davies_bouldin"],
+        calinski_harabasz=quality.calinski_harabasz,
+        davies_bouldin=quality.davies_bouldin,
     )
 
 

@@ -407,17 +407,33 @@ def simplified_silhouette(
     return simplified_from_distances(a, b, sizes[labels] <= 1)
 
 
+@dataclass(frozen=True)
+class ClusterMetrics:
+    """Inertia and the separation indices of one clustering (:func:`cluster_metrics`).
+
+    ``inertia``: within-cluster sum of squared Euclidean distances; ``calinski_harabasz`` and
+    ``davies_bouldin``: scikit-learn's indices, None when undefined (``reason`` says why);
+    ``n_rows`` and ``n_clusters``: what they were computed on.
+    """
+
+    inertia: float
+    calinski_harabasz: float | None
+    davies_bouldin: float | None
+    n_rows: int
+    n_clusters: int
+    reason: str | None
+
+
 def cluster_metrics(
     X: np.ndarray, labels: np.ndarray, centroids: np.ndarray | None = None
-) -> dict[str, Any]:
+) -> ClusterMetrics:
     """Inertia, Calinski-Harabasz and Davies-Bouldin of a clustering of the (n, d) matrix ``X``.
 
     ``inertia`` is the sum of squared Euclidean distances of each row to its cluster's mean, or,
     when ``centroids`` (k, d) is given, to its centroid (``labels`` are then 0-based indices into
     ``centroids``); for K-Means labels and centers it equals ``KMeans.inertia_``. The other two
     are scikit-learn's functions; when undefined (fewer than 2 or as many clusters as rows) they
-    are None and ``reason`` says why. Returns a dict with keys ``inertia``,
-    ``calinski_harabasz``, ``davies_bouldin``, ``n_rows``, ``n_clusters`` and ``reason``.
+    are None and ``reason`` says why. Returns a :class:`ClusterMetrics`.
     """
     X, labels = _check_matrix(X, labels)
     n = X.shape[0]
@@ -439,19 +455,24 @@ def cluster_metrics(
             / np.maximum(counts, 1)[:, None]
         )
     inertia = float(((X - C[codes]) ** 2).sum()) if n else 0.0
-    result: dict[str, Any] = {
-        "inertia": inertia,
-        "calinski_harabasz": None,
-        "davies_bouldin": None,
-        "n_rows": n,
-        "n_clusters": n_clusters,
-        "reason": None,
-    }
     if n_clusters < 2:
-        result["reason"] = f"{n_clusters} cluster(s): needs at least 2"
-    elif n_clusters >= n:
-        result["reason"] = f"{n_clusters} clusters for {n} rows: needs k <= n - 1"
-    else:
-        result["calinski_harabasz"] = float(calinski_harabasz_score(X, codes))
-        result["davies_bouldin"] = float(davies_bouldin_score(X, codes))
-    return result
+        return ClusterMetrics(
+            inertia, None, None, n, n_clusters, f"{n_clusters} cluster(s): needs at least 2"
+        )
+    if n_clusters >= n:
+        return ClusterMetrics(
+            inertia,
+            None,
+            None,
+            n,
+            n_clusters,
+            f"{n_clusters} clusters for {n} rows: needs k <= n - 1",
+        )
+    return ClusterMetrics(
+        inertia,
+        float(calinski_harabasz_score(X, codes)),
+        float(davies_bouldin_score(X, codes)),
+        n,
+        n_clusters,
+        None,
+    )

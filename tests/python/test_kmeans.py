@@ -81,8 +81,8 @@ def test_parity_with_scikit_learn(matrix, sweep, settings):
         )
         labels, _ = assign_nearest(X, np.array(row["centroids"]))
         metrics = cluster_metrics(X, labels)
-        assert metrics["inertia"] == pytest.approx(row["inertia"], rel=1e-9)
-        assert metrics["calinski_harabasz"] == pytest.approx(row["calinski_harabasz"])
+        assert metrics.inertia == pytest.approx(row["inertia"], rel=1e-9)
+        assert metrics.calinski_harabasz == pytest.approx(row["calinski_harabasz"])
 
 
 def test_inertia_non_increasing(sweep):

@@ -55,15 +55,15 @@ def test_inertia_and_indices_equal_scikit_learn(blobs):
     X, model = blobs
     by_means = cluster_metrics(X, model.labels_)
     by_centroids = cluster_metrics(X, model.labels_, model.cluster_centers_)
-    assert by_means["inertia"] == pytest.approx(model.inertia_, rel=1e-9)
-    assert by_centroids["inertia"] == pytest.approx(model.inertia_, rel=1e-9)
-    assert by_means["calinski_harabasz"] == pytest.approx(
+    assert by_means.inertia == pytest.approx(model.inertia_, rel=1e-9)
+    assert by_centroids.inertia == pytest.approx(model.inertia_, rel=1e-9)
+    assert by_means.calinski_harabasz == pytest.approx(
         calinski_harabasz_score(X, model.labels_), rel=1e-12
     )
-    assert by_means["davies_bouldin"] == pytest.approx(
+    assert by_means.davies_bouldin == pytest.approx(
         davies_bouldin_score(X, model.labels_), rel=1e-12
     )
-    assert by_means["reason"] is None and by_means["n_clusters"] == 4
+    assert by_means.reason is None and by_means.n_clusters == 4
 
 
 def test_undefined_cases_never_raise():
@@ -76,9 +76,9 @@ def test_undefined_cases_never_raise():
     flat = silhouette(same, np.arange(20) % 2, exact_max_rows=100, sample_size=10, seed=0)
     assert flat.method == "undefined" and "identical" in flat.reason
     metrics = cluster_metrics(X, np.zeros(20, int))
-    assert metrics["calinski_harabasz"] is None and metrics["davies_bouldin"] is None
-    assert "needs at least 2" in metrics["reason"]
-    assert metrics["inertia"] == pytest.approx(((X - X.mean(axis=0)) ** 2).sum())
+    assert metrics.calinski_harabasz is None and metrics.davies_bouldin is None
+    assert "needs at least 2" in metrics.reason
+    assert metrics.inertia == pytest.approx(((X - X.mean(axis=0)) ** 2).sum())
     assert math.isnan(simplified_silhouette(X, np.zeros(20, int), X[:1]))
 
 
