@@ -80,15 +80,28 @@ def _group_means(X: np.ndarray, labels: np.ndarray, m: int) -> tuple[np.ndarray,
 
 
 def micro_cluster_labels(X: np.ndarray, n_clusters: int, seed: int) -> np.ndarray:
-    """Deterministic micro-cluster id (0..m-1) of each row of X (n, d), m <= n_clusters.
+    """Deterministic micro-cluster id of each row (the leaves of the two-stage scheme).
 
     K-Means (k-means++, one init, seeded) is fitted on a seeded sample of
     ``MICRO_SAMPLE_PER_CLUSTER * n_clusters`` rows (all rows if fewer), then every row is assigned
-    to its nearest fitted centroid by ``KMeans.predict`` (chunked and vectorised: BLAS products
-    on row blocks in parallel, O(block x m) memory, never n x m). Micro-clusters left empty
-    (possible when the data have fewer distinct points than ``n_clusters``) are dropped. Ids are
-    renumbered by size descending, then by the full-data centroid coordinates ascending, so they
-    do not depend on K-Means' internal numbering.
+    to its nearest fitted centroid by ``KMeans.predict`` (chunked and vectorised, never n x m
+    memory). Micro-clusters left empty (fewer distinct points than ``n_clusters``) are dropped.
+    Ids are renumbered by size descending, then by the full-data centroid coordinates ascending,
+    so they do not depend on K-Means' internal numbering.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        The feature matrix.
+    n_clusters : int
+        Micro-clusters asked (at most n are made).
+    seed : int
+        Seeds the sample and K-Means.
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+        Micro-cluster id 0..m-1, m <= n_clusters.
     """
     n = len(X)
     n_clusters = min(n_clusters, n)
@@ -228,13 +241,10 @@ def _lance_williams(
 
 
 def weighted_linkage(points: np.ndarray, weights: np.ndarray, method: str = "ward") -> np.ndarray:
-    """Size-weighted agglomerative clustering of m weighted points; scipy's Z (m-1, 4).
+    """Size-weighted agglomerative clustering of m weighted points, scipy's ``Z``.
 
-    ``points`` (m, d) are group centroids, ``weights`` (m,) the number of customers in each.
-    Z[:, 3] is the summed weight under each node. With unit weights the result equals
-    ``scipy.cluster.hierarchy.linkage(points, method)`` (same algorithm, same tie-breaking).
-
-    Distances and Lance-Williams updates (n_* are weights, i.e. customer counts):
+    Distances and Lance-Williams updates (Lance and Williams 1967; n_* are weights, i.e.
+    customer counts):
 
     - ``ward``: between groups i, j: d = sqrt(2 n_i n_j / (n_i + n_j)) ||c_i - c_j||, scipy's
       convention (Euclidean distance for two single points); updated by
@@ -247,9 +257,29 @@ def weighted_linkage(points: np.ndarray, weights: np.ndarray, method: str = "war
       the node sizes (the farthest pair of centroids ignores the micro-clusters' spread).
 
     Algorithm: the nearest-neighbour chain (all three linkages are reducible), mirroring scipy's
-    ``nn_chain`` including its tie-breaking (prefer the previous chain element, then the lowest
-    slot), on a dense (m, m) matrix: O(m^2) memory, a Python loop over chain steps and merges
-    with O(m) numpy work in each, so m = 2,000 takes well under a second.
+    ``nn_chain`` including its tie-breaking (:func:`_nn_chain_pair`), on a dense (m, m) matrix:
+    O(m^2) memory, a Python loop over merges with O(m) numpy work in each (m = 2,000 takes well
+    under a second).
+
+    Parameters
+    ----------
+    points : ndarray of shape (m, d)
+        Group centroids.
+    weights : ndarray of shape (m,)
+        Customers in each group, > 0.
+    method : {"ward", "average", "complete"}
+        The linkage (above).
+
+    Returns
+    -------
+    Z : ndarray of shape (m-1, 4)
+        scipy's convention; ``Z[:, 3]`` the summed weight under each node. With unit weights it
+        equals ``scipy.cluster.hierarchy.linkage(points, method)``.
+
+    Raises
+    ------
+    ValueError
+        Unknown method, shapes that do not match, or a weight <= 0.
     """
     if method not in LINKAGES:
         raise ValueError(
@@ -477,13 +507,27 @@ def cophenetic_correlation(
 ) -> tuple[float | None, str]:
     """Cophenetic correlation of the tree Z against Euclidean distances between its leaves.
 
-    ``points`` (m, d) are the leaves: customers (exact scheme) or micro-centroids (two-stage; the
-    pairs are unweighted, so it measures how faithfully the tree of micro-clusters represents
-    their centroids, not the customers). All leaf pairs (scipy ``cophenet``) when m <= min(
-    ``exact_max_rows``, ``COPHENETIC_MAX_LEAVES``), otherwise the pairs of a seeded
-    sample of min(m, ``sample_size``, ``COPHENETIC_MAX_LEAVES``) leaves, computed
-    from the merges without the m x m matrix. Returns (value clipped to [-1, 1], or None when
-    undefined, e.g. fewer than 3 leaves or all distances equal; "exact" | "sampled").
+    ``points`` are the leaves: customers (exact scheme) or micro-centroids (two-stage; the pairs
+    are unweighted, so it measures how faithfully the tree of micro-clusters represents their
+    centroids, not the customers). Sokal and Rohlf (1962).
+
+    Parameters
+    ----------
+    Z : ndarray of shape (m-1, 4)
+        scipy's linkage over the m leaves.
+    points : ndarray of shape (m, d)
+        The leaf coordinates (scaled space).
+    exact_max_rows, sample_size, seed : int
+        All leaf pairs (scipy ``cophenet``) when m <= min(``exact_max_rows``,
+        ``COPHENETIC_MAX_LEAVES``); otherwise the pairs of a seeded sample of min(m,
+        ``sample_size``, ``COPHENETIC_MAX_LEAVES``) leaves, computed from the merges without
+        the m x m matrix.
+
+    Returns
+    -------
+    value : float or None
+        Clipped to [-1, 1]; None when undefined (fewer than 3 leaves, all distances equal).
+    method : {"exact", "sampled"}
     """
     m = len(points)
     if m < 3:

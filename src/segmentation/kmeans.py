@@ -119,14 +119,34 @@ def _nearest_two(
 def assign_nearest(
     X: np.ndarray, centroids: np.ndarray, chunk_rows: int = 8_192
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest centroid of every row: 1-based labels (n,) int64 and Euclidean distances (n,).
+    """Nearest centroid of every row.
 
-    Row ``j`` of ``centroids`` (k, d) is segment ``j + 1``. The argmin uses the expansion
-    ``|x|^2 - 2 x.c + |c|^2`` (one matrix product per chunk of ``chunk_rows`` rows, so memory
-    stays O(chunk_rows * (k + d)); the default keeps a chunk in cache, which measured 4x faster
-    than 200,000-row chunks at 1,000,000 x 12); the returned distance is then recomputed
-    directly as ``|x - c|`` for the chosen centroid, so it has no cancellation error. Ties go
-    to the lower segment id.
+    The argmin uses the expansion ``|x|^2 - 2 x.c + |c|^2`` (one matrix product per chunk, so
+    memory stays O(chunk_rows * (k + d)); the default keeps a chunk in cache, measured 4x faster
+    than 200,000-row chunks at 1,000,000 x 12); the returned distance is then recomputed directly
+    as ``|x - c|`` for the chosen centroid, so it has no cancellation error. Ties go to the lower
+    segment id.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        The feature matrix.
+    centroids : ndarray of shape (k, d)
+        Row ``j`` is segment ``j + 1``.
+    chunk_rows : int
+        Rows per chunk, >= 1.
+
+    Returns
+    -------
+    labels : ndarray of int64, shape (n,)
+        1-based segment of every row.
+    distances : ndarray of float64, shape (n,)
+        Euclidean distance to that centroid (scaled units).
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not match, no centroid, or ``chunk_rows`` < 1.
     """
     X = np.ascontiguousarray(X, dtype=np.float64)
     C = np.ascontiguousarray(centroids, dtype=np.float64)
@@ -172,8 +192,18 @@ def kneedle(x: np.ndarray, y: np.ndarray) -> float | None:
 
     Offline Kneedle (Satopaa et al. 2011) without the sensitivity threshold: both axes are
     normalised to [0, 1]; the elbow is the point furthest below the chord from the first to the
-    last point, i.e. the maximum of ``(1 - x_n) - y_n``. Returns that ``x`` (ties: the smaller
-    x), or None with fewer than 3 points, a flat curve, or no point below the chord.
+    last point, i.e. the maximum of ``(1 - x_n) - y_n``.
+
+    Parameters
+    ----------
+    x, y : array-like of shape (m,)
+        The curve, in any order of ``x``.
+
+    Returns
+    -------
+    float or None
+        The ``x`` of the elbow (ties: the smaller x), or None with fewer than 3 points, a flat
+        curve, or no point below the chord.
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -291,11 +321,23 @@ def _workers() -> int:
 def canonical_fit_rows(X: np.ndarray, max_rows: int, seed: int) -> np.ndarray:
     """The rows K-Means is fitted on, in the order it sees them.
 
-    All rows (n <= ``max_rows``) or a seeded uniform sample of ``max_rows`` rows, ordered by a
-    seeded hash of the row values (``metrics.row_keys``; salt 1, independent of the silhouette
-    sample). k-means++ picks rows by position, so fitting on this canonical order makes the
-    result independent of the order the warehouse returned the customers in (identical rows
-    are interchangeable).
+    k-means++ picks rows by position, so fitting on this canonical order makes the result
+    independent of the order the warehouse returned the customers in (identical rows are
+    interchangeable).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        The feature matrix.
+    max_rows : int
+        All rows when n <= max_rows, else a seeded uniform sample of ``max_rows`` rows.
+    seed : int
+        Seeds the row hash (``metrics.row_keys``, salt 1: independent of the silhouette sample).
+
+    Returns
+    -------
+    ndarray of int, shape (min(n, max_rows),)
+        Row indices ordered by the seeded hash of the row values.
     """
     keys = row_keys(X, seed, salt=1)
     n = X.shape[0]

@@ -271,9 +271,27 @@ def silhouette_many(
     sample_size: int,
     seed: int,
 ) -> list[SilhouetteEstimate]:
-    """``silhouette`` for several labellings of the same (n, d) matrix, sharing the distances.
+    """:func:`silhouette` for several labellings of the same matrix, sharing the distances.
 
-    The same sample rows (drawn once from ``seed``) are used for every labelling.
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        The matrix, finite.
+    labelings : sequence of ndarray of shape (n,)
+        E.g. the labels of every k of a sweep.
+    exact_max_rows, sample_size, seed : int
+        As in :func:`silhouette`; one sample (drawn once from ``seed``) serves every labelling,
+        so the k are compared on the same customers.
+
+    Returns
+    -------
+    list of SilhouetteEstimate
+        One per labelling, in order.
+
+    Raises
+    ------
+    ValueError
+        As :func:`silhouette`.
     """
     if not labelings:
         return []
@@ -331,12 +349,37 @@ def silhouette_many(
 def silhouette(
     X: np.ndarray, labels: np.ndarray, *, exact_max_rows: int, sample_size: int, seed: int
 ) -> SilhouetteEstimate:
-    """Mean silhouette of ``labels`` (n,) on the (n, d) matrix ``X`` (Euclidean distance).
+    """Mean silhouette of a clustering, exact or estimated on a seeded sample.
 
-    Exact on all rows when ``n <= exact_max_rows``; otherwise estimated on a seeded uniform
-    sample of ``sample_size`` rows with a 95 % normal-approximation CI (see the module doc).
-    Never raises on a degenerate clustering: fewer than 2 distinct labels, as many labels as
-    rows, or all points identical give ``method="undefined"``, ``value=NaN`` and a reason.
+    Definition of Rousseeuw (1987), as ``sklearn.metrics.silhouette_score``: per row
+    ``s = (b - a) / max(a, b)`` with ``a`` the mean Euclidean distance to the other members of
+    its cluster and ``b`` the smallest mean distance to another cluster (0 for singletons).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        The matrix the clustering ran on (scaled space), finite.
+    labels : ndarray of shape (n,)
+        Cluster labels (any values).
+    exact_max_rows : int
+        Exact on all rows when ``n <= exact_max_rows``.
+    sample_size : int
+        Otherwise estimated on a seeded uniform sample of that many rows (``sample_rows``),
+        with a 95 % normal-approximation interval (influence values; see the module docstring).
+    seed : int
+        Seeds the sample.
+
+    Returns
+    -------
+    SilhouetteEstimate
+        ``method`` "exact", "sampled" or "undefined" (fewer than 2 distinct labels, as many
+        labels as rows, or all points identical: ``value`` NaN and a ``reason``).
+
+    Raises
+    ------
+    ValueError
+        ``X`` is not a finite 2-D matrix, ``labels`` has the wrong shape, or ``exact_max_rows``
+        < 1 or ``sample_size`` < 2.
     """
     return silhouette_many(
         X, [labels], exact_max_rows=exact_max_rows, sample_size=sample_size, seed=seed
@@ -379,10 +422,30 @@ def simplified_silhouette(
 ) -> float:
     """Simplified silhouette in O(n k d): centroid distances instead of all pairwise distances.
 
-    ``labels`` (n,) are 0-based indices into ``centroids`` (k, d). Per row, ``a`` = distance to
-    its own centroid, ``b`` = distance to the nearest other centroid, ``s = (b - a) / max(a, b)``
-    (0 when both are 0 and for rows of singleton clusters, as in the silhouette); returns the
-    mean, or NaN for fewer than 2 centroids or no rows. Computed in chunks of ``chunk_rows``.
+    Per row ``a`` = distance to its own centroid, ``b`` = distance to the nearest other centroid,
+    ``s = (b - a) / max(a, b)`` (0 when both are 0 and for rows of singleton clusters, as in the
+    silhouette); Hruschka et al. (2004).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        The matrix, finite.
+    labels : ndarray of int, shape (n,)
+        0-based indices into ``centroids``.
+    centroids : ndarray of shape (k, d)
+        The cluster centres.
+    chunk_rows : int
+        Rows per distance chunk (memory O(chunk_rows * k)).
+
+    Returns
+    -------
+    float
+        The mean of ``s``; NaN for fewer than 2 centroids or no rows.
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not match, or labels that are not indices into ``centroids``.
     """
     X, labels = _check_matrix(X, labels)
     C, labels = _check_centroids(X, labels, centroids)
@@ -427,13 +490,31 @@ class ClusterMetrics:
 def cluster_metrics(
     X: np.ndarray, labels: np.ndarray, centroids: np.ndarray | None = None
 ) -> ClusterMetrics:
-    """Inertia, Calinski-Harabasz and Davies-Bouldin of a clustering of the (n, d) matrix ``X``.
+    """Inertia, Calinski-Harabasz and Davies-Bouldin of a clustering.
 
-    ``inertia`` is the sum of squared Euclidean distances of each row to its cluster's mean, or,
-    when ``centroids`` (k, d) is given, to its centroid (``labels`` are then 0-based indices into
-    ``centroids``); for K-Means labels and centers it equals ``KMeans.inertia_``. The other two
-    are scikit-learn's functions; when undefined (fewer than 2 or as many clusters as rows) they
-    are None and ``reason`` says why. Returns a :class:`ClusterMetrics`.
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        The matrix the clustering ran on, finite.
+    labels : ndarray of shape (n,)
+        Cluster labels; with ``centroids``, 0-based indices into it.
+    centroids : ndarray of shape (k, d), optional
+        When given, the inertia is measured to these centres (for K-Means labels and centres it
+        equals ``KMeans.inertia_``); otherwise to each cluster's mean.
+
+    Returns
+    -------
+    ClusterMetrics
+        ``inertia``: sum of squared Euclidean distances to the centres (squared scaled units);
+        ``calinski_harabasz`` and ``davies_bouldin``: scikit-learn's functions (Calinski and
+        Harabasz 1974; Davies and Bouldin 1979), None with a ``reason`` when undefined (fewer
+        than 2 clusters, or as many clusters as rows).
+
+    Raises
+    ------
+    ValueError
+        ``X`` not a finite 2-D matrix, ``labels`` of the wrong shape, or labels that are not
+        indices into ``centroids``.
     """
     X, labels = _check_matrix(X, labels)
     n = X.shape[0]

@@ -90,10 +90,24 @@ class SegmentDescription:
 
 
 def cliffs_delta(values: np.ndarray, labels: np.ndarray, n_segments: int) -> np.ndarray:
-    """Cliff's delta of each segment (labels 1..n_segments) against the other rows, shape (k,).
+    """Cliff's delta of each segment against the other rows (Cliff 1993).
 
-    O(n log n): one ranking of ``values`` (average ranks for ties); a segment that holds every
-    row, or none, gets 0.
+    ``delta = P(x_in > x_out) - P(x_in < x_out)``, from the Mann-Whitney U of one ranking of
+    ``values`` (average ranks for ties): O(n log n).
+
+    Parameters
+    ----------
+    values : ndarray of shape (n,)
+        One feature column.
+    labels : ndarray of int, shape (n,)
+        Segments 1..n_segments.
+    n_segments : int
+        Number of segments (k).
+
+    Returns
+    -------
+    ndarray of shape (n_segments,)
+        In [-1, 1]; 0 for a segment that holds every row, or none.
     """
     ranks = rankdata(values)
     n = len(values)
