@@ -394,3 +394,48 @@ def test_output_column_names_stay_unique():
     assert len(set(names)) == len(names) == 5
     assert "segment__other" in names
     assert all(IDENTIFIER.match(name) for name in names)
+
+
+def _jinja_slug():
+    """The ``segments_slug`` macro of macros/features.sql, rendered with plain Jinja as dbt does
+    (``modules.re`` and ``return``), so its rule can be checked against the Python one."""
+    import re
+    import types
+    from pathlib import Path
+
+    import jinja2
+
+    class ReturnValueError(Exception):
+        pass
+
+    def give_back(value):
+        raise ReturnValueError(value)
+
+    source = (Path(__file__).parents[2] / "macros" / "features.sql").read_text()
+    macro = re.search(r"{% macro segments_slug\(value\) %}.*?{% endmacro %}", source, re.S)
+    env = jinja2.Environment(extensions=["jinja2.ext.do"])
+    module = env.from_string(macro.group(0)).make_module(
+        {"modules": types.SimpleNamespace(re=re), "return": give_back}
+    )
+
+    def slug(value: str) -> str:
+        try:
+            module.segments_slug(value)
+        except ReturnValueError as returned:
+            return returned.args[0]
+        raise AssertionError("segments_slug did not return")
+
+    return slug
+
+
+@pytest.mark.parametrize(
+    "level",
+    ["Electronics", "Home & Garden", "  web shop ", "B2B/Retail", "---", "", "Kids' toys 3+"],
+)
+def test_sql_slug_macro_follows_the_python_rule(level: str) -> None:
+    """One slug rule: the SQL macro naming the spend-share columns gives the Python rule's
+    column-name suffix (preprocessing._slug) for ASCII levels. (Non-ASCII levels differ: dbt's
+    Jinja has no unicodedata for the NFKD folding, so "Café" is "caf" in SQL, "cafe" here.)"""
+    from segmentation.preprocessing import _slug
+
+    assert _jinja_slug()(level) == _slug(level)
