@@ -207,6 +207,43 @@ LIFECYCLE_SCHEMA = pa.schema(
 # ------------------------------------------------------------------------ training bins
 
 
+def _bin(
+    name: str, i: int, lower: Any, upper: Any, level: str | None, share: float
+) -> dict[str, Any]:
+    return {
+        "feature": name,
+        "bin": i,
+        "lower": lower,
+        "upper": upper,
+        "level": level,
+        "share": share,
+    }
+
+
+def _numeric_bins(name: str, column: pa.ChunkedArray, n_bins: int, n: int) -> list[dict[str, Any]]:
+    """Up to ``n_bins`` right-closed quantile bins of the non-null values (-inf to +inf)."""
+    values = np.asarray(pc.cast(column.drop_null(), pa.float64()).to_numpy(zero_copy_only=False))
+    edges = (
+        np.unique(np.quantile(values, np.linspace(0, 1, n_bins + 1)[1:-1]))
+        if values.size
+        else np.array([])
+    )
+    counts = np.bincount(np.searchsorted(edges, values, side="left"), minlength=edges.size + 1)
+    bounds = [-math.inf, *edges.tolist(), math.inf]
+    return [
+        _bin(name, i, bounds[i], bounds[i + 1], None, count / n) for i, count in enumerate(counts)
+    ]
+
+
+def _level_bins(name: str, column: pa.ChunkedArray, n: int) -> list[dict[str, Any]]:
+    """One bin per observed level (as text), in level order."""
+    counts = pc.value_counts(pc.cast(column, pa.string()).drop_null())
+    pairs = sorted(
+        zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True)
+    )
+    return [_bin(name, i, None, None, level, count / n) for i, (level, count) in enumerate(pairs)]
+
+
 def training_bins(features: pa.Table, spec: pa.Table, n_bins: int) -> list[dict[str, Any]]:
     """The PSI reference distribution of every feature of ``spec`` on its training table.
 
@@ -216,71 +253,16 @@ def training_bins(features: pa.Table, spec: pa.Table, n_bins: int) -> list[dict[
     bin's ``share`` is its fraction of the rows; bins with share 0 are kept (null bin).
     """
     rows = preprocessing.spec_rows(spec)
-    out: list[dict[str, Any]] = []
     n = features.num_rows
-    seen: list[str] = []
-    for row in rows:
-        if row["feature"] not in seen:
-            seen.append(row["feature"])
-    kinds = {row["feature"]: row["kind"] for row in rows}
-    for name in seen:
+    kinds = {row["feature"]: row["kind"] for row in rows}  # features in spec order
+    out: list[dict[str, Any]] = []
+    for name in kinds:
         column = features.column(name)
-        nulls = int(column.null_count)
         if kinds[name] == "numeric":
-            values = np.asarray(
-                pc.cast(column.drop_null(), pa.float64()).to_numpy(zero_copy_only=False)
-            )
-            edges = (
-                np.unique(np.quantile(values, np.linspace(0, 1, n_bins + 1)[1:-1]))
-                if values.size
-                else np.array([])
-            )
-            counts = np.bincount(
-                np.searchsorted(edges, values, side="left"), minlength=edges.size + 1
-            )
-            bounds = [-math.inf, *edges.tolist(), math.inf]
-            for i, count in enumerate(counts):
-                out.append(
-                    {
-                        "feature": name,
-                        "bin": i,
-                        "lower": bounds[i],
-                        "upper": bounds[i + 1],
-                        "level": None,
-                        "share": count / n,
-                    }
-                )
+            out += _numeric_bins(name, column, n_bins, n)
         else:
-            text = pc.cast(column, pa.string()).drop_null()
-            counts = pc.value_counts(text)
-            pairs = sorted(
-                zip(
-                    counts.field("values").to_pylist(),
-                    counts.field("counts").to_pylist(),
-                    strict=True,
-                )
-            )
-            for i, (level, count) in enumerate(pairs):
-                out.append(
-                    {
-                        "feature": name,
-                        "bin": i,
-                        "lower": None,
-                        "upper": None,
-                        "level": level,
-                        "share": count / n,
-                    }
-                )
-        out.append(
-            {
-                "feature": name,
-                "bin": -1,
-                "lower": None,
-                "upper": None,
-                "level": NULL_LEVEL,
-                "share": nulls / n,
-            }
-        )
+            out += _level_bins(name, column, n)
+        out.append(_bin(name, -1, None, None, NULL_LEVEL, int(column.null_count) / n))
     return out
 
 
@@ -701,6 +683,34 @@ def _candidate_model(
     }
 
 
+def _action(
+    active: Mapping[str, Any] | None,
+    mode: str,
+    current_hash: str,
+    measured: Drift | None,
+) -> tuple[str, str]:
+    """Fit or score, and why: the rule of docs/lifecycle.md.
+
+    No active model: fit. Mode refit: fit; mode score: score (noting a changed configuration).
+    Mode auto: fit when the fit-relevant configuration changed or drift recommends a refit,
+    else score.
+    """
+    if active is None:
+        return "fit", "no active model"
+    if mode == "refit":
+        return "fit", "mode refit"
+    if mode == "score":
+        reason = "mode score"
+        if active["config_hash"] != current_hash:
+            reason += " (the fit-relevant configuration changed since the model was fitted)"
+        return "score", reason
+    if active["config_hash"] != current_hash:
+        return "fit", "configuration changed (features or clustering)"
+    if measured is not None and measured.refit_recommended:
+        return "fit", f"drift: {measured.refit_reason}"
+    return "score", "mode auto: active model, same configuration, no drift"
+
+
 def decide(
     features: pa.Table,
     spec: pa.Table,
@@ -731,20 +741,7 @@ def decide(
         if active is not None and not missing
         else None
     )
-    if active is None:
-        action, reason = "fit", "no active model"
-    elif settings.mode == "refit":
-        action, reason = "fit", "mode refit"
-    elif settings.mode == "score":
-        action, reason = "score", "mode score"
-        if active["config_hash"] != current_hash:
-            reason += " (the fit-relevant configuration changed since the model was fitted)"
-    elif active["config_hash"] != current_hash:
-        action, reason = "fit", "configuration changed (features or clustering)"
-    elif measured is not None and measured.refit_recommended:
-        action, reason = "fit", f"drift: {measured.refit_reason}"
-    else:
-        action, reason = "score", "mode auto: active model, same configuration, no drift"
+    action, reason = _action(active, settings.mode, current_hash, measured)
     if action == "score" and missing:
         raise ConfigError(
             f"segmentation.lifecycle.mode: cannot score with model {active['model_id']}: "  # type: ignore[index]
