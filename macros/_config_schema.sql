@@ -569,7 +569,7 @@
     100
    ],
    "description": "[lowest, highest]: ages outside are set to null and flagged.",
-   "checked_by": "macros/cleaning.sql segments_plausible_range (lowest <= highest)"
+   "checked_by": "models/staging/stg_customers.sql (lowest <= highest)"
   },
   "segments_plausible_income": {
    "type": "list",

@@ -221,6 +221,16 @@
         {{ exceptions.raise_compiler_error(key ~ ": give exactly one of seed, table or path, got " ~ (kinds | join(', ') or 'none')) }}
     {%- endif -%}
     {%- set fmt = segments_input_format(entity) -%}
+    {%- if 'seed' not in cfg -%}
+        {#-
+            Lineage: the input is the source segments_inputs.<entity> (models/staging/_sources.yml,
+            whose location is rendered from the same var). The reader below is built here, from
+            the validated configuration: format options, header-less field names and the
+            whitespace reader are not expressible as a source location. A seed input is the
+            seed node itself (ref below), which also orders the seed load before the model.
+        -#}
+        {%- do source('segments_inputs', entity) -%}
+    {%- endif -%}
     {%- if 'seed' in cfg -%}
         {%- if cfg['seed'] is not string or not modules.re.match('^[A-Za-z_][A-Za-z0-9_]*$', cfg['seed']) -%}
             {{ exceptions.raise_compiler_error(key ~ ".seed: '" ~ cfg['seed'] ~ "' is not a seed name") }}

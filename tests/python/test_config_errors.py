@@ -676,7 +676,13 @@ def _compile_cases(cases_path: Path, output_path: Path) -> None:
     parsed = dbtRunner().invoke(["parse", *project])
     if not parsed.success:
         raise SystemExit(f"dbt parse failed: {parsed.exception}")
-    runner = dbtRunner(manifest=parsed.result)
+    errors: list[str] = []  # run-operation logs its error instead of raising it
+
+    def keep_errors(event: Any) -> None:
+        if event.info.level == "error":
+            errors.append(str(event.info.msg))
+
+    runner = dbtRunner(manifest=parsed.result, callbacks=[keep_errors])
     outputs = {}
     for name, case in cases.items():
         variables = ["--vars", yaml.safe_dump(case["vars"])]
@@ -684,11 +690,13 @@ def _compile_cases(cases_path: Path, output_path: Path) -> None:
             command = ["run-operation", case["operation"], *project, *variables]
         else:
             command = ["compile", "-s", case["select"], *project, *variables]
+        errors.clear()
         result = runner.invoke(command)
-        texts = [str(result.exception or "")]
+        texts = [str(result.exception or ""), *errors]
         texts += [str(node.message or "") for node in getattr(result.result, "results", None) or []]
         nodes = getattr(result.result, "results", None) or []
-        sql = nodes[0].node.compiled_code if result.success and nodes else None
+        compiled = result.success and nodes and "operation" not in case
+        sql = nodes[0].node.compiled_code if compiled else None
         outputs[name] = {"success": bool(result.success), "output": "\n".join(texts), "sql": sql}
     output_path.write_text(json.dumps(outputs, indent=2))
 
