@@ -288,7 +288,7 @@ def retail(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> DbtRu
 
 def test_retail_parquet_file_is_a_dbt_source(retail: DbtRun, shared_data: Path) -> None:
     path = example_vars("online_retail.yml", shared_data)["segments_inputs"]["orders"]["path"]
-    assert_input_source(retail, "orders", "path", f"'{path}'")
+    assert_input_source(retail, "orders", "path", f"read_parquet('{path}')")
 
 
 def test_retail_cleaning_matches_the_reference_counts(retail: DbtRun) -> None:
@@ -473,7 +473,11 @@ def cdnow(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> DbtRun
 
 def test_cdnow_whitespace_file_is_a_dbt_source(cdnow: DbtRun, shared_data: Path) -> None:
     path = example_vars("cdnow.yml", shared_data)["segments_inputs"]["orders"]["path"]
-    assert_input_source(cdnow, "orders", "path", f"'{path}'")
+    reader = (
+        f"read_csv('{path}', columns = {{'line': 'VARCHAR'}}, delim = chr(1), quote = '', "
+        "escape = '', header = false, auto_detect = false, strict_mode = false)"
+    )
+    assert_input_source(cdnow, "orders", "path", reader)
     assert_input_source(cdnow, "customers", "none", "(select null as customer_id where false)")
 
 

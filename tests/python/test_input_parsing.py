@@ -396,5 +396,5 @@ def test_path_inputs_are_dbt_sources(builds: dict[str, DbtRun]) -> None:
     """A CSV and a Parquet path input are the sources segments_inputs.orders / .customers."""
     run = builds["utc"]
     folder = run.db_path.parent
-    assert_input_source(run, "orders", "path", f"'{folder / 'orders.csv'}'")
-    assert_input_source(run, "customers", "path", f"'{folder / 'customers.parquet'}'")
+    assert_input_source(run, "orders", "path", f"read_csv('{folder / 'orders.csv'}')")
+    assert_input_source(run, "customers", "path", f"read_parquet('{folder / 'customers.parquet'}')")
