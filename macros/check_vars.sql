@@ -1,30 +1,15 @@
 {#-
     Unknown vars are errors: on-run-start (dbt_project.yml) compares the keys of the --vars of
-    the command with the vars the project reads, so that a typo such as segment_timezone fails
-    the command, naming the closest known var, instead of being ignored.
-    segments_known_vars must list every var('...') of macros, models, tests and analyses
-    (tests/python/test_config_vars.py keeps it in step with the code).
+    the command with the vars of the configuration schema (src/segmentation/config_schema.yml,
+    generated into macros/_config_schema.sql), so that a typo such as segment_timezone fails
+    the command, naming the closest known var, instead of being ignored; then it validates
+    every var against the schema (macros/config.sql), unknown keys at every level included.
+    tests/python/test_config_vars.py keeps the schema's vars equal to the var('...') calls of
+    macros, models, tests and analyses.
 -#}
 
 {% macro segments_known_vars() %}
-    {{ return([
-        'segmentation',
-        'segments_eda_features',
-        'segments_eda_histogram_bins',
-        'segments_eda_rank_sample_rows',
-        'segments_eda_top_levels',
-        'segments_extra_feature_models',
-        'segments_feature_top_levels',
-        'segments_gross_margin',
-        'segments_input_checks',
-        'segments_inputs',
-        'segments_lifecycle_mode',
-        'segments_plausible_age',
-        'segments_plausible_income',
-        'segments_reference_date',
-        'segments_timezone',
-        'segments_value_column',
-    ]) }}
+    {{ return(segments_config_schema()['vars'].keys() | list) }}
 {% endmacro %}
 
 
@@ -65,6 +50,12 @@
         {%- endif -%}
     {%- endfor -%}
     {%- if problems -%}
-        {{ exceptions.raise_compiler_error(problems | join('; ') ~ " Known vars: " ~ known | join(', ') ~ " (docs/use_your_own_data.md)") }}
+        {{ exceptions.raise_compiler_error(problems | join('; ') ~ " Known vars: " ~ known | join(', ') ~ " (docs/configuration.md)") }}
     {%- endif -%}
+    {%- for name in known -%}
+        {%- set value = var(name, none) -%}
+        {%- if value is not none -%}
+            {%- do segments_config_validate(segments_config_var_node(name), value, name) -%}
+        {%- endif -%}
+    {%- endfor -%}
 {% endmacro %}

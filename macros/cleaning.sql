@@ -32,80 +32,26 @@
     {#- The validated `rules` of one input, with defaults. -#}
     {%- set cfg = segments_input_config(entity) or {} -%}
     {%- set key = 'segments_inputs.' ~ entity ~ '.rules' -%}
+    {#-
+        Which rules an input takes, their types and allowed values: the configuration schema
+        (src/segmentation/config_schema.yml), checked by segments_input_config. Here: what
+        needs more than the schema (strptime formats, the columns of the input).
+    -#}
     {%- set rules = cfg.get('rules') or {} -%}
-    {%- set allowed = {
-        'customers': ['datetime_formats', 'timestamp_unit', 'number_format'],
-        'orders': ['datetime_formats', 'timestamp_unit', 'number_format', 'status_values', 'cancelled_when', 'reject_non_positive',
-                   'deduplicate_exact_lines', 'reject_zero_amount'],
-    }[entity] -%}
-    {%- if rules is not mapping -%}
-        {{ exceptions.raise_compiler_error(key ~ ": expected a mapping with some of " ~ allowed | join(', ') ~ ", got " ~ rules) }}
-    {%- endif -%}
-    {%- for name in rules -%}
-        {%- if name not in allowed -%}
-            {{ exceptions.raise_compiler_error(key ~ ": unknown rule '" ~ name ~ "'; expected some of " ~ allowed | join(', ')) }}
-        {%- endif -%}
-    {%- endfor -%}
     {%- set formats = rules.get('datetime_formats') or [] -%}
-    {%- if formats is string or formats is mapping or formats is not iterable -%}
-        {{ exceptions.raise_compiler_error(key ~ ".datetime_formats: expected a list of strptime formats such as '%d/%m/%Y', got " ~ formats) }}
-    {%- endif -%}
     {%- for item in formats -%}
-        {%- if item is not string or '%' not in item -%}
+        {%- if '%' not in item -%}
             {{ exceptions.raise_compiler_error(key ~ ".datetime_formats: '" ~ item ~ "' is not a strptime format (no % directive)") }}
         {%- endif -%}
         {%- do segments_check_strptime_format(item, key ~ '.datetime_formats') -%}
     {%- endfor -%}
     {%- set timestamp_unit = rules.get('timestamp_unit') -%}
-    {%- if timestamp_unit is not none and timestamp_unit not in ['epoch_seconds', 'epoch_milliseconds'] -%}
-        {{ exceptions.raise_compiler_error(key ~ ".timestamp_unit: expected epoch_seconds or epoch_milliseconds (integer Unix timestamps), got " ~ timestamp_unit) }}
-    {%- endif -%}
     {%- set number_format = segments_number_format(rules.get('number_format'), key ~ '.number_format') -%}
     {%- set status_values = rules.get('status_values') or {} -%}
-    {%- if status_values is not mapping -%}
-        {{ exceptions.raise_compiler_error(key ~ ".status_values: expected a mapping input spelling: completed | cancelled | returned, got " ~ status_values) }}
-    {%- endif -%}
-    {%- for spelling, status in status_values.items() -%}
-        {%- if status not in ['completed', 'cancelled', 'returned'] -%}
-            {{ exceptions.raise_compiler_error(key ~ ".status_values." ~ spelling ~ ": '" ~ status ~ "' is not one of completed, cancelled, returned") }}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- set contract = segments_input_contract(entity) -%}
     {%- set cancelled_when = rules.get('cancelled_when') -%}
-    {%- if cancelled_when is not none -%}
-        {%- set ckey = key ~ '.cancelled_when' -%}
-        {%- if cancelled_when is not mapping -%}
-            {{ exceptions.raise_compiler_error(ckey ~ ": expected a mapping {column: contract column, prefix: text}, got " ~ cancelled_when) }}
-        {%- endif -%}
-        {%- for k in cancelled_when -%}
-            {%- if k not in ['column', 'prefix'] -%}
-                {{ exceptions.raise_compiler_error(ckey ~ ": unknown key '" ~ k ~ "'; expected column and prefix") }}
-            {%- endif -%}
-        {%- endfor -%}
-        {%- if cancelled_when.get('column') not in contract.required + contract.optional -%}
-            {{ exceptions.raise_compiler_error(ckey ~ ".column: expected a contract column of the orders (" ~ (contract.required + contract.optional) | join(', ') ~ "), got " ~ cancelled_when.get('column')) }}
-        {%- endif -%}
-        {%- if cancelled_when.get('prefix') is not string or cancelled_when.get('prefix') | length == 0 -%}
-            {{ exceptions.raise_compiler_error(ckey ~ ".prefix: expected non-empty text such as C, got " ~ cancelled_when.get('prefix')) }}
-        {%- endif -%}
-    {%- endif -%}
     {%- set non_positive = rules.get('reject_non_positive') or [] -%}
-    {%- if non_positive is string or non_positive is mapping or non_positive is not iterable -%}
-        {{ exceptions.raise_compiler_error(key ~ ".reject_non_positive: expected a list with some of quantity, unit_price, amount, got " ~ non_positive) }}
-    {%- endif -%}
-    {%- for item in non_positive -%}
-        {%- if item not in ['quantity', 'unit_price', 'amount'] -%}
-            {{ exceptions.raise_compiler_error(key ~ ".reject_non_positive: '" ~ item ~ "' is not quantity, unit_price or amount") }}
-        {%- endif -%}
-    {%- endfor -%}
     {%- set deduplicate = rules.get('deduplicate_exact_lines', true) -%}
-    {%- if deduplicate is not boolean -%}
-        {{ exceptions.raise_compiler_error(key ~ ".deduplicate_exact_lines: expected true or false, got " ~ deduplicate) }}
-    {%- endif -%}
     {%- set reject_zero_amount = rules.get('reject_zero_amount', true) -%}
-    {%- if reject_zero_amount is not boolean -%}
-        {{ exceptions.raise_compiler_error(key ~ ".reject_zero_amount: expected true or false, got " ~ reject_zero_amount) }}
-    {%- endif -%}
     {{ return({
         'datetime_formats': formats | list,
         'timestamp_unit': timestamp_unit,
@@ -146,10 +92,8 @@
         var(name) as a validated [low, high] pair of numbers (low <= high), e.g.
         segments_plausible_income: [0, 10000000]; a compile error names the var and the value.
     -#}
-    {%- set value = var(name, default) -%}
-    {%- if value is string or value is mapping or value is not iterable or value | length != 2
-        or value[0] is not number or value[1] is not number or value[0] is boolean
-        or value[1] is boolean or value[0] > value[1] -%}
+    {%- set value = segments_config_validated_var(name, default) -%}
+    {%- if value[0] > value[1] -%}
         {{ exceptions.raise_compiler_error("var " ~ name ~ ": expected [lowest, highest] as two numbers, lowest <= highest, e.g. " ~ default ~ ", got " ~ value) }}
     {%- endif -%}
     {{ return([value[0], value[1]]) }}
@@ -350,26 +294,13 @@
         must differ. Applied by segments_parse_number/money to amount, unit price, quantity,
         income, age and numeric attributes.
     -#}
+    {#- Keys and allowed separators: the configuration schema (segments_input_config). -#}
     {%- if value is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- if value is not mapping -%}
-        {{ exceptions.raise_compiler_error(key ~ ": expected a mapping {decimal: ',' or '.', thousands: '.', ',', ' ', \"'\" or ''}, got " ~ value) }}
-    {%- endif -%}
-    {%- for k in value -%}
-        {%- if k not in ['decimal', 'thousands'] -%}
-            {{ exceptions.raise_compiler_error(key ~ ": unknown key '" ~ k ~ "'; expected decimal and/or thousands") }}
-        {%- endif -%}
-    {%- endfor -%}
     {%- set decimal = value.get('decimal', '.') -%}
     {%- set thousands = value.get('thousands', '') -%}
-    {%- if decimal not in ['.', ','] -%}
-        {{ exceptions.raise_compiler_error(key ~ ".decimal: expected '.' or ',', got " ~ decimal) }}
-    {%- endif -%}
     {%- if thousands is none -%}{%- set thousands = '' -%}{%- endif -%}
-    {%- if thousands not in ['', '.', ',', ' ', "'"] -%}
-        {{ exceptions.raise_compiler_error(key ~ ".thousands: expected one of '.', ',', ' ', \"'\" or '' (none), got " ~ thousands) }}
-    {%- endif -%}
     {%- if thousands == decimal -%}
         {{ exceptions.raise_compiler_error(key ~ ": the decimal and thousands separators are both '" ~ decimal ~ "'") }}
     {%- endif -%}

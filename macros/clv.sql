@@ -10,36 +10,25 @@
             holdout_end: null       # YYYY-MM-DD after calibration_end: the clv_holdout check
             horizon_days: 365       # and the other settings of segmentation.clv.ClvSettings
 
-    Every value is validated here, so a typo fails at compile time naming the key.
+    Every key is checked against the configuration schema (src/segmentation/config_schema.yml),
+    so a typo fails at compile time naming the key; the dates here.
 -#}
 
 {% macro segments_clv_config() %}
-    {#- The `segmentation.clv` mapping ({} when absent or null). -#}
+    {#- The `segmentation.clv` mapping ({} when absent or null), checked against the schema. -#}
     {%- set segmentation = var('segmentation', {}) -%}
     {%- if segmentation is not mapping -%}
         {{ exceptions.raise_compiler_error("var segmentation: expected a mapping, got " ~ segmentation) }}
     {%- endif -%}
     {%- set clv = segmentation.get('clv') -%}
-    {%- if clv is none -%}
-        {{ return({}) }}
-    {%- endif -%}
-    {%- if clv is not mapping -%}
-        {{ exceptions.raise_compiler_error("var segmentation.clv: expected a mapping of CLV settings, got " ~ clv) }}
-    {%- endif -%}
-    {{ return(clv) }}
+    {%- do segments_config_validate(segments_config_var_node('segmentation')['keys']['clv'], clv, 'segmentation.clv') -%}
+    {{ return(clv or {}) }}
 {% endmacro %}
 
 
 {% macro segments_clv_time_unit() %}
-    {#- 'days' or 'weeks' (default), or a compile error naming segmentation.clv.time_unit. -#}
-    {%- set value = segments_clv_config().get('time_unit') -%}
-    {%- if value is none -%}
-        {{ return('weeks') }}
-    {%- endif -%}
-    {%- if value not in ['days', 'weeks'] -%}
-        {{ exceptions.raise_compiler_error("var segmentation.clv.time_unit: expected days or weeks, got '" ~ value ~ "'") }}
-    {%- endif -%}
-    {{ return(value) }}
+    {#- 'days' or 'weeks' (segmentation.clv.time_unit, checked against the schema; default weeks). -#}
+    {{ return(segments_clv_config().get('time_unit') or segments_config_default('segmentation.clv.time_unit')) }}
 {% endmacro %}
 
 

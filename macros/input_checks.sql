@@ -13,27 +13,11 @@
 -#}
 
 {% macro segments_input_check_settings() %}
-    {%- set defaults = {
-        'unparseable_warn_share': 0.05,
-        'reject_warn_share': 0.1,
-        'reject_error_share': 0.5,
-    } -%}
-    {%- set value = var('segments_input_checks', {}) or {} -%}
-    {%- if value is not mapping -%}
-        {{ exceptions.raise_compiler_error("var segments_input_checks: expected a mapping with some of " ~ defaults.keys() | join(', ') ~ ", got " ~ value) }}
-    {%- endif -%}
+    {#- Types, ranges and defaults: the configuration schema; here the order of the two shares. -#}
+    {%- set value = segments_config_validated_var('segments_input_checks', {}) or {} -%}
     {%- set result = {} -%}
-    {%- for name in value -%}
-        {%- if name not in defaults -%}
-            {{ exceptions.raise_compiler_error("var segments_input_checks: unknown key '" ~ name ~ "'; expected some of " ~ defaults.keys() | join(', ')) }}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- for name, default in defaults.items() -%}
-        {%- set share = value.get(name, default) -%}
-        {%- if share is not number or share is boolean or share < 0 or share > 1 -%}
-            {{ exceptions.raise_compiler_error("var segments_input_checks." ~ name ~ ": expected a share between 0 and 1, got " ~ share) }}
-        {%- endif -%}
-        {%- do result.update({name: share}) -%}
+    {%- for name in ['unparseable_warn_share', 'reject_warn_share', 'reject_error_share'] -%}
+        {%- do result.update({name: value.get(name, segments_config_default('segments_input_checks.' ~ name))}) -%}
     {%- endfor -%}
     {%- if result.reject_warn_share > result.reject_error_share -%}
         {{ exceptions.raise_compiler_error("var segments_input_checks.reject_warn_share: " ~ result.reject_warn_share ~ " is above reject_error_share " ~ result.reject_error_share) }}

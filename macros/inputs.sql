@@ -50,23 +50,12 @@
 
 
 {% macro segments_input_config(entity) %}
-    {%- set inputs = var('segments_inputs', {}) -%}
-    {%- if inputs is not mapping -%}
-        {{ exceptions.raise_compiler_error("segments_inputs: expected a mapping with keys customers and orders, got " ~ inputs) }}
-    {%- endif -%}
-    {%- for key in inputs -%}
-        {%- if key not in ['customers', 'orders'] -%}
-            {{ exceptions.raise_compiler_error("segments_inputs: unknown key '" ~ key ~ "'; expected customers and/or orders") }}
-        {%- endif -%}
-    {%- endfor -%}
+    {#- Types, allowed values and unknown keys at every level: the schema (macros/config.sql). -#}
+    {%- set inputs = segments_config_validated_var('segments_inputs', {}) -%}
     {%- if inputs.get('customers') is none and inputs.get('orders') is none -%}
         {{ exceptions.raise_compiler_error("segments_inputs: at least one of customers or orders must be given") }}
     {%- endif -%}
-    {%- set cfg = inputs.get(entity) -%}
-    {%- if cfg is not none and cfg is not mapping -%}
-        {{ exceptions.raise_compiler_error("segments_inputs." ~ entity ~ ": expected a mapping with one of seed, table or path (or null for no " ~ entity ~ " input), got " ~ cfg) }}
-    {%- endif -%}
-    {{ return(cfg) }}
+    {{ return(inputs.get(entity)) }}
 {% endmacro %}
 
 
@@ -87,18 +76,6 @@
 {% macro segments_is_identifier(value) %}
     {#- A lower-case identifier: the names that become columns of customer_features. -#}
     {{ return(value is string and modules.re.match('^[a-z_][a-z0-9_]*$', value) is not none) }}
-{% endmacro %}
-
-
-{% macro segments_input_keys(entity) %}
-    {#- The keys an input's configuration may have. -#}
-    {%- set keys = ['seed', 'table', 'path', 'format', 'header', 'csv_options', 'columns', 'rules'] -%}
-    {%- if entity == 'customers' -%}
-        {%- do keys.append('attributes') -%}
-    {%- else -%}
-        {%- do keys.append('customer_attributes') -%}
-    {%- endif -%}
-    {{ return(keys) }}
 {% endmacro %}
 
 
@@ -123,11 +100,8 @@
         {%- set name = (cfg['path'] | string | lower) -%}
         {%- set fmt = 'parquet' if name.endswith('.parquet') else 'csv' -%}
     {%- else -%}
-        {%- set aliases = {'csv': 'csv', 'csv.gz': 'csv', 'parquet': 'parquet', 'whitespace': 'whitespace'} -%}
-        {%- if given is not string or given | lower not in aliases -%}
-            {{ exceptions.raise_compiler_error(key ~ ".format: unknown format '" ~ given ~ "'; expected csv, parquet or whitespace") }}
-        {%- endif -%}
-        {%- set fmt = aliases[given | lower] -%}
+        {#- The values are checked against the schema (segments_input_config). -#}
+        {%- set fmt = {'csv': 'csv', 'csv.gz': 'csv', 'parquet': 'parquet', 'whitespace': 'whitespace'}[given] -%}
     {%- endif -%}
     {%- if 'csv_options' in cfg and fmt != 'csv' -%}
         {{ exceptions.raise_compiler_error(key ~ ".csv_options: only applies to format csv, the format is " ~ fmt) }}
@@ -135,9 +109,6 @@
     {%- if 'header' in cfg -%}
         {%- if fmt == 'parquet' -%}
             {{ exceptions.raise_compiler_error(key ~ ".header: only applies to formats csv and whitespace; parquet files name their columns") }}
-        {%- endif -%}
-        {%- if cfg['header'] is not boolean -%}
-            {{ exceptions.raise_compiler_error(key ~ ".header: expected true or false, got " ~ cfg['header']) }}
         {%- endif -%}
     {%- endif -%}
     {{ return(fmt) }}
@@ -244,18 +215,22 @@
     {%- if cfg is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set known = segments_input_keys(entity) -%}
-    {%- for k in cfg -%}
-        {%- if k not in known -%}
-            {{ exceptions.raise_compiler_error(key ~ ": unknown key '" ~ k ~ "'; expected some of " ~ known | join(', ')) }}
-        {%- endif -%}
-    {%- endfor -%}
     {%- set kinds = [] -%}
     {%- for k in ['seed', 'table', 'path'] -%}{%- if k in cfg -%}{%- do kinds.append(k) -%}{%- endif -%}{%- endfor -%}
     {%- if kinds | length != 1 -%}
         {{ exceptions.raise_compiler_error(key ~ ": give exactly one of seed, table or path, got " ~ (kinds | join(', ') or 'none')) }}
     {%- endif -%}
     {%- set fmt = segments_input_format(entity) -%}
+    {%- if 'seed' not in cfg -%}
+        {#-
+            Lineage: the input is the source segments_inputs.<entity> (models/staging/_sources.yml,
+            whose location is rendered from the same var). The reader below is built here, from
+            the validated configuration: format options, header-less field names and the
+            whitespace reader are not expressible as a source location. A seed input is the
+            seed node itself (ref below), which also orders the seed load before the model.
+        -#}
+        {%- do source('segments_inputs', entity) -%}
+    {%- endif -%}
     {%- if 'seed' in cfg -%}
         {%- if cfg['seed'] is not string or not modules.re.match('^[A-Za-z_][A-Za-z0-9_]*$', cfg['seed']) -%}
             {{ exceptions.raise_compiler_error(key ~ ".seed: '" ~ cfg['seed'] ~ "' is not a seed name") }}
@@ -290,9 +265,6 @@
             {%- do options.append("names = [" ~ quoted | join(', ') ~ "]") -%}
         {%- endif -%}
         {%- set csv_options = cfg.get('csv_options') or {} -%}
-        {%- if csv_options is not mapping -%}
-            {{ exceptions.raise_compiler_error(key ~ ".csv_options: expected a mapping of DuckDB read_csv options, e.g. {delim: ';'}, got " ~ csv_options) }}
-        {%- endif -%}
         {%- for name, value in csv_options.items() -%}
             {%- if name is not string or not modules.re.match('^[a-z_]+$', name) -%}
                 {{ exceptions.raise_compiler_error(key ~ ".csv_options: '" ~ name ~ "' is not an option name") }}
@@ -304,10 +276,9 @@
                 {%- do options.append(name ~ ' = ' ~ segments_quote_literal(value, key ~ '.csv_options.' ~ name)) -%}
             {%- elif value is boolean -%}
                 {%- do options.append(name ~ ' = ' ~ ('true' if value else 'false')) -%}
-            {%- elif value is number -%}
-                {%- do options.append(name ~ ' = ' ~ value) -%}
             {%- else -%}
-                {{ exceptions.raise_compiler_error(key ~ ".csv_options." ~ name ~ ": expected a string, number or boolean, got " ~ value) }}
+                {#- a number (the schema allows string, number or boolean) -#}
+                {%- do options.append(name ~ ' = ' ~ value) -%}
             {%- endif -%}
         {%- endfor -%}
         {%- do segments_check_input_files(cfg['path'], key, fmt, csv_options) -%}
@@ -390,23 +361,13 @@
     {%- set key = 'segments_inputs.' ~ entity ~ '.columns' -%}
     {%- set fields = segments_input_fields(entity) if cfg else none -%}
     {%- set mapping = (cfg.get('columns') or {}) if fields is none else {} -%}
-    {%- if mapping is not mapping -%}
-        {{ exceptions.raise_compiler_error(key ~ ": expected a mapping contract column: input column, got " ~ mapping) }}
-    {%- endif -%}
+    {#- Unknown contract columns and non-text values: the schema (segments_input_config). -#}
     {%- set all_columns = contract.required + contract.optional -%}
-    {%- for name in mapping -%}
-        {%- if name not in all_columns -%}
-            {{ exceptions.raise_compiler_error(key ~ ": unknown contract column '" ~ name ~ "'; expected some of " ~ all_columns | join(', ')) }}
-        {%- endif -%}
-    {%- endfor -%}
     {%- set column_types = segments_input_column_types(entity) if cfg else {} -%}
     {%- set available = column_types.keys() | list -%}
     {%- set result = {} -%}
     {%- for name in all_columns -%}
         {%- set source_name = mapping.get(name, name) -%}
-        {%- if source_name is not none and (source_name is not string or source_name | length == 0) -%}
-            {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ": expected an input column name (or null for none), got " ~ source_name) }}
-        {%- endif -%}
         {%- if not execute or not cfg -%}
             {%- do result.update({name: none}) -%}
         {%- elif source_name is none -%}
@@ -490,10 +451,8 @@
     {%- set cfg = segments_input_config(entity) or {} -%}
     {%- set option = 'attributes' if entity == 'customers' else 'customer_attributes' -%}
     {%- set key = 'segments_inputs.' ~ entity ~ '.' ~ option -%}
+    {#- The spec's keys, types and allowed values: the schema (segments_input_config). -#}
     {%- set raw = cfg.get(option) or {} -%}
-    {%- if raw is not mapping -%}
-        {{ exceptions.raise_compiler_error(key ~ ": expected a mapping name: {column: input column, type: numeric | categorical}, got " ~ raw) }}
-    {%- endif -%}
     {%- set reserved = segments_reserved_feature_columns() -%}
     {%- set available = segments_input_available_columns(entity) if (check_columns and raw) else [] -%}
     {%- set result = [] -%}
@@ -504,15 +463,6 @@
         {%- if name in reserved or name.startswith('category_share_') or name.startswith('channel_share_') -%}
             {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ": '" ~ name ~ "' is already a column of customer_features; choose another name") }}
         {%- endif -%}
-        {%- if spec is not mapping -%}
-            {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ": expected a mapping {column: input column, type: numeric | categorical}, got " ~ spec) }}
-        {%- endif -%}
-        {%- set allowed = ['column', 'type'] + (['aggregate'] if entity == 'orders' else ['expression']) -%}
-        {%- for k in spec -%}
-            {%- if k not in allowed -%}
-                {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ": unknown key '" ~ k ~ "'; expected some of " ~ allowed | join(', ')) }}
-            {%- endif -%}
-        {%- endfor -%}
         {%- if 'expression' in spec -%}
             {%- if 'column' in spec -%}
                 {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ": give either column or expression, not both") }}
@@ -537,13 +487,7 @@
             }) -%}
         {%- else -%}
         {%- set source_column = spec.get('column', name) -%}
-        {%- if source_column is not string or source_column | length == 0 -%}
-            {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ".column: expected an input column name, got " ~ source_column) }}
-        {%- endif -%}
-        {%- set kind = spec.get('type') -%}
-        {%- if kind not in ['numeric', 'categorical'] -%}
-            {{ exceptions.raise_compiler_error(key ~ "." ~ name ~ ".type: expected numeric or categorical, got " ~ kind) }}
-        {%- endif -%}
+        {%- set kind = spec.type -%}
         {%- set aggregates = ['most_frequent', 'mean', 'min', 'max'] if kind == 'numeric' else ['most_frequent'] -%}
         {%- set aggregate = spec.get('aggregate', 'most_frequent') -%}
         {%- if aggregate not in aggregates -%}

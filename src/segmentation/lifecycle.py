@@ -39,7 +39,8 @@ import pyarrow.compute as pc
 from scipy.optimize import linear_sum_assignment
 
 from segmentation import pipeline, preprocessing
-from segmentation.settings import ConfigError, _check_keys, _choice, _integer, _number
+from segmentation.config_schema import node_at, validate
+from segmentation.settings import ConfigError, _choice
 
 MODES = ("auto", "refit", "score")
 PSI_FLOOR = 1e-4
@@ -83,28 +84,19 @@ class LifecycleSettings:
 
     @classmethod
     def from_dict(cls, raw: Any, path: str = "segmentation.lifecycle") -> LifecycleSettings:
-        """Parse ``segmentation.lifecycle``; missing keys take the defaults, unknown keys fail."""
-        raw = {} if raw is None else raw
-        if not isinstance(raw, Mapping):
-            raise ConfigError(f"{path}: expected a mapping, got {raw!r}")
-        _check_keys(path, raw, cls.__dataclass_fields__)
-        d = cls()
+        """Parse ``segmentation.lifecycle``; missing keys take the defaults, unknown keys fail.
 
-        def positive(key: str) -> float:
-            return _number(f"{path}.{key}", raw.get(key, getattr(d, key)), minimum=0, strict=True)
-
+        Types, ranges, defaults and unknown keys: the configuration schema (config_schema.yml).
+        """
+        c = validate(node_at("segmentation.lifecycle"), {} if raw is None else raw, path)
         return cls(
-            mode=_choice(f"{path}.mode", raw.get("mode", d.mode), MODES),
-            match_max_distance=positive("match_max_distance"),
-            psi_threshold=positive("psi_threshold"),
-            drifted_feature_share_threshold=_number(
-                f"{path}.drifted_feature_share_threshold",
-                raw.get("drifted_feature_share_threshold", d.drifted_feature_share_threshold),
-                minimum=0,
-            ),
-            changed_share_threshold=positive("changed_share_threshold"),
-            distance_ratio_threshold=positive("distance_ratio_threshold"),
-            psi_bins=_integer(f"{path}.psi_bins", raw.get("psi_bins", d.psi_bins), minimum=2),
+            mode=c["mode"],
+            match_max_distance=float(c["match_max_distance"]),
+            psi_threshold=float(c["psi_threshold"]),
+            drifted_feature_share_threshold=float(c["drifted_feature_share_threshold"]),
+            changed_share_threshold=float(c["changed_share_threshold"]),
+            distance_ratio_threshold=float(c["distance_ratio_threshold"]),
+            psi_bins=c["psi_bins"],
         )
 
 

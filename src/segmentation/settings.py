@@ -7,16 +7,21 @@ Python models as JSON (``"{{ tojson(var('segmentation')) }}"`` in the model's YA
 Every error is a ``ConfigError`` (a ``ValueError``) whose message starts with the key path, e.g.
 ``segmentation.features[2].transform: unknown value 'log2'; expected one of: none, log1p``, so a
 user who mistyped a YAML file sees where, without a stack trace from deep inside pandas.
+
+Types, allowed values, ranges, defaults and unknown keys come from the one configuration schema
+(``config_schema.yml``, :mod:`segmentation.config_schema`), which the Jinja side reads too; this
+module adds the checks between keys (a transform only for numeric features, ``k_min <= k_max``).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from segmentation.config_schema import ConfigError, node_at, validate
 
 KINDS = ("numeric", "categorical", "ordinal")
 TRANSFORMS = ("none", "log1p")
@@ -26,18 +31,7 @@ LINKAGES = ("ward", "average", "complete")
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
-class ConfigError(ValueError):
-    """A configuration value is missing, unknown or out of range; the message names the key."""
-
-
-def _check_keys(path: str, raw: Mapping[str, Any], allowed: Iterable[str]) -> None:
-    allowed = tuple(allowed)
-    unknown = sorted(set(raw) - set(allowed))
-    if unknown:
-        raise ConfigError(
-            f"{path}: unknown key(s) {', '.join(map(repr, unknown))}; "
-            f"expected some of: {', '.join(allowed)}"
-        )
+__all__ = ["ClusteringSettings", "ConfigError", "FeatureSpec", "SegmentationSettings"]
 
 
 def _choice(path: str, value: Any, choices: tuple[str, ...]) -> str:
@@ -46,31 +40,10 @@ def _choice(path: str, value: Any, choices: tuple[str, ...]) -> str:
     return value
 
 
-def _number(path: str, value: Any, *, minimum: float | None = None, strict: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ConfigError(f"{path}: expected a finite number, got {value!r}")
-    if minimum is not None and (value <= minimum if strict else value < minimum):
-        relation = ">" if strict else ">="
-        raise ConfigError(f"{path}: expected a number {relation} {minimum}, got {value!r}")
-    return float(value)
-
-
 def _integer(path: str, value: Any, *, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigError(f"{path}: expected an integer >= {minimum}, got {value!r}")
     return int(value)
-
-
-def _flag(path: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{path}: expected true or false, got {value!r}")
-    return value
-
-
-def _text(path: str, value: Any) -> str | None:
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise ConfigError(f"{path}: expected a non-empty string, got {value!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -102,22 +75,16 @@ class FeatureSpec:
     @classmethod
     def from_dict(cls, raw: Any, path: str) -> FeatureSpec:
         """Parse one entry of ``segmentation.features``; a bare string means a numeric feature."""
-        if isinstance(raw, str):
-            raw = {"name": raw}
-        if not isinstance(raw, Mapping):
-            raise ConfigError(f"{path}: expected a mapping with at least 'name', got {raw!r}")
-        _check_keys(path, raw, cls.__dataclass_fields__)
-        name = raw.get("name")
-        if not isinstance(name, str) or not IDENTIFIER.match(name):
+        item = validate(node_at("segmentation.features")["items"], raw, path)
+        name = item["name"]
+        if not IDENTIFIER.match(name):
             raise ConfigError(
                 f"{path}.name: {name!r} is not a valid column name "
                 "(lowercase letters, digits and underscores, not starting with a digit)"
             )
-        kind = _choice(f"{path}.kind", raw.get("kind", "numeric"), KINDS)
-        transform = _choice(f"{path}.transform", raw.get("transform", "none"), TRANSFORMS)
-        default_impute = "median" if kind == "numeric" else "most_frequent"
-        impute = _choice(f"{path}.impute", raw.get("impute", default_impute), IMPUTATIONS)
-        impute_value = raw.get("impute_value")
+        kind, transform = item["kind"], item["transform"]
+        impute = item.get("impute", "median" if kind == "numeric" else "most_frequent")
+        impute_value = item["impute_value"]
         if impute == "constant" and impute_value is None:
             raise ConfigError(f"{path}.impute_value: required when impute is 'constant'")
         if kind != "numeric" and transform != "none":
@@ -130,11 +97,11 @@ class FeatureSpec:
                 f"{path}.impute: {impute!r} needs a numeric feature; {name!r} is {kind} "
                 "(use most_frequent or constant)"
             )
-        levels = raw.get("levels", ())
+        levels = item["levels"]
         if kind == "ordinal":
-            if not isinstance(levels, list | tuple) or len(levels) < 2:
+            if len(levels) < 2:
                 raise ConfigError(f"{path}.levels: an ordinal feature needs a list of >= 2 levels")
-            levels = tuple(str(level) for level in levels)
+            levels = [str(level) for level in levels]
             if len({level.strip().lower() for level in levels}) != len(levels):
                 raise ConfigError(
                     f"{path}.levels: levels must be distinct (ignoring case and surrounding "
@@ -142,24 +109,19 @@ class FeatureSpec:
                 )
         elif levels:
             raise ConfigError(f"{path}.levels: only ordinal features take levels")
-        share = _number(f"{path}.min_level_share", raw.get("min_level_share", 0.01), minimum=0)
-        if share >= 1:
-            raise ConfigError(f"{path}.min_level_share: expected a share in [0, 1), got {share!r}")
         return cls(
             name=name,
             kind=kind,
             transform=transform,
             impute=impute,
             impute_value=impute_value,
-            missing_indicator=_flag(
-                f"{path}.missing_indicator", raw.get("missing_indicator", False)
-            ),
-            weight=_number(f"{path}.weight", raw.get("weight", 1.0), minimum=0, strict=True),
+            missing_indicator=item["missing_indicator"],
+            weight=float(item["weight"]),
             levels=tuple(levels),
-            min_level_share=share,
-            label=_text(f"{path}.label", raw.get("label")),
-            high_label=_text(f"{path}.high_label", raw.get("high_label")),
-            low_label=_text(f"{path}.low_label", raw.get("low_label")),
+            min_level_share=float(item["min_level_share"]),
+            label=item["label"],
+            high_label=item["high_label"],
+            low_label=item["low_label"],
         )
 
 
@@ -200,56 +162,36 @@ class ClusteringSettings:
     @classmethod
     def from_dict(cls, raw: Any, path: str = "segmentation.clustering") -> ClusteringSettings:
         """Parse ``segmentation.clustering``; missing keys take the documented defaults."""
-        raw = {} if raw is None else raw
-        if not isinstance(raw, Mapping):
-            raise ConfigError(f"{path}: expected a mapping, got {raw!r}")
-        _check_keys(path, raw, cls.__dataclass_fields__)
-        defaults = cls()
-        methods = raw.get("methods", list(defaults.methods))
-        if isinstance(methods, str):
-            methods = [methods]
-        if not isinstance(methods, list | tuple) or not methods:
-            raise ConfigError(f"{path}.methods: expected a non-empty list, got {methods!r}")
-        methods = tuple(_choice(f"{path}.methods[{i}]", m, METHODS) for i, m in enumerate(methods))
+        c = validate(node_at("segmentation.clustering"), {} if raw is None else raw, path)
+        methods = c["methods"]
+        methods = tuple([methods] if isinstance(methods, str) else methods)
         if len(set(methods)) != len(methods):
             raise ConfigError(f"{path}.methods: a method is listed twice: {list(methods)!r}")
-        k_min = _integer(f"{path}.k_min", raw.get("k_min", defaults.k_min), minimum=2)
-        k_max = _integer(f"{path}.k_max", raw.get("k_max", defaults.k_max), minimum=2)
-        if k_max < k_min:
-            raise ConfigError(f"{path}.k_max: {k_max} is below k_min {k_min}")
-        k = raw.get("k", defaults.k)
+        if c["k_max"] < c["k_min"]:
+            raise ConfigError(f"{path}.k_max: {c['k_max']} is below k_min {c['k_min']}")
+        k = c["k"]
         if k != "auto":
             k = _integer(f"{path}.k", k, minimum=2)
-        hk = raw.get("hierarchical_k", defaults.hierarchical_k)
+        hk = c["hierarchical_k"]
         if hk != "same":
             hk = _integer(f"{path}.hierarchical_k", hk, minimum=2)
-        share = _number(f"{path}.min_segment_share", raw.get("min_segment_share", 0.02), minimum=0)
-        if share >= 1:
-            raise ConfigError(f"{path}.min_segment_share: expected a share in [0, 1), got {share}")
-
-        fence = raw.get("outlier_fence", defaults.outlier_fence)
-        if fence is not None:
-            fence = _number(f"{path}.outlier_fence", fence, minimum=0, strict=True)
-
-        def size(key: str, minimum: int) -> int:
-            return _integer(f"{path}.{key}", raw.get(key, getattr(defaults, key)), minimum=minimum)
-
+        fence = c["outlier_fence"]
         return cls(
             methods=methods,
             k=k,
-            k_min=k_min,
-            k_max=k_max,
-            seed=size("seed", 0),
-            n_init=size("n_init", 1),
-            linkage=_choice(f"{path}.linkage", raw.get("linkage", "ward"), LINKAGES),
+            k_min=c["k_min"],
+            k_max=c["k_max"],
+            seed=c["seed"],
+            n_init=c["n_init"],
+            linkage=c["linkage"],
             hierarchical_k=hk,
-            fit_sample_max_rows=size("fit_sample_max_rows", 1_000),
-            exact_silhouette_max_rows=size("exact_silhouette_max_rows", 100),
-            silhouette_sample_size=size("silhouette_sample_size", 100),
-            exact_hierarchical_max_rows=size("exact_hierarchical_max_rows", 100),
-            micro_clusters=size("micro_clusters", 10),
-            min_segment_share=share,
-            outlier_fence=fence,
+            fit_sample_max_rows=c["fit_sample_max_rows"],
+            exact_silhouette_max_rows=c["exact_silhouette_max_rows"],
+            silhouette_sample_size=c["silhouette_sample_size"],
+            exact_hierarchical_max_rows=c["exact_hierarchical_max_rows"],
+            micro_clusters=c["micro_clusters"],
+            min_segment_share=float(c["min_segment_share"]),
+            outlier_fence=None if fence is None else float(fence),
         )
 
     def k_values(self, n_rows: int) -> list[int]:
@@ -294,13 +236,9 @@ class SegmentationSettings:
                 raw = json.loads(raw)
             except json.JSONDecodeError as error:
                 raise ConfigError(f"segmentation: not valid JSON ({error})") from None
-        if not isinstance(raw, Mapping):
-            raise ConfigError(f"segmentation: expected a mapping, got {raw!r}")
-        known = ("features", "clustering", "profile_columns", "clv", "reference_date", "lifecycle")
-        _check_keys("segmentation", raw, known)
-        items = raw.get("features")
-        if not isinstance(items, list | tuple) or not items:
-            raise ConfigError("segmentation.features: expected a non-empty list of features")
+        # Every key at every level, segmentation.clv included (config_schema.yml).
+        validate(node_at("segmentation"), raw, "segmentation")
+        items = raw["features"]
         features = tuple(
             FeatureSpec.from_dict(item, f"segmentation.features[{i}]")
             for i, item in enumerate(items)

@@ -47,6 +47,26 @@ class DbtRun:
         return {r["unique_id"]: r["status"] for r in results["results"]}
 
 
+def assert_input_source(run: DbtRun, entity: str, kind: str, location: str) -> None:
+    """The input ``entity`` is the dbt source segments_inputs.<entity> of the run's manifest.
+
+    Its meta says ``kind`` (path, table, seed, none) and its rendered relation is ``location``;
+    base_<entity> depends on the source (or, for a seed input, on the seed and not the source),
+    and the source's relation is readable in the built database.
+    """
+    manifest = json.loads((run.target_path / "manifest.json").read_text())
+    source = manifest["sources"][f"source.segment_engine.segments_inputs.{entity}"]
+    assert source["meta"]["input_kind"] == kind, source["meta"]
+    assert source["relation_name"] == location, source["relation_name"]
+    depends_on = manifest["nodes"][f"model.segment_engine.base_{entity}"]["depends_on"]["nodes"]
+    if kind == "seed":
+        assert source["unique_id"] not in depends_on, depends_on
+        assert any(node.startswith("seed.segment_engine.") for node in depends_on), depends_on
+    elif kind != "none":
+        assert source["unique_id"] in depends_on, depends_on
+    run.query(f"select * from {location} limit 1")
+
+
 def run_dbt(
     args: list[str],
     tmp_path: Path,

@@ -30,7 +30,7 @@ from bad_inputs import (
     troubleshooting_page,
     with_readme_table,
 )
-from dbt_harness import DbtRun, run_dbt
+from dbt_harness import DbtRun, assert_input_source, run_dbt
 
 from segmentation import pipeline
 from segmentation.settings import ConfigError, SegmentationSettings
@@ -82,6 +82,13 @@ def test_grouped_build_passes_with_the_accounting_test(grouped_build: DbtRun) ->
     results = grouped_build.node_results()
     accounting = [uid for uid in results if "assert_raw_equals_staged_plus_rejected" in uid]
     assert accounting and all(results[uid] == "pass" for uid in accounting), results
+
+
+def test_table_inputs_are_dbt_sources(grouped_build: DbtRun) -> None:
+    assert_input_source(
+        grouped_build, "customers", "table", '(select * from "main"."bad_customers")'
+    )
+    assert_input_source(grouped_build, "orders", "table", '(select * from "main"."bad_orders")')
 
 
 @pytest.mark.parametrize("case", GROUPED, ids=[case.id for case in GROUPED])

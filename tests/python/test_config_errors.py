@@ -28,6 +28,7 @@ import yaml
 from bad_inputs import BY_ID
 from dbt_harness import REPO_ROOT, project_vars, run_dbt
 
+from segmentation import config_schema
 from segmentation.settings import ConfigError, SegmentationSettings
 
 ORDERS_CSV = (
@@ -74,6 +75,21 @@ def _clv(folder: Path, **clv: Any) -> dict[str, Any]:
     segmentation = copy.deepcopy(project_vars()["segmentation"])
     segmentation["clv"] = clv
     return {**_orders(folder), "segmentation": segmentation}
+
+
+def _segmentation(**keys: Any) -> dict[str, Any]:
+    """The project's segmentation var with ``keys`` set."""
+    return {**copy.deepcopy(project_vars()["segmentation"]), **keys}
+
+
+def _python_message(variables: dict[str, Any]) -> str | None:
+    """The Python validator's message for the first var that does not match the schema."""
+    for name, value in variables.items():
+        try:
+            config_schema.validate_var(name, value)
+        except ConfigError as error:
+            return str(error)
+    return None
 
 
 def _cases(folder: Path) -> dict[str, dict[str, Any]]:
@@ -140,7 +156,10 @@ def _cases(folder: Path) -> dict[str, dict[str, Any]]:
         "unknown_format": {
             "select": "base_orders",
             "vars": _orders(folder, format="xlsx"),
-            "expected": ["segments_inputs.orders.format", "'xlsx'", "csv, parquet or whitespace"],
+            "expected": [
+                "segments_inputs.orders.format: unknown value 'xlsx'; "
+                "expected one of: csv, csv.gz, parquet, whitespace"
+            ],
         },
         "whitespace_without_field_names": {
             "select": "base_orders",
@@ -180,9 +199,8 @@ def _cases(folder: Path) -> dict[str, dict[str, Any]]:
             "select": "stg_customer_attributes",
             "vars": _customers(folder, attributes={"annual_income": {**income, "type": "number"}}),
             "expected": [
-                "segments_inputs.customers.attributes.annual_income.type",
-                "numeric or categorical",
-                "number",
+                "segments_inputs.customers.attributes.annual_income.type: unknown value 'number'; "
+                "expected one of: numeric, categorical",
             ],
         },
         "attribute_column_not_found": {
@@ -330,8 +348,8 @@ def _cases(folder: Path) -> dict[str, dict[str, Any]]:
             "select": "stg_order_lines__checked",
             "vars": _orders(folder, rules={"reject_non_positive": ["quantity", "discount"]}),
             "expected": [
-                "segments_inputs.orders.rules.reject_non_positive",
-                "'discount' is not quantity, unit_price or amount",
+                "segments_inputs.orders.rules.reject_non_positive[1]: unknown value 'discount'; "
+                "expected one of: quantity, unit_price, amount",
             ],
         },
         "deduplicate_not_boolean": {
@@ -342,6 +360,72 @@ def _cases(folder: Path) -> dict[str, dict[str, Any]]:
                 "true or false",
                 "yes",
             ],
+        },
+        # Unknown keys at every level (the configuration schema, macros/config.sql): the
+        # message names the full key path and is the Python validator's (test below).
+        "unknown_key_of_an_input": {
+            "select": "base_orders",
+            "vars": _orders(folder, colums={"customer_id": "CustomerID"}),
+            "expected": [
+                "segments_inputs.orders.colums: unknown key 'colums'; "
+                "expected some of: seed, table, path, format, header, columns"
+            ],
+        },
+        "unknown_key_of_a_rule": {
+            "select": "base_orders",
+            "vars": _orders(folder, rules={"cancelled_when": {"column": "order_id", "prefx": "C"}}),
+            "expected": [
+                "segments_inputs.orders.rules.cancelled_when.prefx: unknown key 'prefx'; "
+                "expected some of: column, prefix"
+            ],
+        },
+        "unknown_key_of_an_attribute": {
+            "select": "stg_customer_attributes",
+            "vars": _customers(
+                folder, attributes={"annual_income": {**income, "aggregate": "mean"}}
+            ),
+            "expected": [
+                "segments_inputs.customers.attributes.annual_income.aggregate: unknown key "
+                "'aggregate'; expected some of: column, expression, type"
+            ],
+        },
+        "unknown_key_of_the_input_checks": {
+            "select": "stg_input_checks",
+            "vars": {**_orders(folder), "segments_input_checks": {"reject_share": 0.2}},
+            "expected": ["segments_input_checks.reject_share: unknown key 'reject_share'"],
+        },
+        "unknown_key_of_clv": {
+            "select": "int_customer_clv_holdout",
+            "vars": _clv(folder, horizon=10),
+            "expected": ["segmentation.clv.horizon: unknown key 'horizon'"],
+        },
+        "share_out_of_range": {
+            "select": "stg_input_checks",
+            "vars": {**_orders(folder), "segments_input_checks": {"reject_warn_share": 1.5}},
+            "expected": [
+                "segments_input_checks.reject_warn_share: expected a number in [0, 1], got 1.5"
+            ],
+        },
+        # on-run-start (run, build, test, seed) validates every var, segmentation included.
+        "on_run_start_unknown_clustering_key": {
+            "operation": "segments_check_vars",
+            "vars": {"segmentation": _segmentation(clustering={"k_range": [2, 5]})},
+            "expected": ["segmentation.clustering.k_range: unknown key 'k_range'"],
+        },
+        "on_run_start_removed_key": {
+            "operation": "segments_check_vars",
+            "vars": {"segmentation": _segmentation(profile_columns=["income"])},
+            "expected": ["segmentation.profile_columns: unknown key 'profile_columns'"],
+        },
+        "on_run_start_unknown_feature_key": {
+            "operation": "segments_check_vars",
+            "vars": {"segmentation": _segmentation(features=[{"name": "income", "wieght": 2}])},
+            "expected": ["segmentation.features[0].wieght: unknown key 'wieght'"],
+        },
+        "on_run_start_project_vars_ok": {
+            "operation": "segments_check_vars",
+            "vars": {"segmentation": _segmentation()},
+            "expected": None,
         },
         # segmentation.clv.holdout_end (the clv_holdout check), validated at compile time
         "clv_holdout_ok": {
@@ -439,6 +523,16 @@ CASE_NAMES = [
     "cancelled_when_column_not_in_input",
     "reject_non_positive_unknown_column",
     "deduplicate_not_boolean",
+    "unknown_key_of_an_input",
+    "unknown_key_of_a_rule",
+    "unknown_key_of_an_attribute",
+    "unknown_key_of_the_input_checks",
+    "unknown_key_of_clv",
+    "share_out_of_range",
+    "on_run_start_unknown_clustering_key",
+    "on_run_start_removed_key",
+    "on_run_start_unknown_feature_key",
+    "on_run_start_project_vars_ok",
     "clv_holdout_ok",
     "clv_holdout_without_calibration_end",
     "clv_holdout_not_after_calibration_end",
@@ -461,6 +555,24 @@ def test_configuration(name: str, compiled: dict[str, dict[str, Any]]) -> None:
     assert "Compilation Error" in output, output
     for text in case["expected"]:
         assert text in output, f"{text!r} not in:\n{output}"
+
+
+SCHEMA_CASES = [
+    name
+    for name in CASE_NAMES
+    if name.startswith(("unknown_key", "share_out", "on_run_start_unknown", "on_run_start_removed"))
+]
+
+
+@pytest.mark.parametrize("name", SCHEMA_CASES)
+def test_jinja_and_python_validators_write_the_same_message(
+    name: str, compiled: dict[str, dict[str, Any]]
+) -> None:
+    """The same wrong value fails both validators with the same message (one schema)."""
+    case = compiled[name]
+    message = _python_message(case["vars"])
+    assert message is not None and message.startswith(case["expected"][0].split(":")[0])
+    assert message in case["output"], f"{message!r} not in:\n{case['output']}"
 
 
 def _base_rows(compiled_sql: str) -> list[tuple[Any, ...]]:
@@ -564,16 +676,27 @@ def _compile_cases(cases_path: Path, output_path: Path) -> None:
     parsed = dbtRunner().invoke(["parse", *project])
     if not parsed.success:
         raise SystemExit(f"dbt parse failed: {parsed.exception}")
-    runner = dbtRunner(manifest=parsed.result)
+    errors: list[str] = []  # run-operation logs its error instead of raising it
+
+    def keep_errors(event: Any) -> None:
+        if event.info.level == "error":
+            errors.append(str(event.info.msg))
+
+    runner = dbtRunner(manifest=parsed.result, callbacks=[keep_errors])
     outputs = {}
     for name, case in cases.items():
-        result = runner.invoke(
-            ["compile", "-s", case["select"], *project, "--vars", yaml.safe_dump(case["vars"])]
-        )
-        texts = [str(result.exception or "")]
+        variables = ["--vars", yaml.safe_dump(case["vars"])]
+        if "operation" in case:
+            command = ["run-operation", case["operation"], *project, *variables]
+        else:
+            command = ["compile", "-s", case["select"], *project, *variables]
+        errors.clear()
+        result = runner.invoke(command)
+        texts = [str(result.exception or ""), *errors]
         texts += [str(node.message or "") for node in getattr(result.result, "results", None) or []]
         nodes = getattr(result.result, "results", None) or []
-        sql = nodes[0].node.compiled_code if result.success and nodes else None
+        compiled = result.success and nodes and "operation" not in case
+        sql = nodes[0].node.compiled_code if compiled else None
         outputs[name] = {"success": bool(result.success), "output": "\n".join(texts), "sql": sql}
     output_path.write_text(json.dumps(outputs, indent=2))
 

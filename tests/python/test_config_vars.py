@@ -1,4 +1,7 @@
-"""Unknown --vars keys are errors (macros/check_vars.sql, on-run-start in dbt_project.yml)."""
+"""Unknown --vars keys are errors (macros/check_vars.sql, on-run-start in dbt_project.yml).
+
+The known vars are those of the configuration schema (src/segmentation/config_schema.yml).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +12,14 @@ import yaml
 from bad_inputs import BY_ID
 from dbt_harness import run_dbt
 
+from segmentation import config_schema
+
 VAR_CALL = re.compile(r"""var\(\s*['"]([a-z_]+)""")
 
 
-def _known_vars(repo_root: Path) -> list[str]:
-    text = (repo_root / "macros" / "check_vars.sql").read_text()
-    body = text.split("macro segments_known_vars()", 1)[1].split("endmacro", 1)[0]
-    return re.findall(r"'([a-z_]+)'", body)
+def _known_vars() -> list[str]:
+    """The vars of the configuration schema (segments_known_vars returns the same list)."""
+    return list(config_schema.schema()["vars"])
 
 
 def _vars_read_by_the_code(repo_root: Path) -> set[str]:
@@ -28,7 +32,7 @@ def _vars_read_by_the_code(repo_root: Path) -> set[str]:
 
 
 def test_the_known_vars_are_the_vars_the_code_reads(repo_root: Path) -> None:
-    known = _known_vars(repo_root)
+    known = _known_vars()
     assert len(known) == len(set(known))
     assert set(known) == _vars_read_by_the_code(repo_root)
     project = yaml.safe_load((repo_root / "dbt_project.yml").read_text())

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import report_checks
-from dbt_harness import REPO_ROOT, DbtRun, project_vars, run_dbt
+from dbt_harness import REPO_ROOT, DbtRun, assert_input_source, project_vars, run_dbt
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation import report
@@ -44,6 +44,12 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
     run = run_dbt(["build"], tmp_path_factory.mktemp("demo_build"))
     _assert_ok(run)
     return run
+
+
+def test_the_demo_seeds_are_the_upstream_of_the_base_models(demo_build: DbtRun) -> None:
+    """A seed input: the seed is the base model's parent (loaded first); the source names it."""
+    assert_input_source(demo_build, "customers", "seed", '(select * from "main"."raw_customers")')
+    assert_input_source(demo_build, "orders", "seed", '(select * from "main"."raw_orders")')
 
 
 def test_every_table_is_built(demo_build: DbtRun) -> None:

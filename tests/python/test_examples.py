@@ -29,7 +29,7 @@ import duckdb
 import pytest
 import report_checks
 import yaml
-from dbt_harness import REPO_ROOT, DbtRun, run_dbt
+from dbt_harness import REPO_ROOT, DbtRun, assert_input_source, run_dbt
 
 from segmentation import report
 from segmentation.publish import published_path_for
@@ -286,6 +286,11 @@ def retail(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> DbtRu
     return build("online_retail.yml", tmp_path_factory.mktemp("retail"), shared_data)
 
 
+def test_retail_parquet_file_is_a_dbt_source(retail: DbtRun, shared_data: Path) -> None:
+    path = example_vars("online_retail.yml", shared_data)["segments_inputs"]["orders"]["path"]
+    assert_input_source(retail, "orders", "path", f"read_parquet('{path}')")
+
+
 def test_retail_cleaning_matches_the_reference_counts(retail: DbtRun) -> None:
     purchases = retail.query(
         "select count(*), count(distinct customer_id) from stg_order_lines "
@@ -464,6 +469,16 @@ def test_retail_report_draws_only_what_the_input_gives_on_readable_scales(retail
 @pytest.fixture(scope="module")
 def cdnow(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
     return build("cdnow.yml", tmp_path_factory.mktemp("cdnow"), shared_data)
+
+
+def test_cdnow_whitespace_file_is_a_dbt_source(cdnow: DbtRun, shared_data: Path) -> None:
+    path = example_vars("cdnow.yml", shared_data)["segments_inputs"]["orders"]["path"]
+    reader = (
+        f"read_csv('{path}', columns = {{'line': 'VARCHAR'}}, delim = chr(1), quote = '', "
+        "escape = '', header = false, auto_detect = false, strict_mode = false)"
+    )
+    assert_input_source(cdnow, "orders", "path", reader)
+    assert_input_source(cdnow, "customers", "none", "(select null as customer_id where false)")
 
 
 def test_cdnow_builds_every_customer(cdnow: DbtRun) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pytest
 from bad_inputs import BY_ID
-from dbt_harness import DbtRun, run_dbt
+from dbt_harness import DbtRun, assert_input_source, run_dbt
 
 REFERENCE_DATE = "2024-01-01"
 
@@ -390,3 +390,11 @@ def test_csv_with_mixed_line_endings_and_zero_byte_file_are_refused_naming_the_k
     assert run.query("select customer_id, ordered_at, amount from base_orders order by 1") == [
         ("A", "2023-01-01", "1.50"), ("B", "2023-01-02", "2.00"), ("C", "2023-01-03", "3.25"),
     ]  # fmt: skip
+
+
+def test_path_inputs_are_dbt_sources(builds: dict[str, DbtRun]) -> None:
+    """A CSV and a Parquet path input are the sources segments_inputs.orders / .customers."""
+    run = builds["utc"]
+    folder = run.db_path.parent
+    assert_input_source(run, "orders", "path", f"read_csv('{folder / 'orders.csv'}')")
+    assert_input_source(run, "customers", "path", f"read_parquet('{folder / 'customers.parquet'}')")

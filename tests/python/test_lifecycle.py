@@ -74,7 +74,10 @@ def _model(row: dict[str, Any]) -> dict[str, Any]:
 
 def test_settings_validate_keys_and_values() -> None:
     assert lifecycle.LifecycleSettings.from_dict(None) == lifecycle.LifecycleSettings()
-    with pytest.raises(ConfigError, match=r"segmentation\.lifecycle: unknown key\(s\) 'modes'"):
+    with pytest.raises(
+        ConfigError,
+        match=r"segmentation\.lifecycle\.modes: unknown key 'modes'; expected some of: mode,",
+    ):
         SegmentationSettings.from_config({**CONFIG, "lifecycle": {"modes": "auto"}})
     with pytest.raises(ConfigError, match=r"segmentation\.lifecycle\.mode: unknown value 'always'"):
         SegmentationSettings.from_config({**CONFIG, "lifecycle": {"mode": "always"}})
