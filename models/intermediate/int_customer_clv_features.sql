@@ -1,8 +1,8 @@
 {#-
     Predicted CLV figures as optional clustering features: list this model in the var
-    segments_extra_feature_models and the columns in segmentation.features (README, "Adding a
-    feature"). Built from ml_customer_clv, which does not depend on customer_features, so the
-    join introduces no cycle.
+    segments_extra_feature_models and the columns in segmentation.features (docs/layout.md,
+    "Adding a feature"). Built from ml_customer_clv, which does not depend on customer_features,
+    so the join introduces no cycle.
 -#}
 
 with

@@ -5,7 +5,7 @@
     columns exist for the levels found in the data.
 
     Extending: write a model with one row per customer_id and the new columns, list it in the var
-    `segments_extra_feature_models`, and name the columns in `segmentation.features` (README).
+    `segments_extra_feature_models`, and name the columns in `segmentation.features` (docs/layout.md).
     Extra customer attributes configured under segments_inputs (customers.attributes,
     orders.customer_attributes) come from stg_customer_attributes, one column each.
 -#}
