@@ -91,7 +91,9 @@ def test_generated_pages_have_one_home(pages: dict[Path, str], repo_root: Path) 
         for path, text in pages.items():
             if path == source:
                 continue
-            repeated = [line for line in lines if line in text]
+            # Whole lines: a generated row or item copied elsewhere (a message quoted inside
+            # a longer sentence is not a copy).
+            repeated = sorted(lines & {other.strip() for other in text.splitlines()})
             if repeated:
                 copies.append(f"{path.relative_to(repo_root)} repeats {source.name}: {repeated[0]}")
     assert not copies, copies
