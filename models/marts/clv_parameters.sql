@@ -47,6 +47,7 @@ final as (
         calibration.time_unit,
         calibration.calibration_end_date,
         parameters.diagnostic,
+        parameters.fit_sample,
         {%- else %}
         cast(null as double) as value,
         cast(null as double) as log_likelihood,
@@ -56,6 +57,7 @@ final as (
         calibration.time_unit,
         cast(null as date) as calibration_end_date,
         'not applicable: no order input' as diagnostic,
+        'not applicable: no order input' as fit_sample,
         {%- endif %}
 
     from parameters

@@ -62,6 +62,7 @@ PARAMETER_SCHEMA: Final[pa.Schema] = pa.schema(
         pa.field("message", pa.string(), nullable=False),
         pa.field("n_customers", pa.int64(), nullable=False),
         pa.field("diagnostic", pa.string(), nullable=False),
+        pa.field("fit_sample", pa.string(), nullable=False),
     ]
 )
 """Schema of :meth:`ClvResult.parameters`."""
@@ -150,12 +151,37 @@ class ClvResult:
     def parameters(self) -> pa.Table:
         """One row per (model, parameter) plus diagnostics: :func:`parameters_table`."""
         return parameters_table(
-            self.bg_nbd, self.gamma_gamma, self.frequency_spend_correlation, self.n_repeat_customers
+            self.bg_nbd,
+            self.gamma_gamma,
+            self.frequency_spend_correlation,
+            self.n_repeat_customers,
+            fit_sample=fit_sample_description(len(self.customer_id), self.settings),
         )
 
 
+def fit_sample_description(n_customers: int, settings: ClvSettings) -> str:
+    """What the fits were computed on, as published in ``clv_parameters.fit_sample``.
+
+    ``"all customers"`` up to ``settings.fit_sample_max_customers``, above it
+    ``"seeded sample of <size> of <n> customers (fit_sample_max_customers)"`` (see
+    :func:`fit_sample_index`).
+    """
+    size = settings.fit_size(n_customers)
+    if size == n_customers:
+        return "all customers"
+    return (
+        f"seeded sample of {size} of {n_customers} customers "
+        f"(fit_sample_max_customers = {settings.fit_sample_max_customers}, "
+        f"fit_sample_seed = {settings.fit_sample_seed})"
+    )
+
+
 def parameters_table(
-    bg: BgNbdFit, gg: GammaGammaFit, correlation: float, n_repeat_customers: int
+    bg: BgNbdFit,
+    gg: GammaGammaFit,
+    correlation: float,
+    n_repeat_customers: int,
+    fit_sample: str = "all customers",
 ) -> pa.Table:
     """One row per (model, parameter) plus diagnostics (see :data:`PARAMETER_SCHEMA`).
 
@@ -164,7 +190,8 @@ def parameters_table(
     correlation the Gamma-Gamma independence assumption wants near 0) and
     ``repeat_customers`` (customers with frequency > 0 in the whole input), ``time_scale`` and
     ``spend_scale`` (the units each model was fitted in: median T, median repeat spend).
-    ``diagnostic`` is the model's :mod:`~segmentation.clv.diagnostics` verdict on every row.
+    ``diagnostic`` is the model's :mod:`~segmentation.clv.diagnostics` verdict on every row;
+    ``fit_sample`` says what the fits used (:func:`fit_sample_description`), on every row.
     """
     rows: list[dict[str, Any]] = []
     verdicts = {
@@ -184,6 +211,7 @@ def parameters_table(
                 "message": fit.message,
                 "n_customers": fit.n_customers,
                 "diagnostic": verdicts[model],
+                "fit_sample": fit_sample,
             }
         )
 
@@ -255,7 +283,13 @@ def fit_clv_parameters(summary: pa.Table, settings: ClvSettings | None = None) -
     settings = settings if settings is not None else ClvSettings()
     ids, x, t_x, big_t, m = _validated_summary(summary)
     bg, gg, correlation = fit_models(ids, x, t_x, big_t, m, settings)
-    return parameters_table(bg, gg, correlation, int(np.count_nonzero(x > 0)))
+    return parameters_table(
+        bg,
+        gg,
+        correlation,
+        int(np.count_nonzero(x > 0)),
+        fit_sample=fit_sample_description(len(ids), settings),
+    )
 
 
 def fit_sample_index(ids: pa.Array, settings: ClvSettings) -> NDArray[np.int64]:
