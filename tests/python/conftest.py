@@ -1,5 +1,6 @@
-"""Shared pytest fixtures: paths to the repository and to the read-only real data sets, and an
-older DuckDB release in a virtual environment of its own."""
+"""Shared pytest fixtures: paths to the repository and to the read-only real data sets, the
+demo's full ``dbt build`` (once per session), and an older DuckDB release in a virtual
+environment of its own."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from dbt_harness import DbtRun, run_dbt
+
+from segmentation import publish
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA = (REPO_ROOT.parent / "shared" / "data").resolve()
@@ -34,6 +38,22 @@ def cdnow_dir(shared_data: Path) -> Path:
     if not folder.is_dir():
         pytest.skip(f"CDNOW data not found: {folder} is missing")
     return folder
+
+
+# Publish into the build's own published/ folder, whatever the caller's shell says (as
+# test_reliability's HERMETIC).
+HERMETIC = {publish.PUBLISH_DIR_ENV: ""}
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
+    """The full ``dbt build`` of the demo with the project's vars (every model, data test and
+    unit test; it publishes into its own folder), run once per session and shared by the modules
+    that read it (test_end_to_end, test_reliability). Read it, do not change it: a module that
+    builds further works on ``dbt_harness.copy_run(demo_build, its_own_folder)``."""
+    run = run_dbt(["build"], tmp_path_factory.mktemp("demo_build"), env=HERMETIC)
+    assert run.returncode == 0, run.output[-6000:]
+    return run
 
 
 # An older DuckDB than the one the project runs (duckdb 2.x), as BI tools embed: 1.1.3 reads only

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -112,3 +113,24 @@ def run_dbt(
 def project_vars() -> dict[str, Any]:
     """The vars of dbt_project.yml, to derive a modified configuration from."""
     return yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text())["vars"]
+
+
+def copy_run(run: DbtRun, folder: Path) -> DbtRun:
+    """A copy of a finished run's workspace (database, target, logs, published/) in ``folder``.
+
+    For a module that builds further on a shared build (a session fixture) without changing it:
+    the copy's database publishes into its own ``published/`` folder (the default publication
+    folder is next to the database), and further ``run_dbt`` calls on ``folder`` use its target.
+    """
+    source = run.db_path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(run.db_path, folder / run.db_path.name)
+    for name in ("target", "logs", "published"):
+        if (source / name).is_dir():
+            shutil.copytree(source / name, folder / name, symlinks=True, dirs_exist_ok=True)
+    return DbtRun(
+        returncode=run.returncode,
+        output=run.output,
+        db_path=folder / run.db_path.name,
+        target_path=folder / "target",
+    )

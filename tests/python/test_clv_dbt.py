@@ -177,6 +177,7 @@ def test_parameters_reproduce_published_cdnow_figures(built: DbtRun) -> None:
     bg = params[params["model"] == "bg_nbd"].iloc[0]
     assert round(bg["log_likelihood"], 1) == PUBLISHED_BG_NBD_LL
     assert bg["n_customers"] == N_CUSTOMERS
+    assert set(params["fit_sample"]) == {"all customers"}  # below fit_sample_max_customers
     assert values["repeat_customers"] == 946
     assert abs(values["frequency_spend_correlation"]) < 0.2
     print(

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import report_checks
-from dbt_harness import REPO_ROOT, DbtRun, assert_input_source, project_vars, run_dbt
+from dbt_harness import REPO_ROOT, DbtRun, assert_input_source, copy_run, project_vars, run_dbt
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation import report
@@ -39,11 +39,7 @@ def _assert_ok(run: DbtRun) -> None:
     assert run.returncode == 0, run.output[-6000:]
 
 
-@pytest.fixture(scope="module")
-def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
-    run = run_dbt(["build"], tmp_path_factory.mktemp("demo_build"))
-    _assert_ok(run)
-    return run
+# demo_build: the session's full build of the demo (conftest.py), shared with test_reliability.
 
 
 def test_the_demo_seeds_are_the_upstream_of_the_base_models(demo_build: DbtRun) -> None:
@@ -165,7 +161,9 @@ def test_sql_agreement_equals_sklearn(demo_build: DbtRun) -> None:
     )
 
 
-def test_spearman_ranks_a_fixed_sample_above_the_configured_size(demo_build: DbtRun) -> None:
+def test_spearman_ranks_a_fixed_sample_above_the_configured_size(
+    demo_build: DbtRun, tmp_path: Path
+) -> None:
     """Pearson always uses every customer; Spearman a hash sample above the configured size."""
     query = (
         "select feature_x, feature_y, pearson, spearman, n_pairs, spearman_rows "
@@ -173,19 +171,16 @@ def test_spearman_ranks_a_fixed_sample_above_the_configured_size(demo_build: Dbt
     )
     full = demo_build.query(query)
     assert full and all(row[4] == row[5] for row in full)  # 2,000 customers: all ranked
-    workspace = demo_build.db_path.parent
+    workspace = copy_run(demo_build, tmp_path / "workspace").db_path.parent  # shared: a copy
     sampled_runs = []
-    try:
-        for _ in range(2):
-            run = run_dbt(
-                ["run", "-s", "eda_correlations"],
-                workspace,
-                vars={"segments_eda_rank_sample_rows": 500},
-            )
-            _assert_ok(run)
-            sampled_runs.append(run.query(query))
-    finally:
-        _assert_ok(run_dbt(["run", "-s", "eda_correlations"], workspace))
+    for _ in range(2):
+        run = run_dbt(
+            ["run", "-s", "eda_correlations"],
+            workspace,
+            vars={"segments_eda_rank_sample_rows": 500},
+        )
+        _assert_ok(run)
+        sampled_runs.append(run.query(query))
     sampled = sampled_runs[0]
     assert sampled == sampled_runs[1]  # the same sample on every run
     assert [row[:3] + row[4:5] for row in sampled] == [row[:3] + row[4:5] for row in full]
@@ -513,9 +508,12 @@ def metricflow_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
-def test_metricflow_answers_on_the_demo(demo_build: DbtRun, metricflow_path: Path) -> None:
+def test_metricflow_answers_on_the_demo(
+    demo_build: DbtRun, metricflow_path: Path, tmp_path: Path
+) -> None:
     """`mf query` (dbt-metricflow) on the built demo: customers, average predicted CLV and the
     high churn-risk share per segment equal the tables."""
+    demo_build = copy_run(demo_build, tmp_path / "workspace")  # mf writes into its folder
     workdir = demo_build.db_path.parent
     shutil.copyfile(REPO_ROOT / "dbt_project.yml", workdir / "dbt_project.yml")
     out = workdir / "metricflow.csv"

@@ -80,9 +80,13 @@ def _state(run: DbtRun) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     path = tmp_path_factory.mktemp("lifecycle")
-    first = _ok(run_dbt(["build"], path, vars={"segments_reference_date": CUT_OFF}, env=HERMETIC))
+    # No unit tests (fixed inputs: the session's demo_build and `make test` run them).
+    no_unit = ["--exclude", "test_type:unit"]
+    first = _ok(
+        run_dbt(["build", *no_unit], path, vars={"segments_reference_date": CUT_OFF}, env=HERMETIC)
+    )
     # The EDA tables are published as the first build left them (as in test_reliability).
-    build = ["build", "--exclude", "models/eda"]
+    build = ["build", "--exclude", "models/eda", "test_type:unit"]
     states = {"first": _state(first)}
     second = _ok(run_dbt(build, path, vars={"segments_reference_date": LATER}, env=HERMETIC))
     states["second"] = _state(second)
@@ -92,7 +96,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     states["second"]["report"] = (report.build_report(published), published)
     refit = _ok(
         run_dbt(
-            ["build", "-s", "ml_segmentation_lifecycle+"],
+            ["build", "-s", "ml_segmentation_lifecycle+", *no_unit],
             path,
             vars={"segments_reference_date": LATER, "segments_lifecycle_mode": "refit"},
             env=HERMETIC,

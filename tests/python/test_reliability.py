@@ -27,7 +27,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from dbt_harness import DBT, REPO_ROOT, DbtRun, project_vars, run_dbt
+from dbt_harness import DBT, REPO_ROOT, DbtRun, copy_run, project_vars, run_dbt
 from test_publish import read_with_old_duckdb
 
 from segmentation import __version__, publish
@@ -68,9 +68,9 @@ LIFECYCLE = {
 # scores with the model the first one fitted, which is the same fit).
 DETERMINISTIC = tuple(PUBLISHED)
 PUBLISHED = {**PUBLISHED, **LIFECYCLE}
-# The extra builds skip the EDA models: the publication copies their tables as the first build
-# left them.
-BUILD = ["build", "--exclude", "models/eda"]
+# The extra builds skip the EDA models (the publication copies their tables as the first build
+# left them) and the unit tests (fixed inputs, run by the first build).
+BUILD = ["build", "--exclude", "models/eda", "test_type:unit"]
 # Publish into the workspace's published/ folder, and never pause, whatever the caller's shell says.
 HERMETIC = {publish.PUBLISH_DIR_ENV: ""}
 # The test-only pause before the renames of the publication: a sitecustomize module on
@@ -154,6 +154,10 @@ class Workspace:
         """A build that must succeed; keeps a copy of what it published."""
         run = run_dbt(args, self.path, env=HERMETIC)
         assert run.returncode == 0, run.output[-6000:]
+        return self.keep(run)
+
+    def keep(self, run: DbtRun) -> DbtRun:
+        """Keep a copy of what ``run`` published (the current published file)."""
         snapshot = self.path / f"publication_{len(self.snapshots)}.duckdb"
         shutil.copyfile(self.published, snapshot)
         self.snapshots.append(snapshot)
@@ -181,9 +185,11 @@ class Workspace:
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+def workspace(tmp_path_factory: pytest.TempPathFactory, demo_build: DbtRun) -> Workspace:
+    """The first build is the session's full demo build (conftest.py, the same command with the
+    same HERMETIC environment), copied: the module's further builds change only the copy."""
     ws = Workspace(tmp_path_factory.mktemp("reliability"))
-    ws.first = ws.build(["build"])
+    ws.first = ws.keep(copy_run(demo_build, ws.path))
     ws.first_run_id = ws.first.scalar("select run_id from segment_publication")
     return ws
 
@@ -236,10 +242,12 @@ def readers(workspace: Workspace) -> Iterator[Readers]:
     group.finish()
 
 
-def _start_build(ws: Workspace, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+def _start_build(
+    ws: Workspace, extra_env: dict[str, str] | None = None, args: list[str] = BUILD
+) -> subprocess.Popen:
     output = (ws.path / "killed_build.out").open("w")
     return subprocess.Popen(
-        [str(DBT), *BUILD, "--project-dir", str(REPO_ROOT)],
+        [str(DBT), *args, "--project-dir", str(REPO_ROOT)],
         cwd=ws.path,
         env=ws.env(extra_env),
         stdout=output,
@@ -387,6 +395,8 @@ def test_kill_inside_a_python_model(workspace: Workspace, readers: Readers) -> N
 def test_kill_during_publication(workspace: Workspace, readers: Readers) -> None:
     before = workspace.state()
     tail = _Tail(workspace.log)
+    # Only the publication is built (the tables are there from the last build): what precedes it
+    # does not matter to a kill inside it, and the whole build would add about 20 s.
     process = _start_build(
         workspace,
         {
@@ -395,6 +405,7 @@ def test_kill_during_publication(workspace: Workspace, readers: Readers) -> None
             ),
             "SEGMENTS_TEST_PAUSE_SECONDS": "300",
         },
+        ["build", "-s", "segment_publication"],
     )
     _kill_when(workspace, process, tail, PAUSE_MESSAGE)
     # The new file was complete but not yet renamed: the published file is the old run's.
