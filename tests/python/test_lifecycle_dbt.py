@@ -229,7 +229,7 @@ def test_sql_scoring_of_ordinal_categorical_missing_and_boolean_features(tmp_pat
     segmentation["clustering"]["methods"] = ["kmeans"]
     run = _ok(
         run_dbt(
-            ["build", "-s", "+segment_scores", "--exclude", "test_type:data"],
+            ["build", "-s", "+segment_scores", "--exclude", "test_type:data", "test_type:unit"],
             tmp_path,
             vars={"segmentation": segmentation},
         )
