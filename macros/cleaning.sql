@@ -132,6 +132,22 @@
 {%- endmacro %}
 
 
+{% macro segments_has_control(names) -%}
+    {#-
+        True when any of the columns `names` (text) has an ASCII control character: one regular
+        expression over the row's text instead of one per column. A row without one needs no
+        segments_clean_text beyond the trimming of the base views.
+    -#}
+    coalesce(regexp_matches(concat({{ names | join(', ') }}), '[[:cntrl:]]'), false)
+{%- endmacro %}
+
+
+{% macro segments_derived_order_id(order_id, customer_id, ordered_at) -%}
+    {#- The given order id, else customer_id || '@' || the UTC instant (ISO, to the second). -#}
+    coalesce({{ order_id }}, {{ customer_id }} || '@' || strftime({{ ordered_at }}, '%Y-%m-%dT%H:%M:%S'))
+{%- endmacro %}
+
+
 {% macro segments_clean_id(expr) -%}
     {#- Trimmed; an integral id exported as a float ('17850.0') loses its '.0'. -#}
     regexp_replace({{ expr }}, '^([0-9]+)\.0+$', '\1')

@@ -31,17 +31,32 @@ base_customers as (
 
 ),
 
+control_flagged as (
+
+    select
+        *,
+        {{ segments_has_control(contract.required + contract.optional) }} as has_control,
+
+    from base_customers
+
+),
+
 cleaned as (
 
+    -- The base columns are trimmed text already; only a row with a control character somewhere
+    -- is cleaned column by column (segments_clean_text).
     select
         source_row_key,
         derived_from,
         {%- for name in contract.required + contract.optional %}
-        {{ segments_clean_text(name) }} as {{ name }},
+        case
+            when has_control then {{ segments_clean_text(name) }}
+            else {{ name }}
+        end as {{ name }},
         {%- endfor %}
         {{ segments_raw_columns('customers') }} as raw_columns,
 
-    from base_customers
+    from control_flagged
 
 ),
 
