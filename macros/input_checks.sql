@@ -128,21 +128,38 @@ with
 
     select
         {%- for item in report.columns %}
-        nullif(trim(cast({{ item.column }} as varchar)), '') as value_{{ loop.index }},
+        {{ segments_trimmed_text('cast(' ~ item.column ~ ' as varchar)') }} as value_{{ loop.index }},
         {%- endfor %}
 
     from {{ report.relation }}
 
 ),
 
-{{ entity }}_cleaned as (
+{%- set value_names = [] %}
+{%- for item in report.columns %}{% do value_names.append('value_' ~ loop.index) %}{% endfor %}
+
+{{ entity }}_flagged as (
 
     select
-        {%- for item in report.columns %}
-        {{ segments_clean_text('value_' ~ loop.index) }} as value_{{ loop.index }},
-        {%- endfor %}
+        *,
+        {{ segments_has_control(value_names) }} as has_control,
 
     from {{ entity }}_text
+
+),
+
+{{ entity }}_cleaned as (
+
+    -- Cleaned as staging cleans (segments_clean_text), only on rows with a control character.
+    select
+        {%- for name in value_names %}
+        case
+            when has_control then {{ segments_clean_text(name) }}
+            else {{ name }}
+        end as {{ name }},
+        {%- endfor %}
+
+    from {{ entity }}_flagged
 
 ),
 

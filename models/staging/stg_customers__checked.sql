@@ -171,11 +171,46 @@ flagged as (
 
 ),
 
+id_counts as (
+
+    -- Rows per customer id (narrow): only the ids on more than one row need ranking.
+    select
+        customer_id,
+        count(*) as id_rows,
+
+    from flagged
+    where customer_id is not null
+    group by all
+
+),
+
+counted as (
+
+    select
+        flagged.*,
+        coalesce(id_counts.id_rows, 1) as id_rows,
+
+    from flagged
+    left join id_counts
+        on flagged.customer_id = id_counts.customer_id
+
+),
+
 ranked as (
+
+    -- A window over the few rows of repeated ids, not over every customer row.
+    select
+        *,
+        1 as id_rank,
+        source_row_key as kept_source_row_key,
+
+    from counted
+    where id_rows = 1
+
+    union all
 
     select
         *,
-        count(*) over (partition by customer_id) as id_rows,
         row_number() over (
             partition by customer_id order by completeness desc, source_row_key asc
         ) as id_rank,
@@ -183,7 +218,8 @@ ranked as (
             partition by customer_id order by completeness desc, source_row_key asc
         ) as kept_source_row_key,
 
-    from flagged
+    from counted
+    where id_rows > 1
 
 ),
 

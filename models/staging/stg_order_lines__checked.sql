@@ -49,8 +49,7 @@
     chance collision of two different rows changes nothing). Control characters are looked for
     once per row (one regular expression over the row's text), and only the rare rows that have
     one are cleaned column by column. Derived line numbers are computed on the rows that have
-    none (a narrow window, joined back; without a line_number column, a window over the one
-    stream). The raw row as JSON is only built for rows that can be rejected: a row-level
+    none (a narrow window over a second read of the input that keeps only them, joined back). The raw row as JSON is only built for rows that can be rejected: a row-level
     reason, a copy, or a line of an order id that names more than one customer (a candidate for
     order_id_conflict); the reject detail only for rejected rows.
 -#}
@@ -68,8 +67,7 @@
     {%- endset -%}
 {%- endif -%}
 {%- set row_hash = 'hash(' ~ raw_columns | join(', ') ~ ')' -%}
-{#- Without a mapped line_number column every line gets a derived number (one window). -#}
-{%- set has_line_numbers = segments_input_columns('orders').line_number is not none -%}
+
 
 with
 
@@ -104,15 +102,28 @@ repeated_hashes as (
 
 ),
 
-conflict_candidates as (
+raw_order_customers as (
 
-    -- Given order ids that name more than one customer id in the raw rows: only their lines can
-    -- be rejected as order_id_conflict later, so only they need their raw record kept.
-    select {{ segments_clean_text('order_id') }} as order_id
+    -- The customer ids of each given order id as written (before cleaning, so that the regular
+    -- expressions of segments_clean_text run once per order id, not once per line).
+    select
+        order_id,
+        min(customer_id) as min_customer_id,
+        max(customer_id) as max_customer_id,
     from base_orders
     where order_id is not null
     group by all
-    having min(customer_id) != max(customer_id)
+
+),
+
+conflict_candidates as (
+
+    -- Given order ids (cleaned) that name more than one customer id in the raw rows: only their
+    -- lines can be rejected as order_id_conflict later, so only they need their raw record kept.
+    select {{ segments_clean_text('order_id') }} as order_id
+    from raw_order_customers
+    group by all
+    having min(min_customer_id) != max(max_customer_id)
 
 ),
 
@@ -237,7 +248,6 @@ derived as not materialized (
 
 ),
 
-{%- if has_line_numbers %}
 
 line_number_gaps as (
 
@@ -296,25 +306,6 @@ numbered as (
             and derived.copy_number = derived_line_numbers.copy_number
 
 ),
-
-{%- else %}
-
-numbered as (
-
-    -- No line_number column: every line is numbered by source_row_key within its order (as
-    -- above), in the one stream.
-    select
-        *,
-        {{ 'dense_rank' if deduplicate else 'row_number' }}() over (
-            partition by order_id
-            order by source_row_key{{ '' if deduplicate else ', copy_number' }}
-        ) as line_number,
-
-    from derived
-
-),
-
-{%- endif %}
 
 checked as (
 
