@@ -1,5 +1,5 @@
 {#-
-    Normalisation and parsing rules of the staging layer (models/staging/stg_*__checked.sql).
+    Normalisation and parsing rules of the staging layer (models/staging/base_*_checked.sql).
     segments_clean_text turns any value into trimmed text without control characters, empty text
     as null; the models apply it once per raw column, and every other macro expects text cleaned
     that way (the expression is repeated inside the macros, so pass a column, not a long

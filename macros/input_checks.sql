@@ -31,7 +31,7 @@
         The mapped columns of one input that staging parses, as a list of
         {name, column (the cleaned text expression's source), kind, key (the rule that fixes it)}:
         dates/timestamps, numbers and numeric attributes. Empty for an input that is not
-        configured. Must parse exactly like stg_*__checked / stg_customer_attributes.
+        configured. Must parse exactly like base_*_checked / stg_customer_attributes.
     -#}
     {%- set result = [] -%}
     {%- if segments_input_config(entity) is none -%}

@@ -245,12 +245,12 @@ CASES: tuple[Case, ...] = (
         "flag",
         "is_income_implausible",
         "outside segments_plausible_income [0, 10000000]: income set to null (imputed later), "
-        "is_income_implausible = true (stg_customers__checked.is_income_out_of_range = true)",
+        "is_income_implausible = true (base_customers_checked.is_income_out_of_range = true)",
         customers=(customer("C-INCBIG", "income-absurd", income="1e12"),),
         checks=(
             (staged_customer("income-absurd", "income, is_income_implausible"), [(None, True)]),
             (
-                "select is_income_out_of_range, is_income_negative from stg_customers__checked "
+                "select is_income_out_of_range, is_income_negative from base_customers_checked "
                 "where customer_id = 'C-INCBIG'",
                 [(True, False)],
             ),
@@ -263,11 +263,11 @@ CASES: tuple[Case, ...] = (
         "fallback",
         "gender 'other', is_gender_unlisted",
         "any non-empty gender that is no known spelling becomes 'other' and "
-        "stg_customers__checked.is_gender_unlisted = true",
+        "base_customers_checked.is_gender_unlisted = true",
         customers=(customer("C-GENDER", "gender-unknown", gender="zz"),),
         checks=(
             (
-                "select gender, is_gender_unlisted from stg_customers__checked "
+                "select gender, is_gender_unlisted from base_customers_checked "
                 "where customer_id = 'C-GENDER'",
                 [("other", True)],
             ),

@@ -1,7 +1,7 @@
 {#-
     Every row of base_orders, parsed and normalised, with the reason it is rejected by the checks
     of the row itself (null when it passes them). One order-level rule comes after it:
-    order_id_conflict (stg_order_id_conflicts, applied by stg_order_lines__resolved, which
+    order_id_conflict (base_order_id_conflicts, applied by base_order_lines_resolved, which
     stg_order_lines and rejects read). Reasons, the first that applies:
         missing_customer_id     no customer id
         missing_ordered_at      no timestamp
@@ -81,7 +81,7 @@ base_orders as not materialized (
 
 customers as (
 
-    select * from {{ ref('stg_customers__checked') }}
+    select * from {{ ref('base_customers_checked') }}
 
 ),
 
