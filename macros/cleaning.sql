@@ -142,6 +142,12 @@
 {%- endmacro %}
 
 
+{% macro segments_clean_text_where(flag, expr) -%}
+    {#- segments_clean_text(expr) where `flag` (segments_has_control) is true, else expr as it is. -#}
+    case when {{ flag }} then {{ segments_clean_text(expr) }} else {{ expr }} end
+{%- endmacro %}
+
+
 {% macro segments_derived_order_id(order_id, customer_id, ordered_at) -%}
     {#- The given order id, else customer_id || '@' || the UTC instant (ISO, to the second). -#}
     coalesce({{ order_id }}, {{ customer_id }} || '@' || strftime({{ ordered_at }}, '%Y-%m-%dT%H:%M:%S'))

@@ -153,10 +153,7 @@ with
     -- Cleaned as staging cleans (segments_clean_text), only on rows with a control character.
     select
         {%- for name in value_names %}
-        case
-            when has_control then {{ segments_clean_text(name) }}
-            else {{ name }}
-        end as {{ name }},
+        {{ segments_clean_text_where('has_control', name) }} as {{ name }},
         {%- endfor %}
 
     from {{ entity }}_flagged

@@ -49,10 +49,7 @@ cleaned as (
         source_row_key,
         derived_from,
         {%- for name in contract.required + contract.optional %}
-        case
-            when has_control then {{ segments_clean_text(name) }}
-            else {{ name }}
-        end as {{ name }},
+        {{ segments_clean_text_where('has_control', name) }} as {{ name }},
         {%- endfor %}
         {{ segments_raw_columns('customers') }} as raw_columns,
 

@@ -180,10 +180,7 @@ cleaned as not materialized (
         copy_number,
         {{ segments_raw_columns('orders') }} as raw_values,
         {%- for name in raw_columns %}
-        case
-            when has_control then {{ segments_clean_text(name) }}
-            else {{ name }}
-        end as {{ name }},
+        {{ segments_clean_text_where('has_control', name) }} as {{ name }},
         {%- endfor %}
 
     from control_flagged
