@@ -178,10 +178,10 @@ cleaned as not materialized (
     select
         source_row_key,
         copy_number,
-        {{ segments_raw_columns('orders') }} as raw_values,
         {%- for name in raw_columns %}
         {{ segments_clean_text_where('has_control', name) }} as {{ name }},
         {%- endfor %}
+        {{ segments_raw_columns('orders') }} as raw_values,
 
     from control_flagged
 

@@ -1065,7 +1065,11 @@ def reject_reasons_table() -> str:
     ]
     for row in reject_reasons():
         cells = (
-            row["input_name"], f"`{row['reason']}`", row["column_name"], row["message"], row["doc"]
+            row["input_name"],
+            f"`{row['reason']}`",
+            row["column_name"],
+            row["message"],
+            row["doc"],
         )
         rows.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(rows) + "\n"
