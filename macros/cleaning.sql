@@ -1,5 +1,5 @@
 {#-
-    Normalisation and parsing rules of the staging layer (models/staging/stg_*__checked.sql).
+    Normalisation and parsing rules of the staging layer (models/staging/base_*_checked.sql).
     segments_clean_text turns any value into trimmed text without control characters, empty text
     as null; the models apply it once per raw column, and every other macro expects text cleaned
     that way (the expression is repeated inside the macros, so pass a column, not a long
@@ -129,6 +129,28 @@
             else cast({{ expr }} as varchar)
         end
     ), '')
+{%- endmacro %}
+
+
+{% macro segments_has_control(names) -%}
+    {#-
+        True when any of the columns `names` (text) has an ASCII control character: one regular
+        expression over the row's text instead of one per column. A row without one needs no
+        segments_clean_text beyond the trimming of the base views.
+    -#}
+    coalesce(regexp_matches(concat({{ names | join(', ') }}), '[[:cntrl:]]'), false)
+{%- endmacro %}
+
+
+{% macro segments_clean_text_where(flag, expr) -%}
+    {#- segments_clean_text(expr) where `flag` (segments_has_control) is true, else expr as it is. -#}
+    case when {{ flag }} then {{ segments_clean_text(expr) }} else {{ expr }} end
+{%- endmacro %}
+
+
+{% macro segments_derived_order_id(order_id, customer_id, ordered_at) -%}
+    {#- The given order id, else customer_id || '@' || the UTC instant (ISO, to the second). -#}
+    coalesce({{ order_id }}, {{ customer_id }} || '@' || strftime({{ ordered_at }}, '%Y-%m-%dT%H:%M:%S'))
 {%- endmacro %}
 
 

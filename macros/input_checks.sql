@@ -31,7 +31,7 @@
         The mapped columns of one input that staging parses, as a list of
         {name, column (the cleaned text expression's source), kind, key (the rule that fixes it)}:
         dates/timestamps, numbers and numeric attributes. Empty for an input that is not
-        configured. Must parse exactly like stg_*__checked / stg_customer_attributes.
+        configured. Must parse exactly like base_*_checked / stg_customer_attributes.
     -#}
     {%- set result = [] -%}
     {%- if segments_input_config(entity) is none -%}
@@ -128,21 +128,35 @@ with
 
     select
         {%- for item in report.columns %}
-        nullif(trim(cast({{ item.column }} as varchar)), '') as value_{{ loop.index }},
+        {{ segments_trimmed_text('cast(' ~ item.column ~ ' as varchar)') }} as value_{{ loop.index }},
         {%- endfor %}
 
     from {{ report.relation }}
 
 ),
 
-{{ entity }}_cleaned as (
+{%- set value_names = [] %}
+{%- for item in report.columns %}{% do value_names.append('value_' ~ loop.index) %}{% endfor %}
+
+{{ entity }}_flagged as (
 
     select
-        {%- for item in report.columns %}
-        {{ segments_clean_text('value_' ~ loop.index) }} as value_{{ loop.index }},
-        {%- endfor %}
+        *,
+        {{ segments_has_control(value_names) }} as has_control,
 
     from {{ entity }}_text
+
+),
+
+{{ entity }}_cleaned as (
+
+    -- Cleaned as staging cleans (segments_clean_text), only on rows with a control character.
+    select
+        {%- for name in value_names %}
+        {{ segments_clean_text_where('has_control', name) }} as {{ name }},
+        {%- endfor %}
+
+    from {{ entity }}_flagged
 
 ),
 

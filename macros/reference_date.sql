@@ -12,7 +12,7 @@
 
 {% macro segments_reference_date() %}
     {%- set order_lines = ref('stg_order_lines') -%}
-    {%- set customers = ref('stg_customers__checked') -%}
+    {%- set customers = ref('base_customers_checked') -%}
     {%- set value = var('segments_reference_date', none) -%}
     {%- if value is not none -%}
         {{ return("date '" ~ segments_validated_date(value, 'segments_reference_date') ~ "'") }}

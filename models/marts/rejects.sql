@@ -1,21 +1,23 @@
 {#-
-    One row per raw row that staging could not use, with a stable reason code (the lists are in
-    stg_customers__checked, stg_order_lines__checked and stg_order_id_conflicts, and in
-    rejects.yml), a human-readable detail naming the column and the value, and the raw row as
-    JSON text.
+    One row per raw row that staging could not use, with a stable reason code (the checks are in
+    base_customers_checked, base_order_lines_checked and base_order_id_conflicts), a
+    human-readable detail naming the column and the value, and the raw row as JSON text. Every
+    reason, with its detail's template, is a row of the seed reject_reasons (tested on this
+    model: relationships, tests/assert_reject_details_follow_reject_reasons.sql).
 -#}
+-- depends_on: {{ ref('reject_reasons') }}
 
 with
 
 customers as (
 
-    select * from {{ ref('stg_customers__checked') }}
+    select * from {{ ref('base_customers_checked') }}
 
 ),
 
 order_lines as (
 
-    select * from {{ ref('stg_order_lines__resolved') }}
+    select * from {{ ref('base_order_lines_resolved') }}
 
 ),
 

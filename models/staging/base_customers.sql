@@ -37,7 +37,7 @@ keyed as (
 
     select
         *,
-        md5(concat_ws('|', customer_id, derived_from)) as source_row_key,
+        {{ segments_row_key(['customer_id', 'derived_from']) }} as source_row_key,
     from final
 
 )

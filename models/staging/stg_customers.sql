@@ -1,5 +1,5 @@
 {#-
-    One row per customer: the kept rows of stg_customers__checked, with the rules that need the
+    One row per customer: the kept rows of base_customers_checked, with the rules that need the
     reference date (segments_reference_date()): a birth date after it, or one that gives an age
     outside var('segments_plausible_age'), is set to null; age_years comes from the birth date,
     else from the age input, and is null outside the plausible range. is_age_implausible: a
@@ -18,7 +18,7 @@ with
 
 checked as (
 
-    select * from {{ ref('stg_customers__checked') }}
+    select * from {{ ref('base_customers_checked') }}
 
 ),
 

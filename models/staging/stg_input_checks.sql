@@ -41,7 +41,7 @@ customer_rows as (
     select
         reject_reason,
         reject_detail
-    from {{ ref('stg_customers__checked') }}
+    from {{ ref('base_customers_checked') }}
     where {{ 'true' if has_customer_input else 'false' }}
 
 ),
@@ -51,7 +51,7 @@ order_rows as (
     select
         reject_reason,
         reject_detail
-    from {{ ref('stg_order_lines__resolved') }}
+    from {{ ref('base_order_lines_resolved') }}
 
 ),
 

@@ -1,11 +1,11 @@
-{#- The usable order lines: the rows of stg_order_lines__resolved without a reject reason. -#}
+{#- The usable order lines: the rows of base_order_lines_resolved without a reject reason. -#}
 -- depends_on: {{ ref('stg_input_checks') }}
 
 with
 
 checked as (
 
-    select * from {{ ref('stg_order_lines__resolved') }}
+    select * from {{ ref('base_order_lines_resolved') }}
 
 ),
 

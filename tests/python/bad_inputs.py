@@ -19,7 +19,9 @@ no case is a gap at present, the outcome stays for the next one found).
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 CUSTOMER_COLUMNS = (
@@ -245,12 +247,12 @@ CASES: tuple[Case, ...] = (
         "flag",
         "is_income_implausible",
         "outside segments_plausible_income [0, 10000000]: income set to null (imputed later), "
-        "is_income_implausible = true (stg_customers__checked.is_income_out_of_range = true)",
+        "is_income_implausible = true (base_customers_checked.is_income_out_of_range = true)",
         customers=(customer("C-INCBIG", "income-absurd", income="1e12"),),
         checks=(
             (staged_customer("income-absurd", "income, is_income_implausible"), [(None, True)]),
             (
-                "select is_income_out_of_range, is_income_negative from stg_customers__checked "
+                "select is_income_out_of_range, is_income_negative from base_customers_checked "
                 "where customer_id = 'C-INCBIG'",
                 [(True, False)],
             ),
@@ -263,11 +265,11 @@ CASES: tuple[Case, ...] = (
         "fallback",
         "gender 'other', is_gender_unlisted",
         "any non-empty gender that is no known spelling becomes 'other' and "
-        "stg_customers__checked.is_gender_unlisted = true",
+        "base_customers_checked.is_gender_unlisted = true",
         customers=(customer("C-GENDER", "gender-unknown", gender="zz"),),
         checks=(
             (
-                "select gender, is_gender_unlisted from stg_customers__checked "
+                "select gender, is_gender_unlisted from base_customers_checked "
                 "where customer_id = 'C-GENDER'",
                 [("other", True)],
             ),
@@ -1043,9 +1045,39 @@ def case_line(case: Case) -> str:
     )
 
 
+REJECT_REASONS_SEED = Path(__file__).resolve().parents[2] / "seeds" / "reject_reasons.csv"
+
+
+def reject_reasons() -> list[dict[str, str]]:
+    """The rows of the seed ``reject_reasons`` (reason, input_name, column_name, message, doc)."""
+    with REJECT_REASONS_SEED.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def reject_reasons_table() -> str:
+    """The troubleshooting page's table of reject reasons, generated from the seed."""
+    rows = [
+        "## Reject reasons\n",
+        "Every row of `rejects` has one reason, the first that applies in this order (generated",
+        "from the seed `seeds/reject_reasons.csv`; `{...}` in a message is the value, quoted).\n",
+        "| input | reason | column | detail | meaning |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for row in reject_reasons():
+        cells = (
+            row["input_name"],
+            f"`{row['reason']}`",
+            row["column_name"],
+            row["message"],
+            row["doc"],
+        )
+        rows.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
 def troubleshooting_page() -> str:
-    """docs/troubleshooting.md: one line per case, by layer, and the known gaps."""
-    parts = [PAGE_HEADER]
+    """docs/troubleshooting.md: the reject reasons, one line per case by layer, the known gaps."""
+    parts = [PAGE_HEADER, reject_reasons_table()]
     for layer, title in PAGE_SECTIONS:
         lines = [case_line(case) for case in CASES if case.layer == layer]
         parts.append(f"## {title}\n\n" + "\n".join(lines) + "\n")
@@ -1064,7 +1096,6 @@ def troubleshooting_page() -> str:
 
 if __name__ == "__main__":
     import sys
-    from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
     target = root / "docs" / "troubleshooting.md"

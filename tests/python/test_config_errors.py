@@ -345,7 +345,7 @@ def _cases(folder: Path) -> dict[str, dict[str, Any]]:
             "expected": ["segments_inputs.orders.rules.cancelled_when.column", "no order_id"],
         },
         "reject_non_positive_unknown_column": {
-            "select": "stg_order_lines__checked",
+            "select": "base_order_lines_checked",
             "vars": _orders(folder, rules={"reject_non_positive": ["quantity", "discount"]}),
             "expected": [
                 "segments_inputs.orders.rules.reject_non_positive[1]: unknown value 'discount'; "
@@ -353,7 +353,7 @@ def _cases(folder: Path) -> dict[str, dict[str, Any]]:
             ],
         },
         "deduplicate_not_boolean": {
-            "select": "stg_order_lines__checked",
+            "select": "base_order_lines_checked",
             "vars": _orders(folder, rules={"deduplicate_exact_lines": "yes"}),
             "expected": [
                 "segments_inputs.orders.rules.deduplicate_exact_lines",

@@ -311,7 +311,7 @@ def test_retail_cleaning_matches_the_reference_counts(retail: DbtRun) -> None:
         == 8_905
     )
     assert (
-        retail.scalar("select count(*) from stg_order_lines__checked where is_cancelled_by_rule")
+        retail.scalar("select count(*) from base_order_lines_checked where is_cancelled_by_rule")
         == 9_288
     )
 

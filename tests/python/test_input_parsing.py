@@ -317,7 +317,7 @@ def test_configuration_is_refused_naming_the_key(
     orders.write_text("customer_id,ordered_at,amount\nA,2023-01-01,1\n")
     inputs = {"customers": None, "orders": {"path": str(orders), "rules": rules}}
     run = run_dbt(
-        ["compile", "-s", "stg_order_lines__checked"],
+        ["compile", "-s", "base_order_lines_checked"],
         tmp_path,
         vars={"segments_inputs": inputs, **extra_vars},
     )

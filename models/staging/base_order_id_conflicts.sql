@@ -1,8 +1,8 @@
 {#-
-    Given order ids whose usable lines (no reject reason in stg_order_lines__checked) name more
+    Given order ids whose usable lines (no reject reason in base_order_lines_checked) name more
     than one customer: one row per customer of such an order. The customer with strictly the
     most of the order's usable lines owns the order (is_owner) and keeps them; the other
-    customers' lines are rejected as order_id_conflict by stg_order_lines__resolved. When
+    customers' lines are rejected as order_id_conflict by base_order_lines_resolved. When
     several customers tie for the most, nobody owns the order and all its lines are rejected.
     Derived order ids (customer_id || '@' || ordered_at) cannot be shared. Only the lines
     flagged is_order_id_shared (the raw rows of the order name more than one customer id) are
@@ -13,7 +13,7 @@ with
 
 order_lines as (
 
-    select * from {{ ref('stg_order_lines__checked') }}
+    select * from {{ ref('base_order_lines_checked') }}
 
 ),
 

@@ -1,7 +1,7 @@
 {#-
     Every row of base_orders, parsed and normalised, with the reason it is rejected by the checks
     of the row itself (null when it passes them). One order-level rule comes after it:
-    order_id_conflict (stg_order_id_conflicts, applied by stg_order_lines__resolved, which
+    order_id_conflict (base_order_id_conflicts, applied by base_order_lines_resolved, which
     stg_order_lines and rejects read). Reasons, the first that applies:
         missing_customer_id     no customer id
         missing_ordered_at      no timestamp
@@ -45,11 +45,13 @@
     Performance (16 M lines on 2 cores): the rows flow through one linear pipeline, with no wide
     intermediate result read twice (DuckDB would materialise it, and at 16 M rows it spilled
     tens of GB to disk). Exact copies are found with a 64-bit hash of the row (grouped on the
-    hash alone; only the rows whose hash repeats are numbered by source_row_key, so a chance
-    collision of two different rows changes nothing). Derived line numbers are computed on the
-    rows that have none (a narrow window, joined back). The raw row as JSON is only built for
-    rows that can be rejected: a row-level reason, a copy, or a line of an order id that names
-    more than one customer (a candidate for order_id_conflict).
+    hash alone; only the rows whose hash repeats are numbered, partitioned by their values, so a
+    chance collision of two different rows changes nothing). Control characters are looked for
+    once per row (one regular expression over the row's text), and only the rare rows that have
+    one are cleaned column by column. Derived line numbers are computed on the rows that have
+    none (a narrow window over a second read of the input that keeps only them, joined back). The raw row as JSON is only built for rows that can be rejected: a row-level
+    reason, a copy, or a line of an order id that names more than one customer (a candidate for
+    order_id_conflict); the reject detail only for rejected rows.
 -#}
 {%- set rules = segments_cleaning_rules('orders') -%}
 {%- set contract = segments_input_contract('orders') -%}
@@ -66,6 +68,7 @@
 {%- endif -%}
 {%- set row_hash = 'hash(' ~ raw_columns | join(', ') ~ ')' -%}
 
+
 with
 
 base_orders as not materialized (
@@ -78,7 +81,7 @@ base_orders as not materialized (
 
 customers as (
 
-    select * from {{ ref('stg_customers__checked') }}
+    select * from {{ ref('base_customers_checked') }}
 
 ),
 
@@ -99,19 +102,32 @@ repeated_hashes as (
 
 ),
 
-conflict_candidates as (
+raw_order_customers as (
 
-    -- Given order ids that name more than one customer id in the raw rows: only their lines can
-    -- be rejected as order_id_conflict later, so only they need their raw record kept.
-    select {{ segments_clean_text('order_id') }} as order_id
+    -- The customer ids of each given order id as written (before cleaning, so that the regular
+    -- expressions of segments_clean_text run once per order id, not once per line).
+    select
+        order_id,
+        min(customer_id) as min_customer_id,
+        max(customer_id) as max_customer_id,
     from base_orders
     where order_id is not null
     group by all
-    having min(customer_id) != max(customer_id)
 
 ),
 
-single_rows as (
+conflict_candidates as (
+
+    -- Given order ids (cleaned) that name more than one customer id in the raw rows: only their
+    -- lines can be rejected as order_id_conflict later, so only they need their raw record kept.
+    select {{ segments_clean_text('order_id') }} as order_id
+    from raw_order_customers
+    group by all
+    having min(min_customer_id) != max(max_customer_id)
+
+),
+
+single_rows as not materialized (
 
     select
         *,
@@ -122,13 +138,15 @@ single_rows as (
 
 ),
 
-repeated_rows as (
+repeated_rows as not materialized (
 
-    -- copy_number 0 for the first copy of a row's values, 1, 2, ... for the others.
+    -- copy_number 0 for the first copy of a row's values, 1, 2, ... for the others (copies are
+    -- equal in every column, so which one is 0 does not matter).
     select
         *,
-        row_number() over (partition by source_row_key order by source_row_key) - 1
-            as copy_number,
+        row_number() over (
+            partition by source_row_key, {{ raw_columns | join(', ') }}
+        ) - 1 as copy_number,
 
     from base_orders
     where {{ row_hash }} in (select repeated.row_hash from repeated_hashes as repeated)
@@ -143,17 +161,29 @@ raw_rows as not materialized (
 
 ),
 
+control_flagged as not materialized (
+
+    select
+        *,
+        {{ segments_has_control(raw_columns) }} as has_control,
+
+    from raw_rows
+
+),
+
 cleaned as not materialized (
 
+    -- The base columns are trimmed text already; only a row with a control character somewhere
+    -- (one regular expression over the row's text) is cleaned column by column.
     select
         source_row_key,
         copy_number,
-        {{ segments_raw_columns('orders') }} as raw_values,
         {%- for name in raw_columns %}
-        {{ segments_clean_text(name) }} as {{ name }},
+        {{ segments_clean_text_where('has_control', name) }} as {{ name }},
         {%- endfor %}
+        {{ segments_raw_columns('orders') }} as raw_values,
 
-    from raw_rows
+    from control_flagged
 
 ),
 
@@ -196,17 +226,11 @@ parsed as not materialized (
 
 derived as not materialized (
 
-    -- Read twice (all rows; the rows without a line number) and recomputed for each, so that
-    -- no wide result is materialised: the second read keeps only rows without a line number,
-    -- a filter DuckDB applies while reading the input.
     select
         *,
         -- The date of the order in the business time zone (var segments_timezone).
         cast({{ segments_utc_to_local('ordered_at') }} as date) as order_date,
-        coalesce(
-            order_id_text,
-            customer_id || '@' || strftime(ordered_at, '%Y-%m-%dT%H:%M:%S')
-        ) as order_id,
+        {{ segments_derived_order_id('order_id_text', 'customer_id', 'ordered_at') }} as order_id,
         coalesce(
             amount_value,
             case
@@ -221,6 +245,29 @@ derived as not materialized (
 
 ),
 
+
+line_number_gaps as (
+
+    -- The rows without a usable line number (null, or only control characters and blanks),
+    -- read from the input with a filter DuckDB applies while scanning (a trimmed base value
+    -- that cleans to nothing starts with a control character: below ' ', or chr(127)), and
+    -- cleaned and parsed like the main stream in the columns the numbering needs
+    -- (segments_clean_text gives what the main stream's cleaning gives).
+    select
+        source_row_key,
+        row_number() over (
+            partition by source_row_key, {{ raw_columns | join(', ') }}
+        ) - 1 as copy_number,
+        {{ segments_clean_text('line_number') }} as line_number_text,
+        {{ segments_clean_text('order_id') }} as order_id_text,
+        {{ segments_clean_id(segments_clean_text('customer_id')) }} as customer_id,
+        {{ segments_clean_text('ordered_at') }} as ordered_at_text,
+
+    from base_orders
+    where line_number is null or line_number < ' ' or starts_with(line_number, chr(127))
+
+),
+
 derived_line_numbers as (
 
     -- Lines without a line number are numbered by source_row_key within their order; exact
@@ -230,11 +277,15 @@ derived_line_numbers as (
         source_row_key,
         copy_number,
         {{ 'dense_rank' if deduplicate else 'row_number' }}() over (
-            partition by order_id
+            partition by {{ segments_derived_order_id(
+                'order_id_text',
+                'customer_id',
+                segments_parse_timestamp('ordered_at_text', rules.datetime_formats, rules.timestamp_unit),
+            ) }}
             order by source_row_key{{ '' if deduplicate else ', copy_number' }}
         ) as line_number,
 
-    from derived
+    from line_number_gaps
     where line_number_text is null
 
 ),
@@ -309,9 +360,8 @@ checked as (
 final as (
 
     select
-        md5(
-            concat_ws('|', order_id, line_number, source_row_key, nullif(copy_number, 0))
-        ) as order_line_key,
+        concat_ws('/', order_id, line_number, source_row_key, nullif(copy_number, 0))
+            as order_line_key,
         order_id,
         cast(line_number as integer) as line_number,
         customer_id,

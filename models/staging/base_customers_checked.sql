@@ -31,17 +31,29 @@ base_customers as (
 
 ),
 
+control_flagged as (
+
+    select
+        *,
+        {{ segments_has_control(contract.required + contract.optional) }} as has_control,
+
+    from base_customers
+
+),
+
 cleaned as (
 
+    -- The base columns are trimmed text already; only a row with a control character somewhere
+    -- is cleaned column by column (segments_clean_text).
     select
         source_row_key,
         derived_from,
         {%- for name in contract.required + contract.optional %}
-        {{ segments_clean_text(name) }} as {{ name }},
+        {{ segments_clean_text_where('has_control', name) }} as {{ name }},
         {%- endfor %}
         {{ segments_raw_columns('customers') }} as raw_columns,
 
-    from base_customers
+    from control_flagged
 
 ),
 
@@ -156,11 +168,46 @@ flagged as (
 
 ),
 
+id_counts as (
+
+    -- Rows per customer id (narrow): only the ids on more than one row need ranking.
+    select
+        customer_id,
+        count(*) as id_rows,
+
+    from flagged
+    where customer_id is not null
+    group by all
+
+),
+
+counted as (
+
+    select
+        flagged.*,
+        coalesce(id_counts.id_rows, 1) as id_rows,
+
+    from flagged
+    left join id_counts
+        on flagged.customer_id = id_counts.customer_id
+
+),
+
 ranked as (
+
+    -- A window over the few rows of repeated ids, not over every customer row.
+    select
+        *,
+        1 as id_rank,
+        source_row_key as kept_source_row_key,
+
+    from counted
+    where id_rows = 1
+
+    union all
 
     select
         *,
-        count(*) over (partition by customer_id) as id_rows,
         row_number() over (
             partition by customer_id order by completeness desc, source_row_key asc
         ) as id_rank,
@@ -168,7 +215,8 @@ ranked as (
             partition by customer_id order by completeness desc, source_row_key asc
         ) as kept_source_row_key,
 
-    from flagged
+    from counted
+    where id_rows > 1
 
 ),
 

@@ -1,6 +1,6 @@
 {#-
     Every row of base_orders with its final reject reason: the row checks of
-    stg_order_lines__checked, then the order-level rule order_id_conflict (stg_order_id_conflicts:
+    base_order_lines_checked, then the order-level rule order_id_conflict (base_order_id_conflicts:
     the lines of a shared order id that belong to a customer who does not own the order).
     stg_order_lines keeps the rows without a reason, rejects lists the others. A view: the
     conflicts table is small, so the join costs little each time it is read.
@@ -10,13 +10,13 @@ with
 
 order_lines as (
 
-    select * from {{ ref('stg_order_lines__checked') }}
+    select * from {{ ref('base_order_lines_checked') }}
 
 ),
 
 conflicts as (
 
-    select * from {{ ref('stg_order_id_conflicts') }}
+    select * from {{ ref('base_order_id_conflicts') }}
 
 ),
 
