@@ -138,6 +138,40 @@
 {% endmacro %}
 
 
+{% macro segments_eda_sample_rows() %}
+    {#-
+        var('segments_eda_rank_sample_rows') (default 200,000; null = no limit): the number of
+        customers above which the EDA figures that need every value at once (quantiles, medians,
+        ranks) or every pair of a customer's features (correlations) are computed on a fixed
+        sample of about that many customers (segments_eda_in_sample). docs/eda.md.
+    -#}
+    {%- set rows = var('segments_eda_rank_sample_rows', 200000) -%}
+    {%- if rows is not none and (rows is not number or rows < 2 or rows != rows | int) -%}
+        {{ exceptions.raise_compiler_error("var segments_eda_rank_sample_rows: expected a whole number >= 2 or null, got " ~ rows) }}
+    {%- endif -%}
+    {{ return(none if rows is none else rows | int) }}
+{% endmacro %}
+
+
+{% macro segments_eda_in_sample(customer_id, customer_count) %}
+    {#-
+        Whether a customer is in the EDA sample: every customer when there are at most
+        segments_eda_sample_rows() of them (customer_count, a SQL expression), otherwise the
+        customers whose hash(customer_id) / 2^64 (uniform on [0, 1)) is below
+        sample_rows / customer_count, about sample_rows customers. A function of the id alone:
+        the same customers whatever the row order, on every run.
+    -#}
+    {%- set rows = segments_eda_sample_rows() -%}
+    {%- if rows is none -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {{ return(
+        '(cast(hash(' ~ customer_id ~ ') as double) / 18446744073709551616.0'
+        ~ ' <= least(1.0, ' ~ rows ~ ' / ' ~ customer_count ~ '))'
+    ) }}
+{% endmacro %}
+
+
 {% macro segments_eda_histogram_bins() %}
     {%- set bins = var('segments_eda_histogram_bins', 20) -%}
     {%- if bins is not number or bins < 1 or bins != bins | int -%}

@@ -1,29 +1,12 @@
 {#-
-    The levels of each categorical feature of customer_features with their counts: the
-    `segments_eda_top_levels` most frequent levels (ties by level), then '__other__' for all the
-    remaining levels together, then '__missing__' for missing or blank values. Booleans are
+    The levels of each categorical feature (eda_feature_values, every customer) with their
+    counts: the `segments_eda_top_levels` most frequent levels (ties by level), then '__other__'
+    for all the remaining levels together, then '__missing__' for missing or blank values. Booleans are
     categorical with levels 'true' and 'false'. The other EDA tables use the same grouping.
 -#}
-{%- set features_relation = ref('customer_features') -%}
-{%- set columns = segments_eda_columns(features_relation) -%}
 {%- set top_levels = segments_eda_top_levels() -%}
 
 with
-
-features as (
-
-    select * from {{ features_relation }}
-
-),
-
-categorical_wide as (
-
-    select
-        {{- segments_eda_level_columns(columns.categorical) }}
-
-    from features
-
-),
 
 categorical_long as (
 
@@ -31,15 +14,8 @@ categorical_long as (
         feature,
         level
 
-    from categorical_wide
-    unpivot include nulls (
-        level for feature in (
-            {{- segments_eda_in_list(columns.categorical) }}
-        )
-    )
-    {%- if not columns.categorical %}
-    where false
-    {%- endif %}
+    from {{ ref('eda_feature_values') }}
+    where feature_kind = 'categorical'
 
 ),
 

@@ -1,7 +1,7 @@
 {#-
-    Pearson and Spearman correlations of every pair of numeric features of customer_features, in
-    long format with both orders of each pair and the diagonal. Pairwise deletion: a pair uses the
-    customers where both features are present (n_pairs).
+    Pearson and Spearman correlations of every pair of numeric features (eda_feature_values), in
+    long format with both orders of each pair and the diagonal. Pairwise deletion: a pair uses
+    the customers where both features are present (n_pairs).
 
     Spearman is the Pearson correlation of the ranks. Ranks are average ranks: ties share the mean
     of the positions they span, (rank() + count of values <= the value) / 2 over the same order.
@@ -10,172 +10,103 @@
     rows, which can move Spearman slightly from a per-pair re-ranking (exact when both features
     are complete or missing for the same customers).
 
-    Cost on large inputs: one narrow window (one sort) per feature for the ranks, joined back on
-    a row number, then all pairs in one scan (one aggregate per pair and statistic, collected in
-    lists that are unnested into rows). Above var('segments_eda_rank_sample_rows') customers
-    (default 200,000) the ranks and Spearman use a sample of about that many customers, chosen
-    by a hash of customer_id (the same customers on every run; spearman_rows says how many);
-    Pearson and n_pairs always use every customer. At 200,000 customers the standard error of a
-    Spearman coefficient is below 0.003.
+    Pairing every feature with every other one per customer costs customers x features^2 rows,
+    and ranks need every value at once: both are computed over the customers in_sample of
+    eda_feature_values, every customer up to var('segments_eda_rank_sample_rows') (default
+    200,000) and a fixed hash sample of about that many above it (method 'sample'; n_pairs says
+    how many customers with both values were used). At 200,000 customers the standard error of
+    a coefficient is below 0.003.
 -#}
-{%- set features_relation = ref('customer_features') -%}
-{%- set columns = segments_eda_columns(features_relation) -%}
-{%- set names = columns.numeric -%}
-{%- set identifiers = segments_eda_identifiers(names) -%}
-{%- set pairs = segments_eda_pairs(names) -%}
-{%- set rank_sample_rows = var('segments_eda_rank_sample_rows', 200000) -%}
-{%- if rank_sample_rows is not none and (rank_sample_rows is not number or rank_sample_rows < 2) -%}
-    {{ exceptions.raise_compiler_error("var segments_eda_rank_sample_rows: expected a whole number >= 2 or null, got " ~ rank_sample_rows) }}
-{%- endif -%}
 
 with
 
+feature_values as (
+
+    select * from {{ ref('eda_feature_values') }}
+    where feature_kind = 'numeric'
+
+),
+
 features as (
 
-    select * from {{ features_relation }}
-
-),
-
-total as (
-
-    select count(*) as customers from features
-
-),
-
-numeric_wide as materialized (
-
     select
-        row_number() over () as row_id,
-        {%- if rank_sample_rows is none %}
-        true as is_ranked,
-        {%- else %}
-        -- hash(customer_id) / 2^64 is uniform on [0, 1]: keep the customers below the share
-        -- rank_sample_rows / customers (all of them when there are fewer).
-        cast(hash(customer_id) as double) / 18446744073709551616.0
-        <= least(1.0, {{ rank_sample_rows }} / (select total.customers from total))
-            as is_ranked,
-        {%- endif %}
-        -- Each feature divided by a power of two near its largest |value|: correlations and
+        feature,
+        bool_and(in_sample) as is_exact,
+        -- A power of two near the largest |value| (macro segments_eda_unit): correlations and
         -- ranks do not change, and squares of values around 1e160 cannot overflow.
-        {{- segments_eda_double_columns(names, in_units=true) }}
+        {{ segments_eda_unit('max(abs(value))') }} as unit
 
-    from features
-
-),
-{%- for column in identifiers %}
-
-ranks_{{ loop.index }} as (
-
-    select
-        row_id,
-        (rank() over by_value + count(*) over by_value) / 2 as average_rank
-
-    from numeric_wide
-    where {{ column }} is not null and is_ranked
-    window by_value as (order by {{ column }})
+    from feature_values
+    group by feature
 
 ),
-{%- endfor %}
 
 ranked as (
 
     select
-        {%- for column in identifiers %}
-        ranks_{{ loop.index }}.average_rank as rank_{{ loop.index }},
-        {%- endfor %}
-        {%- for column in identifiers or ['__no_feature__'] %}
-        numeric_wide.{{ column }},
-        {%- endfor %}
-        numeric_wide.row_id
+        feature_values.customer_key,
+        feature_values.feature,
+        feature_values.value / features.unit as value,
+        (rank() over by_value + count(*) over by_value) / 2 as average_rank
 
-    from numeric_wide
-    {% for column in identifiers -%}
-    left join ranks_{{ loop.index }}
-        on numeric_wide.row_id = ranks_{{ loop.index }}.row_id
-    {% endfor %}
-
-),
-
-aggregated as (
-
-    select
-        [
-            {%- for column in identifiers %}
-            count({{ column }}){{ ',' if not loop.last }}
-            {%- endfor %}
-        ] as feature_counts,
-        [
-            {%- for column in identifiers %}
-            var_samp({{ column }}){{ ',' if not loop.last }}
-            {%- endfor %}
-        ] as feature_variances,
-        [
-            {%- for pair in pairs %}
-            corr({{ identifiers[pair.i - 1] }}, {{ identifiers[pair.j - 1] }})
-            {{- ',' if not loop.last }}
-            {%- endfor %}
-        ] as pair_pearson,
-        [
-            {%- for pair in pairs %}
-            corr(rank_{{ pair.i }}, rank_{{ pair.j }}){{ ',' if not loop.last }}
-            {%- endfor %}
-        ] as pair_spearman,
-        [
-            {%- for pair in pairs %}
-            regr_count({{ identifiers[pair.i - 1] }}, {{ identifiers[pair.j - 1] }})
-            {{- ',' if not loop.last }}
-            {%- endfor %}
-        ] as pair_counts,
-        [
-            {%- for pair in pairs %}
-            regr_count(rank_{{ pair.i }}, rank_{{ pair.j }}){{ ',' if not loop.last }}
-            {%- endfor %}
-        ] as pair_rank_counts,
-        [
-            {%- for column in identifiers %}
-            count(rank_{{ loop.index }}){{ ',' if not loop.last }}
-            {%- endfor %}
-        ] as feature_rank_counts
-
-    from ranked
+    from feature_values
+    inner join features
+        on feature_values.feature = features.feature
+    where feature_values.in_sample and feature_values.value is not null
+    window by_value as (partition by feature_values.feature order by feature_values.value)
 
 ),
 
 feature_statistics as (
 
     select
-        unnest([
-            {%- for name in names %}
-            {{ segments_eda_literal(name) }}{{ ',' if not loop.last }}
-            {%- endfor %}
-        ]) as feature,
-        unnest(feature_counts) as value_count,
-        unnest(feature_variances) as variance,
-        unnest(feature_rank_counts) as rank_count
+        features.feature,
+        features.is_exact,
+        count(ranked.value) as value_count,
+        var_samp(ranked.value) as variance
 
-    from aggregated
+    from features
+    left join ranked
+        on features.feature = ranked.feature
+    group by features.feature, features.is_exact
+
+),
+
+pair_statistics as (
+
+    select
+        ranked_x.feature as feature_x,
+        ranked_y.feature as feature_y,
+        corr(ranked_x.value, ranked_y.value) as pearson,
+        corr(ranked_x.average_rank, ranked_y.average_rank) as spearman,
+        count(*) as n_pairs
+
+    from ranked as ranked_x
+    inner join ranked as ranked_y
+        on
+            ranked_x.customer_key = ranked_y.customer_key
+            and ranked_x.feature < ranked_y.feature
+    group by ranked_x.feature, ranked_y.feature
 
 ),
 
 upper_pairs as (
 
     select
-        unnest([
-            {%- for pair in pairs %}
-            {{ segments_eda_literal(pair.x) }}{{ ',' if not loop.last }}
-            {%- endfor %}
-        ]) as feature_x,
-        unnest([
-            {%- for pair in pairs %}
-            {{ segments_eda_literal(pair.y) }}{{ ',' if not loop.last }}
-            {%- endfor %}
-        ]) as feature_y,
-        unnest(pair_pearson) as pearson,
-        unnest(pair_spearman) as spearman,
-        unnest(pair_counts) as n_pairs,
-        unnest(pair_rank_counts) as spearman_rows
+        features_x.feature as feature_x,
+        features_y.feature as feature_y,
+        pair_statistics.pearson,
+        pair_statistics.spearman,
+        coalesce(pair_statistics.n_pairs, 0) as n_pairs,
+        coalesce(pair_statistics.n_pairs, 0) as spearman_rows
 
-    from aggregated
+    from features as features_x
+    inner join features as features_y
+        on features_x.feature < features_y.feature
+    left join pair_statistics
+        on
+            features_x.feature = pair_statistics.feature_x
+            and features_y.feature = pair_statistics.feature_y
 
 ),
 
@@ -209,9 +140,9 @@ all_pairs as (
         feature as feature_x,
         feature as feature_y,
         case when value_count >= 2 and variance > 0 then cast(1 as double) end as pearson,
-        case when rank_count >= 2 and variance > 0 then cast(1 as double) end as spearman,
+        case when value_count >= 2 and variance > 0 then cast(1 as double) end as spearman,
         value_count as n_pairs,
-        rank_count as spearman_rows
+        value_count as spearman_rows
 
     from feature_statistics
 
@@ -245,7 +176,8 @@ final as (
             when coalesce(statistics_y.variance, 0) = 0 then 'feature_y is constant'
             when not coalesce(isfinite(all_pairs.pearson), false)
                 then 'a feature is constant where both values are present'
-        end as note
+        end as note,
+        case when statistics_x.is_exact then 'exact' else 'sample' end as method
 
     from all_pairs
     left join feature_statistics as statistics_x

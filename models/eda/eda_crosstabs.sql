@@ -1,76 +1,37 @@
 {#-
-    Contingency tables of every pair of categorical features of customer_features (both orders,
-    no feature with itself), on the levels of eda_categorical_levels (top levels, '__other__',
-    '__missing__'). Every combination of the two features' levels has a row, with count 0 when
-    no customer has it. The customers are first counted per combination of all categorical
-    features (a small table), so the pairs never rescan customer_features.
+    Contingency tables of every pair of categorical features (both orders, no feature with
+    itself), on the levels of eda_categorical_levels (top levels, '__other__', '__missing__'),
+    over every customer: counts are exact at any size. Every combination of the two features'
+    levels has a row, with count 0 when no customer has it.
 -#}
-{%- set features_relation = ref('customer_features') -%}
-{%- set levels_relation = ref('eda_categorical_levels') -%}
-{%- set columns = segments_eda_columns(features_relation) -%}
-{%- set names = columns.categorical -%}
 
 with
 
-features as (
-
-    select * from {{ features_relation }}
-
-),
-
 levels as (
 
-    select * from {{ levels_relation }}
+    select * from {{ ref('eda_categorical_levels') }}
 
 ),
 
-categorical_wide as (
+grouped_levels as (
 
+    -- Each customer's level of each categorical feature after the top-N grouping.
     select
-        {{- segments_eda_grouped_level_columns(names, 'levels') }}
+        feature_values.customer_key,
+        feature_values.feature,
+        case
+            when feature_values.level is null then '__missing__'
+            when top_levels.level is not null then feature_values.level
+            else '__other__'
+        end as level
 
-    from features
-
-),
-
-combinations as (
-
-    select
-        *,
-        count(*) as customer_count
-
-    from categorical_wide
-    group by all
-
-),
-
-numbered_combinations as (
-
-    select
-        *,
-        row_number() over () as combination_id
-
-    from combinations
-
-),
-
-combinations_long as (
-
-    select
-        combination_id,
-        customer_count,
-        feature,
-        level
-
-    from numbered_combinations
-    unpivot (
-        level for feature in (
-            {{- segments_eda_in_list(names) }}
-        )
-    )
-    {%- if not names %}
-    where false
-    {%- endif %}
+    from {{ ref('eda_feature_values') }} as feature_values
+    left join levels as top_levels
+        on
+            feature_values.feature = top_levels.feature
+            and feature_values.level = top_levels.level
+            and top_levels.level_kind = 'level'
+    where feature_values.feature_kind = 'categorical'
 
 ),
 
@@ -81,12 +42,12 @@ pair_counts as (
         cell_x.level as level_x,
         cell_y.feature as feature_y,
         cell_y.level as level_y,
-        sum(cell_x.customer_count) as customer_count
+        count(*) as customer_count
 
-    from combinations_long as cell_x
-    inner join combinations_long as cell_y
+    from grouped_levels as cell_x
+    inner join grouped_levels as cell_y
         on
-            cell_x.combination_id = cell_y.combination_id
+            cell_x.customer_key = cell_y.customer_key
             and cell_x.feature != cell_y.feature
     group by cell_x.feature, cell_x.level, cell_y.feature, cell_y.level
 

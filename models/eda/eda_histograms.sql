@@ -1,44 +1,21 @@
 {#-
-    Fixed-width histograms of the numeric features: `segments_eda_histogram_bins` bins between
-    the feature's min and max (the max falls in the last bin), empty bins included with count 0.
-    A constant feature has a single bin; a feature without values has no rows.
+    Fixed-width histograms of the numeric features (eda_feature_values, every customer):
+    `segments_eda_histogram_bins` bins between the feature's min and max (the max falls in the
+    last bin), empty bins included with count 0. A constant feature has a single bin; a feature
+    without values has no rows.
 -#}
-{%- set features_relation = ref('customer_features') -%}
-{%- set columns = segments_eda_columns(features_relation) -%}
 {%- set bins = segments_eda_histogram_bins() -%}
 
 with
 
-features as (
-
-    select * from {{ features_relation }}
-
-),
-
-numeric_wide as (
-
-    select
-        {{- segments_eda_double_columns(columns.numeric) }}
-
-    from features
-
-),
-
-numeric_long as (
+feature_values as (
 
     select
         feature,
         value
 
-    from numeric_wide
-    unpivot (
-        value for feature in (
-            {{- segments_eda_in_list(columns.numeric) }}
-        )
-    )
-    {%- if not columns.numeric %}
-    where false
-    {%- endif %}
+    from {{ ref('eda_feature_values') }}
+    where feature_kind = 'numeric' and value is not null
 
 ),
 
@@ -51,7 +28,7 @@ bounds as (
         count(*) as non_missing_count,
         case when max(value) > min(value) then {{ bins }} else 1 end as bin_count
 
-    from numeric_long
+    from feature_values
     group by feature
 
 ),
@@ -59,14 +36,14 @@ bounds as (
 binned as (
 
     select
-        numeric_long.feature,
+        feature_values.feature,
         case
             when bounds.bin_count = 1 then 1
             else
                 least(
                     cast(
                         floor(
-                            (numeric_long.value - bounds.min_value)
+                            (feature_values.value - bounds.min_value)
                             / (bounds.max_value - bounds.min_value)
                             * bounds.bin_count
                         ) as integer
@@ -75,9 +52,9 @@ binned as (
                 )
         end as bin_index
 
-    from numeric_long
+    from feature_values
     inner join bounds
-        on numeric_long.feature = bounds.feature
+        on feature_values.feature = bounds.feature
 
 ),
 

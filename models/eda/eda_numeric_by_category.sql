@@ -1,136 +1,117 @@
 {#-
-    Each numeric feature of customer_features by each categorical feature's levels (the top-N
-    grouping of eda_categorical_levels, with '__other__' and '__missing__'): count of customers
-    with a value, mean and median per level, and per (numeric, categorical) pair the correlation
-    ratio
+    Each numeric feature by each categorical feature's levels (the top-N grouping of
+    eda_categorical_levels, with '__other__' and '__missing__'), from eda_feature_values: count
+    of customers with a value, mean and median per level, and per (numeric, categorical) pair
+    the correlation ratio
         eta = sqrt(between-group sum of squares / total sum of squares)
     over the customers with a value, repeated on each level's row (null, with a note, when the
-    numeric feature is constant).
-
-    Exact medians need every value of every group, so the work is arranged to keep the input
-    narrow: the categorical features are mapped to their grouped levels once (a materialized
-    CTE), then one group by per categorical feature computes all numeric features side by side,
-    and the per-level rows are turned into long format at the end (levels x features, small).
+    numeric feature is constant). Count, mean and eta use every customer; the median needs every
+    value of a level at once, so it is exact up to var('segments_eda_rank_sample_rows')
+    customers and taken over the fixed hash sample of eda_feature_values above it
+    (median_method, median_rows).
     The statistics are computed on each numeric feature divided by its unit (a power of two near
     its largest |value|, macro segments_eda_unit) and the mean and median scaled back: exact for
     ordinary values, and sums of squares of values around 1e160 cannot overflow.
 -#}
-{%- set features_relation = ref('customer_features') -%}
-{%- set levels_relation = ref('eda_categorical_levels') -%}
-{%- set columns = segments_eda_columns(features_relation) -%}
-{%- set numeric = segments_eda_identifiers(columns.numeric) -%}
-{%- set categorical = segments_eda_identifiers(columns.categorical) -%}
 
 with
 
-features as (
+feature_values as (
 
-    select * from {{ features_relation }}
+    select * from {{ ref('eda_feature_values') }}
 
 ),
 
 levels as (
 
-    select * from {{ levels_relation }}
+    select * from {{ ref('eda_categorical_levels') }}
 
 ),
 
 units as (
 
-    -- One row: each numeric feature's unit (macro segments_eda_unit).
     select
-        {%- for column in numeric or ['__no_numeric__'] %}
-        {%- if numeric %}
-        {{ segments_eda_unit('max(abs(cast(' ~ column ~ ' as double)))') }} as unit_{{ loop.index }},
-        {%- else %}
-        1.0 as unit_{{ loop.index }},
-        {%- endif %}
-        {%- endfor %}
+        feature,
+        {{ segments_eda_unit('max(abs(value))') }} as unit
 
-    from features
+    from feature_values
+    where feature_kind = 'numeric'
+    group by feature
 
 ),
 
-wide as materialized (
+numeric_values as (
 
     select
-        {{- segments_eda_grouped_level_columns(columns.categorical, 'levels') }}
-        {%- for column in numeric %}
-        cast(features.{{ column }} as double) / units.unit_{{ loop.index }} as {{ column }},
-        {%- else %}
-        cast(null as double) as __no_numeric__,
-        {%- endfor %}
-        units.*,
+        feature_values.customer_key,
+        feature_values.feature,
+        feature_values.value / units.unit as value,
+        units.unit,
+        feature_values.in_sample
 
-    from features
-    cross join units
+    from feature_values
+    inner join units
+        on feature_values.feature = units.feature
+    where feature_values.feature_kind = 'numeric' and feature_values.value is not null
 
 ),
 
-level_statistics_wide as (
-    {%- for category in categorical or ['__no_feature__'] %}
+grouped_levels as (
 
+    -- Each customer's level of each categorical feature after the top-N grouping.
     select
-        {{ segments_eda_literal(columns.categorical[loop.index0] if categorical else category) }}
-            as categorical_feature,
-        {{ category }} as level,
-        {%- for column in numeric or ['__no_numeric__'] %}
-        count({{ column }}) as count_{{ loop.index }},
-        avg({{ column }}) as mean_{{ loop.index }},
-        median({{ column }}) as median_{{ loop.index }},
-        var_pop({{ column }}) * count({{ column }}) as within_sum_of_squares_{{ loop.index }},
-        min({{ column }}) as min_{{ loop.index }},
-        max({{ column }}) as max_{{ loop.index }},
-        any_value(unit_{{ loop.index }}) as unit_{{ loop.index }},
-        {%- endfor %}
+        feature_values.customer_key,
+        feature_values.feature,
+        case
+            when feature_values.level is null then '__missing__'
+            when top_levels.level is not null then feature_values.level
+            else '__other__'
+        end as level
 
-    from wide
-    group by {{ category }}
-    {{- '\n\n    union all' if not loop.last }}
-    {%- endfor %}
+    from feature_values
+    left join levels as top_levels
+        on
+            feature_values.feature = top_levels.feature
+            and feature_values.level = top_levels.level
+            and top_levels.level_kind = 'level'
+    where feature_values.feature_kind = 'categorical'
 
 ),
 
-level_statistics_long as (
+paired as (
 
     select
-        categorical_feature,
-        level,
-        unnest([
-            {%- for name in columns.numeric or ['__no_numeric__'] %}
-            struct_pack(
-                numeric_feature := {{ segments_eda_literal(name) }},
-                level_count := count_{{ loop.index }},
-                level_mean := mean_{{ loop.index }},
-                level_median := median_{{ loop.index }},
-                within_sum_of_squares := within_sum_of_squares_{{ loop.index }},
-                level_min := min_{{ loop.index }},
-                level_max := max_{{ loop.index }},
-                unit := unit_{{ loop.index }}
-            ){{ ',' if not loop.last }}
-            {%- endfor %}
-        ]) as statistics
+        numeric_values.feature as numeric_feature,
+        grouped_levels.feature as categorical_feature,
+        grouped_levels.level,
+        numeric_values.value,
+        numeric_values.unit,
+        numeric_values.in_sample
 
-    from level_statistics_wide
+    from numeric_values
+    inner join grouped_levels
+        on numeric_values.customer_key = grouped_levels.customer_key
 
 ),
 
 level_statistics as (
 
     select
-        statistics['numeric_feature'] as numeric_feature,
+        numeric_feature,
         categorical_feature,
         level,
-        statistics['level_count'] as level_count,
-        statistics['level_mean'] as level_mean,
-        statistics['level_median'] as level_median,
-        statistics['within_sum_of_squares'] as within_sum_of_squares,
-        statistics['level_min'] as level_min,
-        statistics['level_max'] as level_max,
-        statistics['unit'] as unit
+        count(*) as level_count,
+        avg(value) as level_mean,
+        median(value) filter (where in_sample) as level_median,
+        count(*) filter (where in_sample) as median_rows,
+        bool_and(in_sample) as is_exact,
+        var_pop(value) * count(*) as within_sum_of_squares,
+        min(value) as level_min,
+        max(value) as level_max,
+        any_value(unit) as unit
 
-    from level_statistics_long
-    where statistics['level_count'] > 0{{ ' and false' if not numeric or not categorical }}
+    from paired
+    group by numeric_feature, categorical_feature, level
 
 ),
 
@@ -188,7 +169,9 @@ final as (
         sqrt(pair_eta.eta_squared) as eta,
         case
             when pair_eta.is_constant then 'numeric feature is constant'
-        end as eta_note
+        end as eta_note,
+        case when pair_eta.is_exact then 'exact' else 'sample' end as median_method,
+        pair_eta.median_rows
 
     from pair_eta
     left join levels

@@ -1,45 +1,21 @@
 {#-
-    One row per numeric feature of customer_features: counts, moments and quantiles.
+    One row per numeric feature of customer_features (eda_feature_values): counts, moments and
+    quantiles. Counts, moments, min and max use every customer. The quantiles need every value
+    at once: they are exact up to var('segments_eda_rank_sample_rows') customers and computed on
+    the fixed hash sample of eda_feature_values above it (quantile_method, quantile_rows).
     The moments are computed on the values divided by a power of two near the feature's largest
-    magnitude and scaled back (exact for ordinary values), so values around 1e160 (whose squares overflow a double) give their exact standard
-    deviation and skewness instead of inf or DuckDB's "SKEW is out of range!". A moment that is
-    still not a finite double is null, and `note` names the feature and says why.
+    magnitude and scaled back (exact for ordinary values), so values around 1e160 (whose squares
+    overflow a double) give their exact standard deviation and skewness instead of inf or
+    DuckDB's "SKEW is out of range!". A moment that is still not a finite double is null, and
+    `note` names the feature and says why.
 -#}
-{%- set features_relation = ref('customer_features') -%}
-{%- set columns = segments_eda_columns(features_relation) -%}
 
 with
 
-features as (
+feature_values as (
 
-    select * from {{ features_relation }}
-
-),
-
-numeric_wide as (
-
-    select
-        {{- segments_eda_double_columns(columns.numeric) }}
-
-    from features
-
-),
-
-numeric_long as (
-
-    select
-        feature,
-        value
-
-    from numeric_wide
-    unpivot include nulls (
-        value for feature in (
-            {{- segments_eda_in_list(columns.numeric) }}
-        )
-    )
-    {%- if not columns.numeric %}
-    where false
-    {%- endif %}
+    select * from {{ ref('eda_feature_values') }}
+    where feature_kind = 'numeric'
 
 ),
 
@@ -51,7 +27,7 @@ magnitudes as (
         max(abs(value)) as max_abs,
         {{ segments_eda_unit('max(abs(value))') }} as magnitude
 
-    from numeric_long
+    from feature_values
     group by feature
 
 ),
@@ -59,59 +35,77 @@ magnitudes as (
 summary as (
 
     select
-        numeric_long.feature,
+        feature_values.feature,
         any_value(magnitudes.max_abs) as max_abs,
         any_value(magnitudes.magnitude) as magnitude,
         count(*) as row_count,
-        count(numeric_long.value) as non_missing_count,
-        count(distinct numeric_long.value) as distinct_count,
-        avg(numeric_long.value / magnitudes.magnitude) * any_value(magnitudes.magnitude) as mean,
-        stddev_samp(numeric_long.value / magnitudes.magnitude)
+        count(feature_values.value) as non_missing_count,
+        count(distinct feature_values.value) as distinct_count,
+        avg(feature_values.value / magnitudes.magnitude)
+        * any_value(magnitudes.magnitude) as mean,
+        stddev_samp(feature_values.value / magnitudes.magnitude)
         * any_value(magnitudes.magnitude) as stddev,
-        min(numeric_long.value) as min_value,
-        quantile_cont(numeric_long.value, [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99]) as quantiles,
-        max(numeric_long.value) as max_value,
-        skewness(numeric_long.value / magnitudes.magnitude) as skewness
+        min(feature_values.value) as min_value,
+        max(feature_values.value) as max_value,
+        skewness(feature_values.value / magnitudes.magnitude) as skewness,
+        bool_and(feature_values.in_sample) as is_exact
 
-    from numeric_long
+    from feature_values
     inner join magnitudes
-        on numeric_long.feature = magnitudes.feature
-    group by numeric_long.feature
+        on feature_values.feature = magnitudes.feature
+    group by feature_values.feature
+
+),
+
+quantiles as (
+
+    select
+        feature,
+        count(value) as quantile_rows,
+        quantile_cont(value, [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99]) as quantiles
+
+    from feature_values
+    where in_sample
+    group by feature
 
 ),
 
 final as (
 
     select
-        feature,
-        row_count as count,
-        row_count - non_missing_count as missing_count,
-        (row_count - non_missing_count) / row_count as missing_share,
-        non_missing_count,
-        distinct_count,
-        case when isfinite(mean) then mean end as mean,
-        case when isfinite(stddev) then stddev end as stddev,
-        min_value as min,
-        quantiles[1] as p01,
-        quantiles[2] as p05,
-        quantiles[3] as p25,
-        quantiles[4] as p50,
-        quantiles[5] as p75,
-        quantiles[6] as p95,
-        quantiles[7] as p99,
-        max_value as max,
-        case when isfinite(skewness) then skewness end as skewness,
+        summary.feature,
+        summary.row_count as count,
+        summary.row_count - summary.non_missing_count as missing_count,
+        (summary.row_count - summary.non_missing_count) / summary.row_count as missing_share,
+        summary.non_missing_count,
+        summary.distinct_count,
+        case when isfinite(summary.mean) then summary.mean end as mean,
+        case when isfinite(summary.stddev) then summary.stddev end as stddev,
+        summary.min_value as min,
+        quantiles.quantiles[1] as p01,
+        quantiles.quantiles[2] as p05,
+        quantiles.quantiles[3] as p25,
+        quantiles.quantiles[4] as p50,
+        quantiles.quantiles[5] as p75,
+        quantiles.quantiles[6] as p95,
+        quantiles.quantiles[7] as p99,
+        summary.max_value as max,
+        case when isfinite(summary.skewness) then summary.skewness end as skewness,
         case
             when
-                not isfinite(max_abs)
-                or not isfinite(mean)
-                or not isfinite(stddev)
-                then feature || ': values up to ' || cast(max_abs as varchar)
+                not isfinite(summary.max_abs)
+                or not isfinite(summary.mean)
+                or not isfinite(summary.stddev)
+                then summary.feature || ': values up to ' || cast(summary.max_abs as varchar)
                     || ' in magnitude; the mean, stddev or skewness that is not a finite double'
                     || ' is null'
-        end as note
+        end as note,
+        case when summary.is_exact then 'exact' else 'sample' end as quantile_method,
+        coalesce(quantiles.quantile_rows, 0) as quantile_rows
 
     from summary
+    left join quantiles
+        on summary.feature = quantiles.feature
 
 )
 

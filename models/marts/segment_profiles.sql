@@ -9,6 +9,9 @@
     (non-null value column), clv_customers (a predicted CLV: customers without purchases have
     none), alive_customers (a probability alive), feature_customers (non-null feature value).
     Columns the input does not have (null for every customer: never mapped) are not profiled.
+    Medians need every value at once: above var('segments_eda_rank_sample_rows') customers
+    (default 200,000) they are the medians of the segment's customers in the fixed hash sample
+    of eda_feature_values (macro segments_eda_in_sample; median_method, median_customers).
     Floating figures are rounded to 6 decimals: DuckDB sums doubles in parallel in an order that
     changes between runs, and the rounding keeps re-runs of the same data byte-identical.
 -#}
@@ -21,6 +24,16 @@ with
 features as (
 
     select * from {{ ref('customer_features') }}
+
+),
+
+sampled_features as (
+
+    select
+        *,
+        {{ segments_eda_in_sample('customer_id', '(select count(*) from features)') }}
+            as _in_sample,
+    from features
 
 ),
 
@@ -40,7 +53,7 @@ assigned as (
         segments.probability_alive as _probability_alive,
         segments.rfm_segment as _rfm_segment,
         features.*,
-    from features
+    from sampled_features as features
     inner join segments
         on features.customer_id = segments.customer_id
     where segments.kmeans_segment_id is not null
@@ -55,7 +68,7 @@ assigned as (
         segments.probability_alive as _probability_alive,
         segments.rfm_segment as _rfm_segment,
         features.*,
-    from features
+    from sampled_features as features
     inner join segments
         on features.customer_id = segments.customer_id
     where segments.hierarchical_segment_id is not null
@@ -145,6 +158,7 @@ numeric_wide as (
     select
         method,
         segment_id,
+        _in_sample,
         {%- for name in columns.numeric %}
         cast({{ name }} as double) as {{ name }},
         {%- endfor %}
@@ -200,7 +214,10 @@ numeric_profiles as (
         'numeric' as feature_kind,
         count(numeric_long.value) as feature_customers,
         avg(numeric_long.value) as mean,
-        median(numeric_long.value) as median,
+        median(numeric_long.value) filter (where numeric_long._in_sample) as median,
+        case when bool_and(numeric_long._in_sample) then 'exact' else 'sample' end
+            as median_method,
+        count(numeric_long.value) filter (where numeric_long._in_sample) as median_customers,
         any_value(population_stats.population_mean) as population_mean,
         any_value(population_stats.population_std) as population_std,
         (avg(numeric_long.value) - any_value(population_stats.population_mean))
@@ -266,6 +283,8 @@ categorical_profiles as (
         sum(level_count) filter (where level != '__missing__') as feature_customers,
         cast(null as double) as mean,
         cast(null as double) as median,
+        cast(null as varchar) as median_method,
+        cast(null as bigint) as median_customers,
         cast(null as double) as population_mean,
         cast(null as double) as population_std,
         cast(null as double) as z_score,
@@ -321,6 +340,8 @@ final as (
         feature_profiles.top_level,
         round(cast(feature_profiles.top_level_share as double), 6) as top_level_share,
         clv_fit.clv_diagnostic,
+        cast(feature_profiles.median_method as varchar) as median_method,
+        cast(feature_profiles.median_customers as bigint) as median_customers,
     from sizes
     cross join clv_fit
     inner join top_rfm

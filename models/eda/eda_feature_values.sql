@@ -1,0 +1,101 @@
+{#-
+    The long table every EDA model reads: one row per customer and profiled feature of
+    customer_features (the columns segments_eda_columns finds: numeric and categorical, keys,
+    dates and timestamps left out), built once, so that the EDA models are short SQL over
+    (feature, value) instead of SQL generated per column.
+      - value: a numeric feature as a double, in the feature's units (null when missing);
+      - level: a categorical feature as trimmed text ('true' / 'false' for booleans; null when
+        missing or blank);
+      - customer_key: a number per customer, the same on all of a customer's rows (for the
+        pairs of features of one customer); it depends on the row order and is never shown;
+      - in_sample: whether the customer is in the EDA sample (macro segments_eda_in_sample):
+        every customer up to var('segments_eda_rank_sample_rows'), a fixed hash sample of about
+        that many above it. docs/eda.md.
+-#}
+{%- set columns = segments_eda_columns(ref('customer_features')) -%}
+{%- set numeric = segments_eda_identifiers(columns.numeric) -%}
+{%- set categorical = segments_eda_identifiers(columns.categorical) -%}
+
+with
+
+features as (
+
+    select * from {{ ref('customer_features') }}
+
+),
+
+customers as (
+
+    select count(*) as customer_count from features
+
+),
+
+entries as (
+
+    -- Each feature as a struct of its kind, value and level, so one unpivot turns every column
+    -- into rows in one pass (and customer_key is numbered once).
+    select
+        row_number() over () as customer_key,
+        features.customer_id,
+        {{ segments_eda_in_sample('features.customer_id', 'customers.customer_count') }}
+            as in_sample,
+        {%- for column in numeric %}
+        struct_pack(
+            feature_kind := 'numeric',
+            value := cast(features.{{ column }} as double),
+            level := cast(null as varchar)
+        ) as {{ column }},
+        {%- endfor %}
+        {%- for column in categorical %}
+        struct_pack(
+            feature_kind := 'categorical',
+            value := cast(null as double),
+            level := {{ segments_eda_level('features.' ~ column) }}
+        ) as {{ column }},
+        {%- endfor %}
+        {%- if not numeric and not categorical %}
+        struct_pack(
+            feature_kind := 'numeric', value := cast(null as double), level := cast(null as varchar)
+        ) as __no_feature__,
+        {%- endif %}
+
+    from features
+    cross join customers
+
+),
+
+long as (
+
+    select
+        customer_key,
+        customer_id,
+        in_sample,
+        feature,
+        entry
+
+    from entries
+    unpivot include nulls (
+        entry for feature in ({{ (numeric + categorical) | join(', ') or '__no_feature__' }})
+    )
+    {%- if not numeric and not categorical %}
+    where false
+    {%- endif %}
+
+),
+
+final as (
+
+    select
+        cast(customer_key as bigint) as customer_key,
+        cast(customer_id as varchar) as customer_id,
+        cast(feature as varchar) as feature,
+        entry['feature_kind'] as feature_kind,
+        entry['value'] as value,
+        entry['level'] as level,
+        in_sample
+
+    from long
+
+)
+
+select * from final
