@@ -17,6 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+import pandas as pd
 import pytest
 import report_checks
 from dbt_harness import REPO_ROOT, DbtRun, assert_input_source, copy_run, project_vars, run_dbt
@@ -161,34 +163,141 @@ def test_sql_agreement_equals_sklearn(demo_build: DbtRun) -> None:
     )
 
 
-def test_spearman_ranks_a_fixed_sample_above_the_configured_size(
+QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+QUANTILE_COLUMNS = "p01, p05, p25, p50, p75, p95, p99"
+
+
+def _features_frame(run: DbtRun) -> pd.DataFrame:
+    """customer_features with in_sample (eda_feature_values), numeric features as float."""
+    with duckdb.connect(str(run.db_path), read_only=True) as con:
+        frame = con.execute(
+            "select features.*, sampled.in_sample from customer_features as features "
+            "inner join (select distinct customer_id, in_sample from eda_feature_values) "
+            "as sampled using (customer_id)"
+        ).df()
+    return frame
+
+
+def _numeric_features(run: DbtRun) -> list[str]:
+    return [row[0] for row in run.query("select feature from eda_numeric_summary order by 1")]
+
+
+def _assert_eda_matches_pandas(run: DbtRun, frame: pd.DataFrame, method: str) -> None:
+    """Quantiles, medians and correlations equal pandas on the customers in_sample (all of them
+    when exact); counts and means use every customer."""
+    sample = frame[frame["in_sample"]]
+    numeric = _numeric_features(run)
+    summary = run.query(
+        f"select feature, {QUANTILE_COLUMNS}, quantile_method, quantile_rows, non_missing_count,"
+        " mean from eda_numeric_summary order by 1"
+    )
+    for feature, *figures, quantile_method, quantile_rows, non_missing, mean in summary:
+        values = sample[feature].astype(float).dropna()
+        assert quantile_method == method and quantile_rows == len(values), feature
+        assert non_missing == frame[feature].notna().sum(), feature  # every customer
+        # Tolerance: the mean is a sum in DuckDB's parallel order; quantiles are interpolations
+        # of two order statistics, identical up to the last bit or two.
+        assert mean == pytest.approx(frame[feature].astype(float).mean(), rel=1e-9, abs=1e-12)
+        expected = [values.quantile(q) for q in QUANTILES]
+        assert figures == pytest.approx(expected, rel=1e-9, abs=1e-12), feature
+    # Pearson over the customers (in_sample) with both values, pairwise as in pandas.
+    pearson = sample[numeric].astype(float).corr(method="pearson", min_periods=2)
+    pairs = run.query(
+        "select feature_x, feature_y, pearson, method, n_pairs from eda_correlations "
+        "where feature_x < feature_y"
+    )
+    assert pairs
+    for feature_x, feature_y, value, pair_method, n_pairs in pairs:
+        assert pair_method == method
+        both = sample[[feature_x, feature_y]].dropna()
+        assert n_pairs == len(both)
+        if value is not None:
+            assert value == pytest.approx(pearson.loc[feature_x, feature_y], abs=1e-9)
+    # Medians of a numeric feature by the levels of a categorical one (gender: below the top-N,
+    # so its levels are the values themselves, and '__missing__').
+    by_level = run.query(
+        "select level, count, median, median_method, median_rows from eda_numeric_by_category "
+        "where numeric_feature = 'monetary_value' and categorical_feature = 'gender'"
+    )
+    assert by_level
+    levels = frame["gender"].str.strip().replace("", None).fillna("__missing__")
+    sample_levels = levels[frame["in_sample"]]
+    for level, count, median, median_method, median_rows in by_level:
+        values = frame.loc[levels == level, "monetary_value"].astype(float).dropna()
+        sampled = sample.loc[sample_levels == level, "monetary_value"].astype(float).dropna()
+        assert count == len(values) and median_method == method and median_rows == len(sampled)
+        assert median == pytest.approx(sampled.median(), rel=1e-9), level
+    # segment_profiles medians per K-Means segment.
+    segments = dict(run.query("select customer_id, kmeans_segment_id from customer_segments"))
+    segment_of = frame["customer_id"].map(segments)
+    profiles = run.query(
+        "select segment_id, feature, median, median_method, median_customers, "
+        "feature_customers from segment_profiles "
+        "where method = 'kmeans' and feature_kind = 'numeric'"
+    )
+    assert profiles
+    for segment_id, feature, median, median_method, median_customers, customers in profiles:
+        in_segment = frame.loc[segment_of == segment_id, feature].astype(float).dropna()
+        sampled = sample.loc[segment_of[frame["in_sample"]] == segment_id, feature]
+        sampled = sampled.astype(float).dropna()
+        assert customers == len(in_segment) and median_customers == len(sampled)
+        assert median_method == method
+        if sampled.empty:  # e.g. recency_days of a segment without orders
+            assert median is None, (segment_id, feature)
+        else:  # segment_profiles rounds to 6 decimals.
+            assert median == pytest.approx(sampled.median(), abs=1e-6), (segment_id, feature)
+
+
+def test_eda_figures_are_exact_below_the_sample_size(demo_build: DbtRun) -> None:
+    """2,000 customers, below segments_eda_rank_sample_rows: every figure over every customer,
+    equal to pandas, and the tables say 'exact'."""
+    frame = _features_frame(demo_build)
+    assert frame["in_sample"].all()
+    _assert_eda_matches_pandas(demo_build, frame, "exact")
+
+
+EDA_SAMPLED_MODELS = [
+    "eda_feature_values",
+    "eda_categorical_levels",
+    "eda_numeric_summary",
+    "eda_numeric_by_category",
+    "eda_correlations",
+    "segment_profiles",
+]
+
+
+def test_eda_samples_a_fixed_set_of_customers_above_the_size(
     demo_build: DbtRun, tmp_path: Path
 ) -> None:
-    """Pearson always uses every customer; Spearman a hash sample above the configured size."""
-    query = (
-        "select feature_x, feature_y, pearson, spearman, n_pairs, spearman_rows "
-        "from eda_correlations where feature_x < feature_y and pearson is not null order by all"
-    )
-    full = demo_build.query(query)
-    assert full and all(row[4] == row[5] for row in full)  # 2,000 customers: all ranked
-    workspace = copy_run(demo_build, tmp_path / "workspace").db_path.parent  # shared: a copy
-    sampled_runs = []
-    for _ in range(2):
-        run = run_dbt(
-            ["run", "-s", "eda_correlations"],
-            workspace,
-            vars={"segments_eda_rank_sample_rows": 500},
+    """Above segments_eda_rank_sample_rows (500 of 2,000 customers here): quantiles, medians and
+    correlations are those of a hash sample of about 500 customers and say 'sample'; the same
+    customers and the same figures with customer_features in another row order."""
+    shutil.copy(demo_build.db_path, tmp_path / "segments.duckdb")
+    vars = {"segments_eda_rank_sample_rows": 500}
+    run = run_dbt(["run", "-s", *EDA_SAMPLED_MODELS], tmp_path, vars=vars)
+    _assert_ok(run)
+    frame = _features_frame(run)
+    assert 350 <= frame["in_sample"].sum() <= 650
+    _assert_eda_matches_pandas(run, frame, "sample")
+    queries = {
+        "sample": "select customer_id from eda_feature_values where in_sample",
+        "quantiles": f"select feature, {QUANTILE_COLUMNS}, quantile_rows from eda_numeric_summary",
+        "medians": "select numeric_feature, categorical_feature, level, median, median_rows "
+        "from eda_numeric_by_category",
+        "profiles": "select method, segment_id, feature, median from segment_profiles",
+        "correlations": "select feature_x, feature_y, n_pairs, method, "
+        "round(pearson, 9), round(spearman, 9) from eda_correlations",
+    }
+    before = {name: sorted(run.query(sql)) for name, sql in queries.items()}
+    with duckdb.connect(str(run.db_path)) as con:
+        con.execute(
+            "create or replace table customer_features as "
+            "select * from customer_features order by hash(customer_id || 'shuffle')"
         )
-        _assert_ok(run)
-        sampled_runs.append(run.query(query))
-    sampled = sampled_runs[0]
-    assert sampled == sampled_runs[1]  # the same sample on every run
-    assert [row[:3] + row[4:5] for row in sampled] == [row[:3] + row[4:5] for row in full]
-    complete = [row for row in sampled if row[4] == max(r[4] for r in full)]
-    assert complete and all(350 <= row[5] <= 650 for row in complete), complete[:3]
-    differences = [abs(s[3] - f[3]) for s, f in zip(sampled, full, strict=True) if s[3] is not None]
-    assert max(differences) > 0  # really another set of customers
-    assert sorted(differences)[len(differences) // 2] < 0.05  # and still the same correlations
+    reordered = run_dbt(["run", "-s", *EDA_SAMPLED_MODELS], tmp_path, vars=vars)
+    _assert_ok(reordered)
+    after = {name: sorted(reordered.query(sql)) for name, sql in queries.items()}
+    assert after == before
 
 
 def test_a_new_sql_feature_flows_through_configuration(tmp_path: Path) -> None:
