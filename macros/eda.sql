@@ -1,5 +1,6 @@
 {#-
-    Helpers of the EDA tables (models/eda). The features profiled are discovered at execution time
+    Helpers of the EDA tables (models/eda, docs/eda.md). The features profiled (the rows of
+    eda_feature_values, which every EDA model reads) are discovered at execution time
     from the columns of customer_features, so new share columns or extra feature models show up
     without code changes:
       - numeric: integer, bigint, double, decimal, float, ... columns, except keys (`*_id`);
@@ -103,19 +104,6 @@
 {% endmacro %}
 
 
-{% macro segments_eda_pairs(names) %}
-    {#- The unordered pairs of names, as [{x, y, i, j}] with i < j (1-based positions). -#}
-    {%- set result = [] -%}
-    {%- for x in names -%}
-        {%- set i = loop.index -%}
-        {%- for y in names[i:] -%}
-            {%- do result.append({'x': x, 'y': y, 'i': i, 'j': i + loop.index}) -%}
-        {%- endfor -%}
-    {%- endfor -%}
-    {{ return(result) }}
-{% endmacro %}
-
-
 {% macro segments_eda_literal(value) %}
     {#- A string as a SQL string literal. -#}
     {{ return("'" ~ (value | string) | replace("'", "''") ~ "'") }}
@@ -178,81 +166,6 @@
         {{ exceptions.raise_compiler_error("segments_eda_histogram_bins: expected a whole number >= 1, got " ~ bins) }}
     {%- endif -%}
     {{ return(bins | int) }}
-{% endmacro %}
-
-
-{#-
-    Fragments of the EDA models' SQL. Each renders at the indentation of the place it is called
-    from in the models, so the compiled SQL reads (and lints) like hand-written SQL. When a list
-    of features is empty, a placeholder column (`__no_feature__`) keeps the SQL valid; the
-    models drop it (`where false`) and return an empty table with the documented columns.
--#}
-
-{% macro segments_eda_double_columns(names, placeholder='__no_feature__', in_units=false) %}
-    {#-
-        Each numeric feature as a double. in_units: divided by its unit (segments_eda_unit, a
-        power of two near its largest |value|), for scale-free statistics (correlations, eta)
-        that must not overflow on values around 1e160.
-    -#}
-    {%- for name in names or [placeholder] %}
-        {%- if names and in_units %}
-        {%- set column = segments_eda_identifier(name) %}
-        cast({{ column }} as double)
-        / {{ segments_eda_unit('max(abs(cast(' ~ column ~ ' as double))) over ()') }}
-            as {{ column }},
-        {%- elif names %}
-        {%- set column = segments_eda_identifier(name) %}
-        cast({{ column }} as double) as {{ column }},
-        {%- else %}
-        cast(null as double) as {{ placeholder }},
-        {%- endif %}
-    {%- endfor -%}
-{% endmacro %}
-
-
-{% macro segments_eda_level_columns(names) %}
-    {%- for name in names or ['__no_feature__'] %}
-        {%- if names %}
-        {%- set column = segments_eda_identifier(name) %}
-        {{ segments_eda_level(column) }} as {{ column }},
-        {%- else %}
-        cast(null as varchar) as __no_feature__,
-        {%- endif %}
-    {%- endfor -%}
-{% endmacro %}
-
-
-{% macro segments_eda_in_list(names, placeholder='__no_feature__') %}
-    {%- for name in names or [placeholder] %}
-            {{ segments_eda_identifier(name) if names else name }}{{ ',' if not loop.last }}
-    {%- endfor -%}
-{% endmacro %}
-
-
-{% macro segments_eda_grouped_level_columns(names, levels) %}
-    {#-
-        Each categorical feature as its level after the top-N grouping of eda_categorical_levels
-        (`levels`: a relation with feature, level, level_kind): the level itself when it is one of
-        the top levels, '__missing__' when missing or blank, '__other__' otherwise.
-    -#}
-    {%- for name in names or ['__no_feature__'] %}
-        {%- if names %}
-        {%- set column = segments_eda_identifier(name) %}
-        {%- set level = segments_eda_level(column) %}
-        case
-            when {{ level }} is null then '__missing__'
-            when {{ level }} in (
-                select levels.level from {{ levels }} as levels
-                where
-                    levels.feature = {{ segments_eda_literal(name) }}
-                    and levels.level_kind = 'level'
-            ) then {{ level }}
-            else '__other__'
-        end as {{ column }},
-        {%- else %}
-        cast(null as varchar) as __no_feature__,
-        {%- endif %}
-    {%- endfor -%}
 {% endmacro %}
 
 

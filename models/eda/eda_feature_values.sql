@@ -15,6 +15,26 @@
 {%- set columns = segments_eda_columns(ref('customer_features')) -%}
 {%- set numeric = segments_eda_identifiers(columns.numeric) -%}
 {%- set categorical = segments_eda_identifiers(columns.categorical) -%}
+{%- set entries = [] -%}
+{%- for column in numeric -%}
+    {%- do entries.append({
+        'column': column, 'kind': 'numeric',
+        'value': 'cast(features.' ~ column ~ ' as double)', 'level': 'cast(null as varchar)',
+    }) -%}
+{%- endfor -%}
+{%- for column in categorical -%}
+    {%- do entries.append({
+        'column': column, 'kind': 'categorical',
+        'value': 'cast(null as double)', 'level': segments_eda_level('features.' ~ column),
+    }) -%}
+{%- endfor -%}
+{%- if not entries -%}
+    {#- No feature: a placeholder keeps the SQL valid; `where false` leaves no row. -#}
+    {%- do entries.append({
+        'column': '__no_feature__', 'kind': 'numeric',
+        'value': 'cast(null as double)', 'level': 'cast(null as varchar)',
+    }) -%}
+{%- endif -%}
 
 with
 
@@ -30,34 +50,22 @@ customers as (
 
 ),
 
-entries as (
+feature_structs as (
 
     -- Each feature as a struct of its kind, value and level, so one unpivot turns every column
     -- into rows in one pass (and customer_key is numbered once).
     select
-        row_number() over () as customer_key,
+        {%- for entry in entries %}
+        struct_pack(
+            feature_kind := '{{ entry.kind }}',
+            value := {{ entry.value }},
+            level := {{ entry.level }}
+        ) as {{ entry.column }},
+        {%- endfor %}
         features.customer_id,
         {{ segments_eda_in_sample('features.customer_id', 'customers.customer_count') }}
             as in_sample,
-        {%- for column in numeric %}
-        struct_pack(
-            feature_kind := 'numeric',
-            value := cast(features.{{ column }} as double),
-            level := cast(null as varchar)
-        ) as {{ column }},
-        {%- endfor %}
-        {%- for column in categorical %}
-        struct_pack(
-            feature_kind := 'categorical',
-            value := cast(null as double),
-            level := {{ segments_eda_level('features.' ~ column) }}
-        ) as {{ column }},
-        {%- endfor %}
-        {%- if not numeric and not categorical %}
-        struct_pack(
-            feature_kind := 'numeric', value := cast(null as double), level := cast(null as varchar)
-        ) as __no_feature__,
-        {%- endif %}
+        row_number() over () as customer_key
 
     from features
     cross join customers
@@ -73,9 +81,9 @@ long as (
         feature,
         entry
 
-    from entries
+    from feature_structs
     unpivot include nulls (
-        entry for feature in ({{ (numeric + categorical) | join(', ') or '__no_feature__' }})
+        entry for feature in ({{ entries | map(attribute='column') | join(', ') }})
     )
     {%- if not numeric and not categorical %}
     where false

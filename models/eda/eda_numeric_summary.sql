@@ -9,6 +9,9 @@
     DuckDB's "SKEW is out of range!". A moment that is still not a finite double is null, and
     `note` names the feature and says why.
 -#}
+{%- set sample_rows = segments_eda_sample_rows() -%}
+{#- No limit (null): every customer, as if the limit were the largest bigint. -#}
+{%- set sample_limit = 9223372036854775807 if sample_rows is none else sample_rows -%}
 
 with
 
@@ -16,6 +19,16 @@ feature_values as (
 
     select * from {{ ref('eda_feature_values') }}
     where feature_kind = 'numeric'
+
+),
+
+customers as (
+
+    -- Whether every customer is in the sample (at most segments_eda_rank_sample_rows of them).
+    select
+        coalesce(count(*) // count(distinct feature), 0) <= {{ sample_limit }} as is_exact
+
+    from feature_values
 
 ),
 
@@ -40,17 +53,24 @@ summary as (
         any_value(magnitudes.magnitude) as magnitude,
         count(*) as row_count,
         count(feature_values.value) as non_missing_count,
-        count(distinct feature_values.value) as distinct_count,
+        -- An exact distinct count keeps every distinct value in memory (it ran out of memory
+        -- at 10M customers): above the sample size, HyperLogLog (deterministic: a maximum of
+        -- hashes, whatever the row order). The filter keeps the exact count's table empty then.
+        count(distinct feature_values.value) filter (
+            where customers.is_exact
+        ) as exact_distinct_count,
+        approx_count_distinct(feature_values.value) as approximate_distinct_count,
+        any_value(customers.is_exact) as is_exact,
         avg(feature_values.value / magnitudes.magnitude)
         * any_value(magnitudes.magnitude) as mean,
         stddev_samp(feature_values.value / magnitudes.magnitude)
         * any_value(magnitudes.magnitude) as stddev,
         min(feature_values.value) as min_value,
         max(feature_values.value) as max_value,
-        skewness(feature_values.value / magnitudes.magnitude) as skewness,
-        bool_and(feature_values.in_sample) as is_exact
+        skewness(feature_values.value / magnitudes.magnitude) as skewness
 
     from feature_values
+    cross join customers
     inner join magnitudes
         on feature_values.feature = magnitudes.feature
     group by feature_values.feature
@@ -78,7 +98,10 @@ final as (
         summary.row_count - summary.non_missing_count as missing_count,
         (summary.row_count - summary.non_missing_count) / summary.row_count as missing_share,
         summary.non_missing_count,
-        summary.distinct_count,
+        case
+            when summary.is_exact then summary.exact_distinct_count
+            else summary.approximate_distinct_count
+        end as distinct_count,
         case when isfinite(summary.mean) then summary.mean end as mean,
         case when isfinite(summary.stddev) then summary.stddev end as stddev,
         summary.min_value as min,
@@ -101,7 +124,8 @@ final as (
                     || ' is null'
         end as note,
         case when summary.is_exact then 'exact' else 'sample' end as quantile_method,
-        coalesce(quantiles.quantile_rows, 0) as quantile_rows
+        coalesce(quantiles.quantile_rows, 0) as quantile_rows,
+        case when summary.is_exact then 'exact' else 'hyperloglog' end as distinct_method
 
     from summary
     left join quantiles

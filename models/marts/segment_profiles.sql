@@ -27,13 +27,21 @@ features as (
 
 ),
 
+customer_count as (
+
+    select count(*) as customers from features
+
+),
+
 sampled_features as (
 
+    -- _in_sample: the customer is in the EDA sample (the same customers as eda_feature_values).
     select
-        *,
-        {{ segments_eda_in_sample('customer_id', '(select count(*) from features)') }}
+        features.*,
+        {{ segments_eda_in_sample('features.customer_id', 'customer_count.customers') }}
             as _in_sample,
     from features
+    cross join customer_count
 
 ),
 
@@ -52,10 +60,10 @@ assigned as (
         segments.predicted_clv as _predicted_clv,
         segments.probability_alive as _probability_alive,
         segments.rfm_segment as _rfm_segment,
-        features.*,
-    from sampled_features as features
+        sampled_features.*,
+    from sampled_features
     inner join segments
-        on features.customer_id = segments.customer_id
+        on sampled_features.customer_id = segments.customer_id
     where segments.kmeans_segment_id is not null
 
     union all by name
@@ -67,10 +75,10 @@ assigned as (
         segments.predicted_clv as _predicted_clv,
         segments.probability_alive as _probability_alive,
         segments.rfm_segment as _rfm_segment,
-        features.*,
-    from sampled_features as features
+        sampled_features.*,
+    from sampled_features
     inner join segments
-        on features.customer_id = segments.customer_id
+        on sampled_features.customer_id = segments.customer_id
     where segments.hierarchical_segment_id is not null
 
 ),
