@@ -4,6 +4,9 @@
     over every customer: counts are exact at any size. Every combination of the two features'
     levels has a row, with count 0 when no customer has it.
 -#}
+{%- set columns = segments_eda_columns(ref('customer_features')) -%}
+{%- set literals = [] -%}
+{%- for name in columns.categorical %}{% do literals.append(segments_eda_literal(name)) %}{% endfor -%}
 
 with
 
@@ -35,6 +38,47 @@ grouped_levels as (
 
 ),
 
+customer_levels as (
+
+    -- Back to one row per customer (a column per categorical feature), so that the customers
+    -- are counted per combination of levels once: a self-join of the long rows on the customer
+    -- would make customers x features^2 rows (at 10M customers it spilled and took minutes).
+    pivot grouped_levels
+    on feature in ({{ literals | join(', ') or "'__no_feature__'" }})
+    using any_value(level)
+    group by customer_key
+
+),
+
+combinations as (
+
+    select
+        columns(* exclude (customer_key)),
+        count(*) as customer_count
+
+    from customer_levels
+    group by all
+
+),
+
+numbered_combinations as (
+
+    select
+        *,
+        row_number() over () as combination_id
+
+    from combinations
+
+),
+
+combinations_long as (
+
+    unpivot numbered_combinations
+    on columns(* exclude (combination_id, customer_count))
+    into name feature value level
+
+),
+
 pair_counts as (
 
     select
@@ -42,12 +86,12 @@ pair_counts as (
         cell_x.level as level_x,
         cell_y.feature as feature_y,
         cell_y.level as level_y,
-        count(*) as customer_count
+        sum(cell_x.customer_count) as customer_count
 
-    from grouped_levels as cell_x
-    inner join grouped_levels as cell_y
+    from combinations_long as cell_x
+    inner join combinations_long as cell_y
         on
-            cell_x.customer_key = cell_y.customer_key
+            cell_x.combination_id = cell_y.combination_id
             and cell_x.feature != cell_y.feature
     group by cell_x.feature, cell_x.level, cell_y.feature, cell_y.level
 
