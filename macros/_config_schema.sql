@@ -658,7 +658,7 @@
    "nullable": true,
    "minimum": 1,
    "default": 200000,
-   "description": "eda_correlations ranks (Spearman) at most this many customers, a seeded sample above it; null = rank every customer."
+   "description": "Above this many customers, EDA quantiles, medians (also segment_profiles'), ranks and correlations use a fixed customer_id-hash sample of about this many customers and distinct counts HyperLogLog; the tables say which (docs/eda.md). null = always exact."
   },
   "segments_lifecycle_mode": {
    "type": "string",

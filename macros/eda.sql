@@ -134,8 +134,8 @@
         sample of about that many customers (segments_eda_in_sample). docs/eda.md.
     -#}
     {%- set rows = var('segments_eda_rank_sample_rows', 200000) -%}
-    {%- if rows is not none and (rows is not number or rows < 2 or rows != rows | int) -%}
-        {{ exceptions.raise_compiler_error("var segments_eda_rank_sample_rows: expected a whole number >= 2 or null, got " ~ rows) }}
+    {%- if rows is not none and (rows is not number or rows < 1 or rows != rows | int) -%}
+        {{ exceptions.raise_compiler_error("var segments_eda_rank_sample_rows: expected a whole number >= 1 or null, got " ~ rows) }}
     {%- endif -%}
     {{ return(none if rows is none else rows | int) }}
 {% endmacro %}
