@@ -189,17 +189,25 @@ def _assert_eda_matches_pandas(run: DbtRun, frame: pd.DataFrame, method: str) ->
     numeric = _numeric_features(run)
     summary = run.query(
         f"select feature, {QUANTILE_COLUMNS}, quantile_method, quantile_rows, non_missing_count,"
-        " mean from eda_numeric_summary order by 1"
+        " mean, distinct_count, distinct_method from eda_numeric_summary order by 1"
     )
-    for feature, *figures, quantile_method, quantile_rows, non_missing, mean in summary:
+    summary = [(row[0], row[1:8], *row[8:]) for row in summary]
+    for feature, figures, quantile_method, quantile_rows, non_missing, mean, *distinct in summary:
+        distinct_count, distinct_method = distinct
         values = sample[feature].astype(float).dropna()
         assert quantile_method == method and quantile_rows == len(values), feature
+        exact_distinct = frame[feature].astype(float).nunique()
+        if method == "exact":
+            assert (distinct_method, distinct_count) == ("exact", exact_distinct), feature
+        else:  # HyperLogLog over every customer: a few percent off at most.
+            assert distinct_method == "hyperloglog", feature
+            assert distinct_count == pytest.approx(exact_distinct, rel=0.1, abs=2), feature
         assert non_missing == frame[feature].notna().sum(), feature  # every customer
         # Tolerance: the mean is a sum in DuckDB's parallel order; quantiles are interpolations
         # of two order statistics, identical up to the last bit or two.
         assert mean == pytest.approx(frame[feature].astype(float).mean(), rel=1e-9, abs=1e-12)
         expected = [values.quantile(q) for q in QUANTILES]
-        assert figures == pytest.approx(expected, rel=1e-9, abs=1e-12), feature
+        assert list(figures) == pytest.approx(expected, rel=1e-9, abs=1e-12), feature
     # Pearson over the customers (in_sample) with both values, pairwise as in pandas.
     pearson = sample[numeric].astype(float).corr(method="pearson", min_periods=2)
     pairs = run.query(
