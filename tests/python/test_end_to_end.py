@@ -682,3 +682,48 @@ def test_metricflow_answers_on_the_demo(
         assert answered[name][0] == customers, name
         assert answered[name][1] == pytest.approx(clv, rel=1e-9), name
         assert answered[name][2] == pytest.approx(churn, rel=1e-9), name
+
+
+PRIMARY_KEY_TESTS = {"unique", "unique_combination_of_columns"}
+
+
+def test_every_model_has_a_primary_key_test_and_every_column_a_description(
+    demo_build: DbtRun,
+) -> None:
+    """dbt conventions (issue 16): a key test on every model, a description on every column.
+
+    A column whose name is generated from the data (category_share_<level>) is described when
+    its model's description names the pattern.
+    """
+    manifest = json.loads((demo_build.target_path / "manifest.json").read_text())
+    nodes = manifest["nodes"].values()
+    models = {n["unique_id"]: n for n in nodes if n["resource_type"] == "model"}
+    keyed = {
+        parent
+        for n in nodes
+        if n["resource_type"] == "test"
+        and (n.get("test_metadata") or {}).get("name") in PRIMARY_KEY_TESTS
+        for parent in n["depends_on"]["nodes"]
+    }
+    # A model without a key says why (raw rows may repeat exactly; a huge table unique by
+    # construction) in config.meta.no_primary_key.
+    unkeyed = [
+        m["name"]
+        for uid, m in models.items()
+        if uid not in keyed and not m["config"].get("meta", {}).get("no_primary_key")
+    ]
+    assert sorted(unkeyed) == []
+
+    undescribed = []
+    for model in models.values():
+        described = {name for name, col in model["columns"].items() if col.get("description")}
+        query = (
+            "select column_name from information_schema.columns "
+            f"where table_name = '{model['alias']}' order by ordinal_position"
+        )
+        for (column,) in demo_build.query(query):
+            prefix = re.sub(r"_[a-z0-9]+$", "", column)
+            if column in described or f"{prefix}_<level>" in model["description"]:
+                continue
+            undescribed.append(f"{model['name']}.{column}")
+    assert undescribed == []
