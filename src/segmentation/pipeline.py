@@ -30,6 +30,16 @@ def by_customer(table: pa.Table) -> pa.Table:
 
     The dbt models already read their inputs ordered (DuckDB sorts in parallel); the check is
     O(n) and the pyarrow sort only runs for callers that did not.
+
+    Parameters
+    ----------
+    table : pyarrow.Table, n rows
+        Any table with a ``customer_id`` column.
+
+    Returns
+    -------
+    pyarrow.Table, n rows
+        ``table`` itself when already strictly ascending by ``customer_id``, else a sorted copy.
     """
     ids = table.column(ID_COLUMN)
     if len(ids) < 2 or pc.all(pc.less(ids[:-1], ids[1:])).as_py():
@@ -49,6 +59,23 @@ def matrix_array(matrix: pa.Table, table_name: str = "ml_feature_matrix") -> np.
     """The float64 (n, d) array of a feature-matrix table (every column but customer_id).
 
     Raises ``ValueError`` naming ``table_name`` and the column (``checks.table_matrix``).
+
+    Parameters
+    ----------
+    matrix : pyarrow.Table, n rows
+        ``customer_id`` plus d numeric columns.
+    table_name : str
+        Named in error messages.
+
+    Returns
+    -------
+    ndarray of float64, shape (n, d)
+        The columns other than ``customer_id``, in table order.
+
+    Raises
+    ------
+    ValueError
+        No feature column, a non-numeric column, or NaN / infinite values.
     """
     return table_matrix(matrix, table_name)[0]
 
@@ -70,20 +97,60 @@ def dbt_run(session: Any) -> dict[str, Any]:
         ``invocation_id`` (str), ``which`` (the command, e.g. "build"), ``empty`` and
         ``full_refresh`` (bool), ``selected_tests`` (the number of data tests the command
         selected, from dbt's ``selected_resources``); ``{}`` when the variable is not set.
+
+    Parameters
+    ----------
+    session : duckdb.DuckDBPyConnection
+        The model's connection (``session`` argument of the dbt Python model).
     """
     value = session.execute(f"select getvariable('{DBT_RUN_VARIABLE}')").fetchall()[0][0]
     return json.loads(value) if value else {}
 
 
 def preprocessing_spec(features: pa.Table, config: Config) -> pa.Table:
-    """Fit the preprocessing spec on customer_features (see ``preprocessing.fit_spec``)."""
+    """Fit the preprocessing spec on customer_features (see ``preprocessing.fit_spec``).
+
+    Parameters
+    ----------
+    features : pyarrow.Table, n_customers rows
+        ``customer_features``: ``customer_id`` plus the configured feature columns, in their
+        input units (days, currency of the input, counts); any row order.
+    config : mapping, str or None
+        The ``segmentation`` var (a mapping, or its JSON as dbt renders it).
+
+    Returns
+    -------
+    pyarrow.Table
+        ``ml_preprocessing_spec``: one row per output column of the matrix.
+
+    Raises
+    ------
+    ConfigError
+        When ``config`` is not valid (``SegmentationSettings.from_config`` names the key).
+    ValueError
+        A configured feature is missing or unusable in ``customer_features``.
+    """
     return preprocessing.fit_spec(
         by_customer(features), _settings(config), table_name="customer_features"
     )
 
 
 def feature_matrix(features: pa.Table, spec: pa.Table) -> pa.Table:
-    """Apply the fitted spec: customer_id plus one float64 column per spec output column."""
+    """Apply the fitted spec: customer_id plus one float64 column per spec output column.
+
+    Parameters
+    ----------
+    features : pyarrow.Table, n_customers rows
+        ``customer_features`` (input units); any row order.
+    spec : pyarrow.Table
+        ``ml_preprocessing_spec`` (:func:`preprocessing_spec`).
+
+    Returns
+    -------
+    pyarrow.Table, n_customers rows
+        ``ml_feature_matrix`` in ``customer_id`` order: ``customer_id`` plus d float64 columns
+        (scaled, unitless).
+    """
     return preprocessing.transform_table(by_customer(features), spec)
 
 
@@ -136,7 +203,21 @@ def _clustering(settings: ClusteringSettings | SegmentationSettings) -> Clusteri
 
 
 def kmeans_parameters(settings: ClusteringSettings, n_rows: int) -> dict[str, Any]:
-    """The keyword arguments of :func:`kmeans.kmeans_sweep` from ``segmentation.clustering``."""
+    """The keyword arguments of :func:`kmeans.kmeans_sweep` from ``segmentation.clustering``.
+
+    Parameters
+    ----------
+    settings : ClusteringSettings
+        ``segmentation.clustering``.
+    n_rows : int
+        Rows of the matrix to fit; bounds the k range (``settings.k_values``).
+
+    Returns
+    -------
+    dict
+        ``k_values``, ``k``, ``n_init``, ``seed``, ``fit_sample_max_rows``, ``outlier_fence``,
+        ``exact_silhouette_max_rows``, ``silhouette_sample_size``, ``min_segment_share``.
+    """
     return {
         "k_values": settings.k_values(n_rows),
         "k": settings.k,
@@ -156,6 +237,16 @@ def sweep_table(sweep: kmeans.KMeansSweep) -> pa.Table:
     One row per k: metrics (undefined ones null), ``centroids`` (k lists of d floats, scaled
     space) and ``cluster_sizes`` in segment-id order; ``is_selected`` and ``selection_reason``
     on the chosen k only.
+
+    Parameters
+    ----------
+    sweep : kmeans.KMeansSweep
+        The result of :func:`kmeans.kmeans_sweep`.
+
+    Returns
+    -------
+    pyarrow.Table
+        One row per fitted k, schema :data:`SWEEP_SCHEMA`.
     """
     rows = []
     for fit in sweep.fits:
@@ -197,6 +288,26 @@ def kmeans_sweep_table(
     ``matrix`` is ``customer_id`` plus the float64 matrix columns (every other column is used,
     in table order). The result does not depend on the row order (``kmeans.canonical_fit_rows``).
     Returns :func:`sweep_table`.
+
+    Parameters
+    ----------
+    matrix : pyarrow.Table, n_customers rows
+        ``ml_feature_matrix``: ``customer_id`` plus the d float64 matrix columns (scaled space,
+        unitless); any row order.
+    settings : ClusteringSettings or SegmentationSettings
+        Clustering settings (the ``clustering`` section is taken from full settings).
+    table_name : str
+        Named in error messages.
+
+    Returns
+    -------
+    pyarrow.Table
+        One row per fitted k, schema :data:`SWEEP_SCHEMA`.
+
+    Raises
+    ------
+    ValueError
+        The matrix is unusable (:func:`matrix_array`), or as :func:`kmeans.kmeans_sweep` raises.
     """
     clustering = _clustering(settings)
     X = matrix_array(matrix, table_name)
@@ -204,12 +315,49 @@ def kmeans_sweep_table(
 
 
 def kmeans_sweep(matrix: pa.Table, config: Config) -> pa.Table:
-    """Model ml_kmeans_sweep: K-Means over the configured k range with metrics and the chosen k."""
+    """Model ml_kmeans_sweep: K-Means over the configured k range with metrics and the chosen k.
+
+    Parameters
+    ----------
+    matrix : pyarrow.Table, n_customers rows
+        ``ml_feature_matrix``: ``customer_id`` plus the d float64 matrix columns (scaled space,
+        unitless); any row order.
+    config : mapping, str or None
+        The ``segmentation`` var (a mapping, or its JSON as dbt renders it).
+
+    Returns
+    -------
+    pyarrow.Table
+        ``ml_kmeans_sweep`` (:func:`kmeans_sweep_table`, schema :data:`SWEEP_SCHEMA`).
+
+    Raises
+    ------
+    ConfigError
+        When ``config`` is not valid (``SegmentationSettings.from_config`` names the key).
+    ValueError
+        As :func:`kmeans_sweep_table`.
+    """
     return kmeans_sweep_table(by_customer(matrix), _settings(config))
 
 
 def selected_row(sweep: pa.Table) -> dict[str, Any]:
-    """The ml_kmeans_sweep row with ``is_selected``; ``ValueError`` unless there is exactly one."""
+    """The ml_kmeans_sweep row with ``is_selected``; ``ValueError`` unless there is exactly one.
+
+    Parameters
+    ----------
+    sweep : pyarrow.Table
+        ``ml_kmeans_sweep`` (schema :data:`SWEEP_SCHEMA`).
+
+    Returns
+    -------
+    dict
+        The selected row as a Python dict (column name to value).
+
+    Raises
+    ------
+    ValueError
+        When zero or several rows have ``is_selected``.
+    """
     rows = [row for row in sweep.to_pylist() if row["is_selected"]]
     if len(rows) != 1:
         raise ValueError(f"ml_kmeans_sweep: expected exactly one selected k, found {len(rows)}")
@@ -243,6 +391,27 @@ def kmeans_centroids_table(
     feature matrix, (n, d) in the spec's column order) nearest to each centroid
     (``naming.describe_segments``). Raises ``ValueError`` when the centroids do not have the
     spec's columns.
+
+    Parameters
+    ----------
+    sweep : pyarrow.Table
+        ``ml_kmeans_sweep`` (schema :data:`SWEEP_SCHEMA`) with one selected row.
+    spec : pyarrow.Table
+        ``ml_preprocessing_spec`` with d output columns.
+    settings : SegmentationSettings
+        Used for naming the segments.
+    X : ndarray of float64, shape (n, d)
+        The scaled feature matrix, in the spec's column order.
+
+    Returns
+    -------
+    pyarrow.Table, k * d rows
+        Schema :data:`CENTROIDS_SCHEMA`, ordered by segment_id then spec position.
+
+    Raises
+    ------
+    ValueError
+        No or several selected rows (:func:`selected_row`), or centroids not of shape (k, d).
     """
     row = selected_row(sweep)
     centroids = np.asarray(row["centroids"], dtype=np.float64)
@@ -277,6 +446,30 @@ def kmeans_centroids(sweep: pa.Table, spec: pa.Table, config: Config, matrix: pa
     """Model ml_kmeans_centroids: the selected fit's centroids, with names and descriptions.
 
     Names and descriptions are those of the customers of ``matrix`` nearest to each centroid.
+
+    Parameters
+    ----------
+    sweep : pyarrow.Table
+        ``ml_kmeans_sweep`` with one selected row.
+    spec : pyarrow.Table
+        ``ml_preprocessing_spec``.
+    config : mapping, str or None
+        The ``segmentation`` var (a mapping, or its JSON as dbt renders it).
+    matrix : pyarrow.Table, n_customers rows
+        ``ml_feature_matrix``: ``customer_id`` plus the d float64 matrix columns (scaled space,
+        unitless); any row order.
+
+    Returns
+    -------
+    pyarrow.Table, k * d rows
+        ``ml_kmeans_centroids`` (:func:`kmeans_centroids_table`, :data:`CENTROIDS_SCHEMA`).
+
+    Raises
+    ------
+    ConfigError
+        When ``config`` is not valid (``SegmentationSettings.from_config`` names the key).
+    ValueError
+        As :func:`kmeans_centroids_table` and :func:`matrix_array`.
     """
     return kmeans_centroids_table(sweep, spec, _settings(config), matrix_array(by_customer(matrix)))
 
@@ -308,6 +501,31 @@ def kmeans_assignments(matrix: pa.Table, centroids: pa.Table, config: Config) ->
     as the sweep above it; other customers get null (and everyone when there is one segment).
     ``is_outlier``: the customer was left out of the K-Means fit (``preprocessing.outlier_mask``
     with ``segmentation.clustering.outlier_fence``, the rule the sweep applies).
+
+    Parameters
+    ----------
+    matrix : pyarrow.Table, n_customers rows
+        ``ml_feature_matrix``: ``customer_id`` plus the d float64 matrix columns (scaled space,
+        unitless); any row order.
+    centroids : pyarrow.Table, k * d rows
+        ``ml_kmeans_centroids`` (:data:`CENTROIDS_SCHEMA`); ``value_scaled`` is used.
+    config : mapping, str or None
+        The ``segmentation`` var (a mapping, or its JSON as dbt renders it).
+
+    Returns
+    -------
+    pyarrow.Table, n_customers rows
+        In ``customer_id`` order: ``customer_id``, ``kmeans_segment_id`` (int64, 1..k),
+        ``distance_to_centroid`` (float64, Euclidean, scaled space), ``silhouette`` (float64 in
+        [-1, 1] or null), ``is_outlier`` (bool).
+
+    Raises
+    ------
+    ConfigError
+        When ``config`` is not valid (``SegmentationSettings.from_config`` names the key).
+    ValueError
+        An ``output_column`` of ``centroids`` is not a matrix column, a segment lacks a value for
+        some column, or the matrix is unusable (:func:`matrix_array`).
     """
     clustering = _settings(config).clustering
     matrix = by_customer(matrix)
@@ -339,7 +557,23 @@ def kmeans_assignments(matrix: pa.Table, centroids: pa.Table, config: Config) ->
 
 
 def selected_k(sweep: pa.Table) -> int:
-    """The k of the ml_kmeans_sweep row with ``is_selected`` (:func:`selected_row`)."""
+    """The k of the ml_kmeans_sweep row with ``is_selected`` (:func:`selected_row`).
+
+    Parameters
+    ----------
+    sweep : pyarrow.Table
+        ``ml_kmeans_sweep``.
+
+    Returns
+    -------
+    int
+        The selected number of segments.
+
+    Raises
+    ------
+    ValueError
+        When zero or several rows have ``is_selected``.
+    """
     return int(selected_row(sweep)["k"])
 
 
@@ -371,7 +605,27 @@ ASSIGNMENTS_SCHEMA = pa.schema(
 
 
 def hierarchical_leaves(matrix: pa.Table, config: Config) -> pa.Table:
-    """Customers to tree leaves (exact or two-stage); empty when hierarchical is disabled."""
+    """Customers to tree leaves (exact or two-stage); empty when hierarchical is disabled.
+
+    Parameters
+    ----------
+    matrix : pyarrow.Table, n_customers rows
+        ``ml_feature_matrix``: ``customer_id`` plus the d float64 matrix columns (scaled space,
+        unitless); any row order.
+    config : mapping, str or None
+        The ``segmentation`` var (a mapping, or its JSON as dbt renders it).
+
+    Returns
+    -------
+    pyarrow.Table, n_customers rows (0 when disabled)
+        Schema :data:`LEAVES_SCHEMA`: ``customer_id``, ``leaf_id`` (int64), ``scheme``
+        ("exact" or "two_stage"); see ``hierarchical_tables.leaves_table``.
+
+    Raises
+    ------
+    ConfigError
+        When ``config`` is not valid (``SegmentationSettings.from_config`` names the key).
+    """
     settings = _settings(config)
     if not _hierarchical_enabled(settings):
         return LEAVES_SCHEMA.empty_table()
@@ -379,7 +633,28 @@ def hierarchical_leaves(matrix: pa.Table, config: Config) -> pa.Table:
 
 
 def hierarchical_linkage(matrix: pa.Table, leaves: pa.Table, config: Config) -> pa.Table:
-    """The merge tree over the leaves; empty when hierarchical is disabled."""
+    """The merge tree over the leaves; empty when hierarchical is disabled.
+
+    Parameters
+    ----------
+    matrix : pyarrow.Table, n_customers rows
+        ``ml_feature_matrix``: ``customer_id`` plus the d float64 matrix columns (scaled space,
+        unitless); any row order.
+    leaves : pyarrow.Table
+        ``ml_hierarchical_leaves`` (:func:`hierarchical_leaves`).
+    config : mapping, str or None
+        The ``segmentation`` var (a mapping, or its JSON as dbt renders it).
+
+    Returns
+    -------
+    pyarrow.Table, n_leaves - 1 rows (0 when disabled)
+        Schema :data:`LINKAGE_SCHEMA`: one row per merge (Ward distance in the scaled space).
+
+    Raises
+    ------
+    ConfigError
+        When ``config`` is not valid (``SegmentationSettings.from_config`` names the key).
+    """
     settings = _settings(config)
     if not _hierarchical_enabled(settings):
         return LINKAGE_SCHEMA.empty_table()
@@ -397,6 +672,35 @@ def hierarchical_assignments(
     """Cut the tree at the hierarchical k; segment ids by size, names and descriptions.
 
     Names and descriptions are those of each segment's customers (``naming.describe_segments``).
+
+    Parameters
+    ----------
+    matrix : pyarrow.Table, n_customers rows
+        ``ml_feature_matrix``: ``customer_id`` plus the d float64 matrix columns (scaled space,
+        unitless); any row order.
+    leaves : pyarrow.Table
+        ``ml_hierarchical_leaves``.
+    linkage : pyarrow.Table
+        ``ml_hierarchical_linkage``.
+    sweep : pyarrow.Table
+        ``ml_kmeans_sweep``; its selected k is used unless ``clustering.hierarchical_k`` is set.
+    spec : pyarrow.Table
+        ``ml_preprocessing_spec`` (for names and descriptions).
+    config : mapping, str or None
+        The ``segmentation`` var (a mapping, or its JSON as dbt renders it).
+
+    Returns
+    -------
+    pyarrow.Table, n_customers rows (0 when disabled)
+        Schema :data:`ASSIGNMENTS_SCHEMA`: ``customer_id``, ``hierarchical_segment_id`` (int64,
+        1..k), ``hierarchical_segment_name``, ``hierarchical_segment_description``, ``k``.
+
+    Raises
+    ------
+    ConfigError
+        When ``config`` is not valid (``SegmentationSettings.from_config`` names the key).
+    ValueError
+        No or several selected k in ``sweep`` (:func:`selected_row`).
     """
     settings = _settings(config)
     if not _hierarchical_enabled(settings):
@@ -434,7 +738,32 @@ def hierarchical_metrics(
     sweep: pa.Table,
     config: Config,
 ) -> pa.Table:
-    """Metrics of the tree cut at every k of the K-Means sweep's range."""
+    """Metrics of the tree cut at every k of the K-Means sweep's range.
+
+    Parameters
+    ----------
+    matrix : pyarrow.Table, n_customers rows
+        ``ml_feature_matrix``: ``customer_id`` plus the d float64 matrix columns (scaled space,
+        unitless); any row order.
+    leaves, linkage : pyarrow.Table
+        ``ml_hierarchical_leaves`` and ``ml_hierarchical_linkage``.
+    sweep : pyarrow.Table
+        ``ml_kmeans_sweep``: its k values, plus the hierarchical k, are evaluated.
+    config : mapping, str or None
+        The ``segmentation`` var (a mapping, or its JSON as dbt renders it).
+
+    Returns
+    -------
+    pyarrow.Table
+        One row per k (``hierarchical_tables.METRICS_SCHEMA``; 0 rows when disabled).
+
+    Raises
+    ------
+    ConfigError
+        When ``config`` is not valid (``SegmentationSettings.from_config`` names the key).
+    ValueError
+        No or several selected k in ``sweep`` (:func:`selected_row`).
+    """
     settings = _settings(config)
     if not _hierarchical_enabled(settings):
         return hierarchical_tables.METRICS_SCHEMA.empty_table()
@@ -480,6 +809,22 @@ def clv_settings(config: Config) -> clv.ClvSettings:
 
     The SQL-only keys (:data:`CLV_SQL_ONLY_KEYS`) are left out; an unknown key or an invalid
     value raises a ``ConfigError`` naming ``segmentation.clv`` and the key.
+
+    Parameters
+    ----------
+    config : mapping, str or None
+        The ``segmentation`` var (a mapping, or its JSON as dbt renders it).
+
+    Returns
+    -------
+    clv.ClvSettings
+        The validated CLV settings.
+
+    Raises
+    ------
+    ConfigError
+        ``config`` is not valid JSON or not a mapping, ``segmentation.clv`` is not a mapping, or
+        a key of it is unknown or invalid.
     """
     raw: Any = config
     if isinstance(raw, str):
@@ -535,6 +880,28 @@ def clv_parameters(summary: pa.Table, config: Config) -> pa.Table:
     Returns :meth:`clv.ClvResult.parameters` (schema :data:`clv.PARAMETER_SCHEMA`): one row per
     (model, parameter) plus the diagnostics, with the fit status (``converged`` False and the
     reason in ``message`` when a fit failed or was not attempted).
+
+    Parameters
+    ----------
+    summary : pyarrow.Table, n_customers rows
+        ``int_customer_clv_summary``: ``customer_id``, ``frequency`` (repeat purchases), ``recency``
+        and ``T`` (in ``segmentation.clv.time_unit`` periods), ``monetary_value`` (mean repeat
+        spend, currency of the input); ``frequency`` null for customers without a purchase.
+    config : mapping, str or None
+        The ``segmentation`` var (a mapping, or its JSON as dbt renders it).
+
+    Returns
+    -------
+    pyarrow.Table
+        ``ml_clv_parameters`` (schema :data:`clv.PARAMETER_SCHEMA`).
+
+    Raises
+    ------
+    ConfigError
+        Invalid ``segmentation.clv`` (:func:`clv_settings`).
+    ValueError
+        ``summary`` lacks a column of :data:`clv.SUMMARY_COLUMNS`, or its ``time_unit`` differs
+        from the configured one, or the values are invalid (``clv.validate_rft``).
     """
     settings = clv_settings(config)
     purchased, _unscored = _clv_split(summary, settings)
@@ -625,6 +992,29 @@ def customer_clv(summary: pa.Table, parameters: pa.Table, config: Config) -> pa.
     purchases get :meth:`clv.ClvResult.customers` (predictions null with the reason in
     ``clv_status`` when a fit failed); customers without a purchase up to the calibration end get
     null predictions and ``clv_status`` :data:`CLV_NO_PURCHASES`.
+
+    Parameters
+    ----------
+    summary : pyarrow.Table, n_customers rows
+        ``int_customer_clv_summary`` (see :func:`clv_parameters`).
+    parameters : pyarrow.Table
+        ``ml_clv_parameters`` fitted on the same summary and config.
+    config : mapping, str or None
+        The ``segmentation`` var (a mapping, or its JSON as dbt renders it).
+
+    Returns
+    -------
+    pyarrow.Table, n_customers rows
+        Schema :data:`clv.CUSTOMER_SCHEMA`: the scored customers first, then those without a
+        purchase.
+
+    Raises
+    ------
+    ConfigError
+        Invalid ``segmentation.clv`` (:func:`clv_settings`).
+    ValueError
+        ``summary`` lacks a column or has another ``time_unit``; ``parameters`` lacks a row, or
+        was fitted on another number of customers than the summary gives (rebuild it).
     """
     settings = clv_settings(config)
     purchased, unscored = _clv_split(summary, settings)
@@ -659,6 +1049,32 @@ def clv_holdout(
     ``segmentation.clv.holdout_end`` is not set, and neither has the result. Both tables must
     list the same customers in the same order (the models order them by customer id).
     Returns :func:`clv.holdout.calibration_holdout_table` (schema ``HOLDOUT_SCHEMA``).
+
+    Parameters
+    ----------
+    summary : pyarrow.Table, n_customers rows
+        ``int_customer_clv_summary`` (see :func:`clv_parameters`).
+    holdout : pyarrow.Table, n_purchasers rows or none
+        ``int_customer_clv_holdout``: ``customer_id``, ``holdout_purchases`` (count) and
+        ``holdout_periods`` (the holdout length in ``time_unit`` periods, one value).
+    parameters : pyarrow.Table
+        ``ml_clv_parameters``.
+    config : mapping, str or None
+        The ``segmentation`` var (a mapping, or its JSON as dbt renders it).
+
+    Returns
+    -------
+    pyarrow.Table
+        Schema ``HOLDOUT_SCHEMA``; no rows when ``holdout`` has none.
+
+    Raises
+    ------
+    ConfigError
+        Invalid ``segmentation.clv`` (:func:`clv_settings`).
+    ValueError
+        ``summary`` lacks a column or has another ``time_unit``; ``holdout`` does not list the
+        customers with purchases in the same order; ``parameters`` lacks a row or was fitted on
+        another number of customers; ``holdout_periods`` is not one non-null value.
     """
     settings = clv_settings(config)
     purchased, _unscored = _clv_split(summary, settings)
