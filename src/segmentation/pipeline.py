@@ -126,9 +126,10 @@ def preprocessing_spec(features: pa.Table, config: Config) -> pa.Table:
     Raises
     ------
     ConfigError
-        When ``config`` is not valid (``SegmentationSettings.from_config`` names the key).
-    ValueError
-        A configured feature is missing or unusable in ``customer_features``.
+        When ``config`` is not valid (``SegmentationSettings.from_config`` names the key), or
+        when ``customer_features`` has no rows, lacks a configured column, or a feature is
+        unusable (non-numeric, all null, negative under log1p, non-finite, an ordinal value
+        outside its levels); ``preprocessing.fit_spec`` names table, column and value.
     """
     return preprocessing.fit_spec(
         by_customer(features), _settings(config), table_name="customer_features"
