@@ -81,7 +81,13 @@ class BgNbdFit:
 
     @property
     def params(self) -> BgNbdParams:
-        """The four parameters as a :class:`BgNbdParams`."""
+        """The four parameters as a :class:`BgNbdParams`.
+
+        Returns
+        -------
+        BgNbdParams
+            ``r``, ``alpha`` (caller's time unit), ``a``, ``b``.
+        """
         return BgNbdParams(self.r, self.alpha, self.a, self.b)
 
 
@@ -96,6 +102,27 @@ def bg_nbd_log_likelihood(
     The common factor is taken out and the two terms are combined with ``logaddexp`` so the
     result stays finite for large ``x`` and ``T``.  Inputs are assumed valid (see
     :func:`validate_rft`).
+
+    Parameters
+    ----------
+    params : BgNbdParams
+        ``r``, ``alpha`` (in the time unit of the inputs), ``a``, ``b``.
+    frequency : ndarray of float64, shape (n_customers,)
+        Repeat purchases x (whole numbers >= 0).
+    recency : ndarray of float64, shape (n_customers,)
+        Time of the last purchase since the first, t_x, in periods (0 when x = 0).
+    T : ndarray of float64, shape (n_customers,)
+        Age: time from the first purchase to the calibration end, in the same periods.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_customers,)
+        log L per customer (natural log).
+
+    References
+    ----------
+    Fader, Hardie & Lee (2005), "Counting your customers the easy way: an alternative to the
+    Pareto/NBD model", Marketing Science 24(2), 275-284.
     """
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     x = frequency
@@ -126,6 +153,22 @@ def bg_nbd_log_likelihood_gradient(
 
     An exact gradient lets the optimiser converge to the optimum itself rather than to where
     finite differences stop resolving it, so the fit does not depend on the time unit.
+
+    Parameters
+    ----------
+    params : BgNbdParams
+        ``r``, ``alpha`` (in the time unit of the inputs), ``a``, ``b``.
+    frequency : ndarray of float64, shape (n_customers,)
+        Repeat purchases x (whole numbers >= 0).
+    recency : ndarray of float64, shape (n_customers,)
+        Time of the last purchase since the first, t_x, in periods (0 when x = 0).
+    T : ndarray of float64, shape (n_customers,)
+        Age: time from the first purchase to the calibration end, in the same periods.
+
+    Returns
+    -------
+    ndarray of float64, shape (4, n_customers)
+        Rows d/dr, d/dalpha, d/da, d/db of each customer's log-likelihood.
     """
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     x = frequency
@@ -166,6 +209,23 @@ def bg_nbd_probability_alive(
 
     In the BG/NBD a customer can only drop out right after a purchase, so a customer without
     repeat purchases (``x = 0``) is alive with probability exactly 1.  Computed in log space.
+
+    Parameters
+    ----------
+    params : BgNbdParams
+        ``r``, ``alpha`` (in the time unit of the inputs), ``a``, ``b``.
+    frequency : array_like of float, shape (n_customers,)
+        Repeat purchases x (whole numbers >= 0).
+    recency : array_like of float, shape (n_customers,)
+        Time of the last purchase since the first, t_x, in periods (0 when x = 0).
+    T : array_like of float, shape (n_customers,)
+        Age: time from the first purchase to the calibration end, in the same periods.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_customers,)
+        P(alive) in [0, 1] at ``T`` (Fader, Hardie & Lee 2008, "Computing P(alive) using the
+        BG/NBD model", technical note).
     """
     x, t_x, big_t = (np.asarray(v, dtype=np.float64) for v in (frequency, recency, T))
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
@@ -212,6 +272,18 @@ def bg_nbd_expected_purchases(params: BgNbdParams, t: ArrayLike) -> FloatArray:
 
     ``E[X(t)] = (a+b-1)/(a-1) [1 - (alpha/(alpha+t))^r 2F1(r, b; a+b-1; t/(alpha+t))]``, used for
     the aggregate forecast of a cohort and for sanity checks.
+
+    Parameters
+    ----------
+    params : BgNbdParams
+        ``r``, ``alpha`` (in the time unit of the inputs), ``a``, ``b``.
+    t : array_like of float, any shape
+        Length of the period from the first purchase, in the time unit of ``alpha``.
+
+    Returns
+    -------
+    ndarray of float64, shape of ``t``
+        Expected repeat purchases (count) in (0, t].
     """
     t_arr = np.asarray(t, dtype=np.float64)
     z = t_arr / (params.alpha + t_arr)
@@ -234,6 +306,24 @@ def bg_nbd_conditional_expected_purchases(
 
     The bracket is evaluated through the Euler transformation (see ``_bg_nbd_bracket``); the
     denominator is ``1 / P(alive)``.  ``t`` broadcasts against the customer arrays.
+
+    Parameters
+    ----------
+    params : BgNbdParams
+        ``r``, ``alpha`` (in the time unit of the inputs), ``a``, ``b``.
+    t : array_like of float
+        Forecast horizon(s) after ``T``, in periods; broadcast against the customer arrays.
+    frequency : array_like of float, shape (n_customers,)
+        Repeat purchases x (whole numbers >= 0).
+    recency : array_like of float, shape (n_customers,)
+        Time of the last purchase since the first, t_x, in periods (0 when x = 0).
+    T : array_like of float, shape (n_customers,)
+        Age: time from the first purchase to the calibration end, in the same periods.
+
+    Returns
+    -------
+    ndarray of float64, broadcast shape of ``t`` and (n_customers,)
+        Expected purchases (count) in (T, T + t].
     """
     x, t_x, big_t = (np.asarray(v, dtype=np.float64) for v in (frequency, recency, T))
     t_arr = np.asarray(t, dtype=np.float64)
@@ -334,7 +424,18 @@ def fit_bg_nbd(
 
 
 def time_scale(T: FloatArray) -> float:
-    """Unit the BG/NBD is fitted in: the median of the positive ``T`` (1.0 if there is none)."""
+    """Unit the BG/NBD is fitted in: the median of the positive ``T`` (1.0 if there is none).
+
+    Parameters
+    ----------
+    T : ndarray of float64, shape (n_customers,)
+        Customer ages in periods.
+
+    Returns
+    -------
+    float
+        The median positive ``T`` in periods, or 1.0.
+    """
     positive = T[T > 0]
     return float(np.median(positive)) if positive.size else 1.0
 
@@ -350,6 +451,19 @@ def dropout_not_identified(
     drops by less than :data:`PROFILE_FLAT_DROP` (or rises), whatever point of the ridge the
     optimiser stopped at. The test uses only the fitted parameters, so every machine gives the
     same verdict.
+
+    Parameters
+    ----------
+    params : BgNbdParams
+        ``r``, ``alpha`` (in the time unit of the inputs), ``a``, ``b``.
+    log_likelihood : callable
+        Maps a float64 array (r, alpha, a, b), shape (4,), to the sample's (penalized)
+        log-likelihood, a float.
+
+    Returns
+    -------
+    bool
+        False also when either log-likelihood is not finite.
     """
     fitted = log_likelihood(np.array([params.r, params.alpha, params.a, params.b]))
     stretched = log_likelihood(
@@ -378,6 +492,30 @@ def discounted_expected_purchases(
     ``sum_k (E[Y(s_k)|x,t_x,T] - E[Y(s_{k-1})|x,t_x,T]) / (1 + d)^(s_k * unit_days / 365)``
     with ``s_0 = 0``: purchases expected during a step are discounted from the step's end.
     Increments are clipped at 0 against rounding noise.
+
+    Parameters
+    ----------
+    params : BgNbdParams
+        ``r``, ``alpha`` (in the time unit of the inputs), ``a``, ``b``.
+    frequency : array_like of float, shape (n_customers,)
+        Repeat purchases x (whole numbers >= 0).
+    recency : array_like of float, shape (n_customers,)
+        Time of the last purchase since the first, t_x, in periods (0 when x = 0).
+    T : array_like of float, shape (n_customers,)
+        Age: time from the first purchase to the calibration end, in the same periods.
+    horizon : float
+        Forecast horizon in periods (the fit's time unit), > 0.
+    step : float
+        Discounting step in periods, > 0.
+    annual_discount_rate : float
+        d, per year (0.1 for 10 %).
+    unit_days : float
+        Days per period (1 for days, 7 for weeks).
+
+    Returns
+    -------
+    ndarray of float64, shape (n_customers,)
+        Discounted expected purchases (count) over the horizon.
     """
     x, t_x, big_t = (np.asarray(v, dtype=np.float64) for v in (frequency, recency, T))
     n_steps = max(1, math.ceil(horizon / step - 1e-9))
@@ -396,6 +534,18 @@ def churn_risk_band(
     """``"high"`` if P(alive) < high_below, ``"medium"`` if < medium_below, else ``"low"``.
 
     NaN probabilities map to None.
+
+    Parameters
+    ----------
+    probability_alive : array_like of float, shape (n_customers,)
+        P(alive) in [0, 1], NaN allowed.
+    high_below, medium_below : float
+        Thresholds on P(alive).
+
+    Returns
+    -------
+    ndarray of object, shape (n_customers,)
+        ``"high"``, ``"medium"``, ``"low"`` or None.
     """
     p = np.asarray(probability_alive, dtype=np.float64)
     band = np.where(p < high_below, "high", np.where(p < medium_below, "medium", "low"))
