@@ -91,17 +91,17 @@ def dbt_run(session: Any) -> dict[str, Any]:
     ``segments_dbt_run`` (JSON) on the model's connection; a model config would be rendered at
     parse time and keep an earlier command's values under partial parsing.
 
+    Parameters
+    ----------
+    session : duckdb.DuckDBPyConnection
+        The model's connection (``session`` argument of the dbt Python model).
+
     Returns
     -------
     dict
         ``invocation_id`` (str), ``which`` (the command, e.g. "build"), ``empty`` and
         ``full_refresh`` (bool), ``selected_tests`` (the number of data tests the command
         selected, from dbt's ``selected_resources``); ``{}`` when the variable is not set.
-
-    Parameters
-    ----------
-    session : duckdb.DuckDBPyConnection
-        The model's connection (``session`` argument of the dbt Python model).
     """
     value = session.execute(f"select getvariable('{DBT_RUN_VARIABLE}')").fetchall()[0][0]
     return json.loads(value) if value else {}

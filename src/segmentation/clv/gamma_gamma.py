@@ -47,7 +47,13 @@ class GammaGammaFit:
 
     @property
     def params(self) -> GammaGammaParams:
-        """The three parameters as a :class:`GammaGammaParams`."""
+        """The three parameters as a :class:`GammaGammaParams`.
+
+        Returns
+        -------
+        GammaGammaParams
+            ``p``, ``q``, ``gamma`` (currency of the input).
+        """
         return GammaGammaParams(self.p, self.q, self.gamma)
 
 
@@ -58,6 +64,26 @@ def gamma_gamma_log_likelihood(
 
     ``f(m_x | p, q, gamma, x) = G(px+q) / (G(px) G(q)) * gamma^q m_x^(px-1) x^(px)
     / (gamma + m_x x)^(px+q)``, for customers with ``x > 0`` and ``m_x > 0`` only.
+
+    Parameters
+    ----------
+    params : GammaGammaParams
+        ``p``, ``q`` (dimensionless) and ``gamma`` (currency of the input).
+    frequency : ndarray of float64, shape (n,)
+        Repeat purchases x, > 0.
+    monetary_value : ndarray of float64, shape (n,)
+        Mean repeat transaction value m_x, > 0, in the currency of the input.
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+        log f(m_x | x) per customer (natural log; a density in 1/currency).
+
+    References
+    ----------
+    Fader, Hardie & Lee (2005b), "RFM and CLV: using iso-value curves for customer base
+    analysis", Journal of Marketing Research 42(4), 415-430; Colombo & Jiang (1999), "A
+    stochastic RFM model", Journal of Interactive Marketing 13(3), 2-12.
     """
     p, q, g = params.p, params.q, params.gamma
     x, m = frequency, monetary_value
@@ -83,6 +109,20 @@ def gamma_gamma_log_likelihood_gradient(
     ``d/dq = psi(px+q) - psi(q) + log gamma - log(gamma + m_x x)``,
     ``d/dgamma = q / gamma - (px+q) / (gamma + m_x x)``. With it the optimiser needs one
     likelihood evaluation per step instead of four, and converges without a polishing pass.
+
+    Parameters
+    ----------
+    params : GammaGammaParams
+        ``p``, ``q`` (dimensionless) and ``gamma`` (currency of the input).
+    frequency : ndarray of float64, shape (n,)
+        Repeat purchases x, > 0.
+    monetary_value : ndarray of float64, shape (n,)
+        Mean repeat transaction value m_x, > 0, in the currency of the input.
+
+    Returns
+    -------
+    ndarray of float64, shape (3, n)
+        Rows d/dp, d/dq, d/dgamma of each customer's log density.
     """
     p, q, g = params.p, params.q, params.gamma
     x, m = frequency, monetary_value
@@ -108,6 +148,26 @@ def gamma_gamma_conditional_expected_value(
     mean ``m_x`` with weight ``p x / (p x + q - 1)`` on the latter.  Customers without repeat
     purchases (``x = 0``) get the population mean; their ``m_x`` is ignored.  Requires
     ``q > 1`` (otherwise the population mean spend is infinite): returns NaN then.
+
+    Parameters
+    ----------
+    params : GammaGammaParams
+        ``p``, ``q`` (dimensionless) and ``gamma`` (currency of the input).
+    frequency : array_like of float, shape (n_customers,)
+        Repeat purchases x, >= 0.
+    monetary_value : array_like of float, shape (n_customers,)
+        Mean repeat transaction value m_x in the currency of the input (ignored where x = 0).
+
+    Returns
+    -------
+    ndarray of float64, shape (n_customers,)
+        Expected value of a future transaction, currency of the input; all NaN when q <= 1.
+
+    References
+    ----------
+    Fader, Hardie & Lee (2005b), "RFM and CLV: using iso-value curves for customer base
+    analysis", Journal of Marketing Research 42(4), 415-430; Colombo & Jiang (1999), "A
+    stochastic RFM model", Journal of Interactive Marketing 13(3), 2-12.
     """
     x = np.asarray(frequency, dtype=np.float64)
     m = np.where(x > 0, np.asarray(monetary_value, dtype=np.float64), 0.0)
@@ -123,6 +183,18 @@ def frequency_monetary_correlation(frequency: ArrayLike, monetary_value: ArrayLi
     The Gamma-Gamma model assumes spend is independent of purchase frequency; a correlation far
     from 0 (FHL report 0.11 for CDNOW) means the CLV estimates should be read with care.  NaN
     when fewer than two repeat customers or either variable is constant.
+
+    Parameters
+    ----------
+    frequency : array_like of float, shape (n_customers,)
+        Repeat purchases x, >= 0.
+    monetary_value : array_like of float, shape (n_customers,)
+        Mean repeat transaction value m_x in the currency of the input (ignored where x = 0).
+
+    Returns
+    -------
+    float
+        Pearson r in [-1, 1] over customers with x > 0 and a finite m_x, or NaN.
     """
     x = np.asarray(frequency, dtype=np.float64)
     m = np.asarray(monetary_value, dtype=np.float64)
@@ -154,10 +226,35 @@ def fit_gamma_gamma(
     and ``q`` do not depend on the currency and ``gamma`` is in its units; ``penalizer``
     applies to ``(p, q, gamma / scale)``.
 
+    Parameters
+    ----------
+    frequency : array_like of float, shape (n_customers,)
+        Repeat purchases x (finite, >= 0).
+    monetary_value : array_like of float, shape (n_customers,)
+        Mean repeat transaction value m_x, currency of the input (ignored where x = 0).
+    penalizer : float
+        L2 penalty on ``(p, q, gamma / scale)``; 0 gives the MLE.
+    min_repeat_customers : int
+        Below this many usable repeat customers the fit is not attempted (``converged`` False).
+    max_iterations : int
+        Iteration limit of the optimiser.
+
+    Returns
+    -------
+    GammaGammaFit
+        Parameters (``gamma`` in the currency of the input), log-likelihood, convergence status
+        and message; a failed fit is reported, not raised.
+
     Raises
     ------
     ValueError
         Only for invalid inputs (see :func:`validate_monetary`).
+
+    References
+    ----------
+    Fader, Hardie & Lee (2005b), "RFM and CLV: using iso-value curves for customer base
+    analysis", Journal of Marketing Research 42(4); Colombo & Jiang (1999), "A stochastic RFM
+    model", Journal of Interactive Marketing 13(3).
     """
     x = _as_float_array(frequency, "frequency")
     _check_finite(x, "frequency")
@@ -196,6 +293,17 @@ def fit_gamma_gamma(
 
 
 def spend_scale(monetary_value: FloatArray) -> float:
-    """Currency unit the Gamma-Gamma is fitted in: the median positive spend (1.0 if none)."""
+    """Currency unit the Gamma-Gamma is fitted in: the median positive spend (1.0 if none).
+
+    Parameters
+    ----------
+    monetary_value : ndarray of float64, shape (n,)
+        Mean repeat values, currency of the input.
+
+    Returns
+    -------
+    float
+        The median positive value (currency of the input), or 1.0.
+    """
     positive = monetary_value[monetary_value > 0]
     return float(np.median(positive)) if positive.size else 1.0
