@@ -69,6 +69,18 @@ def bg_nbd_diagnostic(fit: BgNbdFit, n_repeat_customers: int) -> str:
     """``"ok"``, ``"warning: ..."`` or ``"not fitted: <message>"`` for a BG/NBD fit.
 
     ``n_repeat_customers`` counts the customers with frequency > 0 in the whole input.
+
+    Parameters
+    ----------
+    fit : BgNbdFit
+        The fit; r, a, b and alpha / ``fit.scale`` are checked against the extremes.
+    n_repeat_customers : int
+        Customers with frequency > 0 in the whole input.
+
+    Returns
+    -------
+    str
+        The diagnostic text.
     """
     if not fit.converged:
         return f"not fitted: {fit.message}"
@@ -78,7 +90,21 @@ def bg_nbd_diagnostic(fit: BgNbdFit, n_repeat_customers: int) -> str:
 
 
 def gamma_gamma_diagnostic(fit: GammaGammaFit, correlation: float) -> str:
-    """The same for a Gamma-Gamma fit, with the frequency-spend correlation check."""
+    """The same for a Gamma-Gamma fit, with the frequency-spend correlation check.
+
+    Parameters
+    ----------
+    fit : GammaGammaFit
+        The fit; p, q and gamma / ``fit.scale`` are checked, ``fit.n_customers`` is the repeat
+        customer count.
+    correlation : float
+        Frequency-spend Pearson correlation; NaN skips that check.
+
+    Returns
+    -------
+    str
+        ``"ok"``, ``"warning: ..."`` or ``"not fitted: <message>"``.
+    """
     if not fit.converged:
         return f"not fitted: {fit.message}"
     reasons = []
@@ -93,7 +119,18 @@ def gamma_gamma_diagnostic(fit: GammaGammaFit, correlation: float) -> str:
 
 
 def combined_diagnostic(bg_nbd: str, gamma_gamma: str) -> str:
-    """One line for a customer row: ``"ok"`` or each model's non-ok diagnostic, named."""
+    """One line for a customer row: ``"ok"`` or each model's non-ok diagnostic, named.
+
+    Parameters
+    ----------
+    bg_nbd, gamma_gamma : str
+        The two models' diagnostics.
+
+    Returns
+    -------
+    str
+        ``"ok"``, or the non-ok ones prefixed with the model and joined with ``"; "``.
+    """
     parts = [
         f"{model} {text}" for model, text in (("bg_nbd", bg_nbd), ("gamma_gamma", gamma_gamma))
     ]

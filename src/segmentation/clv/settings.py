@@ -124,6 +124,16 @@ class ClvSettings:
     def from_dict(cls, d: Mapping[str, Any] | None) -> ClvSettings:
         """Build settings from a (dbt config) mapping; ``None`` gives the defaults.
 
+        Parameters
+        ----------
+        d : mapping or None
+            ``segmentation.clv`` without the SQL-only keys.
+
+        Returns
+        -------
+        ClvSettings
+            The validated settings.
+
         Raises
         ------
         ValueError
@@ -143,20 +153,49 @@ class ClvSettings:
         return cls(**dict(d))
 
     def fit_size(self, n_customers: int) -> int:
-        """How many of ``n_customers`` the models are fitted on (fit_sample_max_customers)."""
+        """How many of ``n_customers`` the models are fitted on (fit_sample_max_customers).
+
+        Parameters
+        ----------
+        n_customers : int
+            Customers available.
+
+        Returns
+        -------
+        int
+            ``min(n_customers, fit_sample_max_customers)``.
+        """
         return min(n_customers, self.fit_sample_max_customers)
 
     @property
     def unit_days(self) -> float:
-        """Days per time unit (1 or 7)."""
+        """Days per time unit (1 or 7).
+
+        Returns
+        -------
+        float
+            Days per period.
+        """
         return DAYS_PER_UNIT[self.time_unit]
 
     @property
     def horizon(self) -> float:
-        """The horizon in the configured time unit."""
+        """The horizon in the configured time unit.
+
+        Returns
+        -------
+        float
+            ``horizon_days / unit_days``, in periods.
+        """
         return self.horizon_days / self.unit_days
 
     @property
     def discount_step(self) -> float:
-        """The discounting step in the configured time unit."""
+        """The discounting step in the configured time unit.
+
+        Returns
+        -------
+        float
+            ``discount_step_days / unit_days``, in periods.
+        """
         return self.discount_step_days / self.unit_days

@@ -122,6 +122,13 @@ class ClvResult:
         Predictions are null where the model they need did not fit (or, rarely, was not finite
         for that customer); ``clv_status`` is ``"ok"`` or says why; ``clv_diagnostic`` is the
         fits' :func:`~segmentation.clv.diagnostics.combined_diagnostic` (the same on every row).
+
+        Returns
+        -------
+        pyarrow.Table, n_customers rows
+            Schema :data:`CUSTOMER_SCHEMA`: ``expected_purchases`` (count over the horizon),
+            ``probability_alive`` ([0, 1]), ``expected_average_value`` and ``predicted_clv``
+            (currency of the input), ``churn_risk_band``, ``clv_status``, ``clv_diagnostic``.
         """
 
         def col(values: FloatArray) -> pa.Array:
@@ -142,14 +149,26 @@ class ClvResult:
         )
 
     def diagnostic(self) -> str:
-        """``"ok"`` or what is wrong with either fit (:mod:`segmentation.clv.diagnostics`)."""
+        """``"ok"`` or what is wrong with either fit (:mod:`segmentation.clv.diagnostics`).
+
+        Returns
+        -------
+        str
+            ``"ok"`` or ``"<model> <diagnostic>"`` for each model whose diagnostic is not ok.
+        """
         return combined_diagnostic(
             bg_nbd_diagnostic(self.bg_nbd, self.n_repeat_customers),
             gamma_gamma_diagnostic(self.gamma_gamma, self.frequency_spend_correlation),
         )
 
     def parameters(self) -> pa.Table:
-        """One row per (model, parameter) plus diagnostics: :func:`parameters_table`."""
+        """One row per (model, parameter) plus diagnostics: :func:`parameters_table`.
+
+        Returns
+        -------
+        pyarrow.Table, 11 rows
+            Schema :data:`PARAMETER_SCHEMA`.
+        """
         return parameters_table(
             self.bg_nbd,
             self.gamma_gamma,
@@ -165,6 +184,18 @@ def fit_sample_description(n_customers: int, settings: ClvSettings) -> str:
     ``"all customers"`` up to ``settings.fit_sample_max_customers``, above it
     ``"seeded sample of <size> of <n> customers (fit_sample_max_customers)"`` (see
     :func:`fit_sample_index`).
+
+    Parameters
+    ----------
+    n_customers : int
+        Customers in the input summary.
+    settings : ClvSettings
+        The CLV settings (``fit_sample_max_customers``, ``fit_sample_seed``, ...).
+
+    Returns
+    -------
+    str
+        The description (also names ``fit_sample_seed`` when sampled).
     """
     size = settings.fit_size(n_customers)
     if size == n_customers:
@@ -192,6 +223,26 @@ def parameters_table(
     ``spend_scale`` (the units each model was fitted in: median T, median repeat spend).
     ``diagnostic`` is the model's :mod:`~segmentation.clv.diagnostics` verdict on every row;
     ``fit_sample`` says what the fits used (:func:`fit_sample_description`), on every row.
+
+    Parameters
+    ----------
+    bg : BgNbdFit
+        The BG/NBD fit (``alpha`` in periods of the fit's time unit).
+    gg : GammaGammaFit
+        The Gamma-Gamma fit (``gamma`` in the currency of the input).
+    correlation : float
+        Frequency-spend Pearson correlation, NaN allowed.
+    n_repeat_customers : int
+        Customers with frequency > 0 in the whole input.
+    fit_sample : str
+        :func:`fit_sample_description` of the fit.
+
+    Returns
+    -------
+    pyarrow.Table, 11 rows
+        Schema :data:`PARAMETER_SCHEMA`: 4 BG/NBD and 3 Gamma-Gamma parameter rows, then
+        ``time_scale`` (periods), ``frequency_spend_correlation``, ``repeat_customers`` and
+        ``spend_scale`` (currency); non-finite values are null.
     """
     rows: list[dict[str, Any]] = []
     verdicts = {
@@ -279,6 +330,24 @@ def fit_clv_parameters(summary: pa.Table, settings: ClvSettings | None = None) -
 
     What the warehouse publishes before scoring (``ml_clv_parameters``): the same fits as
     :func:`fit_clv`, without predicting for every customer. Same inputs and errors as fit_clv.
+
+    Parameters
+    ----------
+    summary : pyarrow.Table, n_customers rows
+        As for :func:`fit_clv` (:data:`SUMMARY_COLUMNS`).
+    settings : ClvSettings or None
+        Defaults when None.
+
+    Returns
+    -------
+    pyarrow.Table, 11 rows
+        :func:`parameters_table` (schema :data:`PARAMETER_SCHEMA`).
+
+    Raises
+    ------
+    ValueError
+        As :func:`fit_clv`: missing column, null or duplicate ``customer_id``, non-numeric or
+        invalid values; never for a failed fit.
     """
     settings = settings if settings is not None else ClvSettings()
     ids, x, t_x, big_t, m = _validated_summary(summary)
@@ -299,6 +368,18 @@ def fit_sample_index(ids: pa.Array, settings: ClvSettings) -> NDArray[np.int64]:
     that size drawn over the customers sorted by id. Either way the positions come sorted by
     customer id, so the fit (and every sum in it) sees the same values in the same order
     whatever the input's row order: the result is byte-identical.
+
+    Parameters
+    ----------
+    ids : pyarrow.Array of string, length n_customers
+        Customer ids in input order.
+    settings : ClvSettings
+        The CLV settings (``fit_sample_max_customers``, ``fit_sample_seed``, ...).
+
+    Returns
+    -------
+    ndarray of int64, shape (settings.fit_size(n_customers),)
+        Positions into ``ids``, in ascending customer-id order.
     """
     n = len(ids)
     by_id = np.asarray(pc.sort_indices(ids).to_numpy(), dtype=np.int64)
@@ -324,6 +405,34 @@ def fit_models(
     likelihood works on vectors too small to gain from more, and inside ``dbt build`` other
     models use the second core (measured: the fit took three times longer with OpenBLAS
     threads competing with DuckDB's).
+
+    Parameters
+    ----------
+    ids : pyarrow.Array of string, length n_customers
+        Customer ids (unique, non-null).
+    x : ndarray of float64, shape (n_customers,)
+        Repeat purchases (validated by :func:`validate_rft`).
+    t_x, big_t : ndarray of float64, shape (n_customers,)
+        Recency and age T in ``settings.time_unit`` periods.
+    m : ndarray of float64, shape (n_customers,)
+        Mean repeat value, currency of the input; NaN where x = 0 (:func:`validate_monetary`).
+    settings : ClvSettings
+        The CLV settings (``fit_sample_max_customers``, ``fit_sample_seed``, ...).
+
+    Returns
+    -------
+    bg : BgNbdFit
+        From :func:`fit_bg_nbd` (Fader, Hardie & Lee 2005, Marketing Science 24(2)).
+    gg : GammaGammaFit
+        From :func:`fit_gamma_gamma` (Fader, Hardie & Lee 2005, JMR 42(4)).
+    correlation : float
+        :func:`frequency_monetary_correlation` over all customers, or NaN.
+
+    Raises
+    ------
+    ValueError
+        Only for invalid inputs (as :func:`fit_bg_nbd` and :func:`fit_gamma_gamma`); a failed
+        fit is reported in the fit, not raised.
     """
     sample = fit_sample_index(ids, settings)
     fx, ft_x, fbig_t, fm = x[sample], t_x[sample], big_t[sample], m[sample]
@@ -394,6 +503,32 @@ def score_clv(
     Kept separate so that a warehouse can fit once (on all customers or a sample) and score with
     the published parameters; a model that did not converge gives null predictions with the
     reason in ``clv_status``, and a non-finite prediction nulls that customer's row.
+
+    Parameters
+    ----------
+    ids : pyarrow.Array of string, length n_customers
+        Customer ids (unique, non-null).
+    x : ndarray of float64, shape (n_customers,)
+        Repeat purchases (validated by :func:`validate_rft`).
+    t_x, big_t : ndarray of float64, shape (n_customers,)
+        Recency and age T in ``settings.time_unit`` periods.
+    m : ndarray of float64, shape (n_customers,)
+        Mean repeat value, currency of the input; NaN where x = 0 (:func:`validate_monetary`).
+    bg : BgNbdFit
+        The BG/NBD fit; not converged gives null purchases, P(alive) and CLV.
+    gg : GammaGammaFit
+        The Gamma-Gamma fit; not converged gives null value and CLV.
+    correlation : float
+        Frequency-spend correlation, kept for the diagnostic.
+    settings : ClvSettings
+        Horizon, discount step and rate, time unit, churn thresholds.
+
+    Returns
+    -------
+    ClvResult
+        Arrays of shape (n_customers,) in input order: ``expected_purchases`` (count over the
+        horizon), ``probability_alive``, ``expected_average_value`` and ``predicted_clv``
+        (currency of the input, discounted), ``churn_risk_band``, ``clv_status``.
     """
     n = int(x.size)
 

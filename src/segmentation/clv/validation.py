@@ -40,6 +40,21 @@ def validate_rft(
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Validate the BG/NBD inputs and return them as float arrays.
 
+    Parameters
+    ----------
+    frequency : array_like of float, shape (n_customers,)
+        Repeat purchases x (whole numbers >= 0).
+    recency : array_like of float, shape (n_customers,)
+        t_x in periods, 0 <= t_x <= T.
+    T : array_like of float, shape (n_customers,)
+        Customer age in periods, >= 0.
+
+    Returns
+    -------
+    x, t_x, T : ndarray of float64, shape (n_customers,)
+        Arrays of other shapes are flattened; ``t_x`` is clipped to ``T`` within a relative
+        tolerance of 1e-9.
+
     Raises
     ------
     ValueError
@@ -94,6 +109,18 @@ def validate_monetary(frequency: ArrayLike, monetary_value: ArrayLike) -> FloatA
     exactly 0 (only free repeat orders, which real data such as CDNOW contains) is valid but
     cannot enter the Gamma-Gamma likelihood, so :func:`fit_gamma_gamma` leaves it out of the fit
     while :func:`gamma_gamma_conditional_expected_value` still predicts for it.
+
+    Parameters
+    ----------
+    frequency : array_like of float, shape (n_customers,)
+        Repeat purchases x.
+    monetary_value : array_like of float, shape (n_customers,)
+        Mean repeat transaction value, currency of the input.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_customers,)
+        ``monetary_value``, NaN where x = 0.
 
     Raises
     ------
