@@ -112,6 +112,17 @@ def config_hash(config: Mapping[str, Any]) -> str:
 
     Values may be mappings or their JSON text (dbt renders vars either way); equal
     configurations give equal hashes whatever the key order.
+
+    Parameters
+    ----------
+    config : mapping
+        Configuration name to value (a mapping or its JSON text); values JSON cannot encode are
+        written with ``str``.
+
+    Returns
+    -------
+    str
+        64 lowercase hex characters.
     """
 
     def parsed(value: Any) -> Any:
@@ -138,6 +149,17 @@ def publication_blocker(flags: Mapping[str, Any]) -> str | None:
     data tests before the publication node; ``dbt run``, ``--empty`` (zero-row tables) and
     builds that leave data tests out (``--exclude-resource-type test``, ``--resource-type
     model``) would publish untested or empty tables.
+
+    Parameters
+    ----------
+    flags : mapping
+        ``which`` (str), ``empty`` (bool), ``selected_tests`` (int), as ``pipeline.dbt_run``
+        returns them.
+
+    Returns
+    -------
+    str or None
+        The reason, or None when the command may publish.
     """
     command = flags.get("which")
     if command != "build":
@@ -150,7 +172,18 @@ def publication_blocker(flags: Mapping[str, Any]) -> str | None:
 
 
 def database_path(session: duckdb.DuckDBPyConnection) -> Path | None:
-    """The file of the session's current database, or None for an in-memory database."""
+    """The file of the session's current database, or None for an in-memory database.
+
+    Parameters
+    ----------
+    session : duckdb.DuckDBPyConnection
+        The model's connection.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The resolved (absolute) path of the database file.
+    """
     row = session.execute(
         "select path from duckdb_databases() where database_name = current_database()"
     ).fetchone()
@@ -163,6 +196,16 @@ def default_publish_dir(db_path: Path) -> Path:
     ``published/<file name without its extension>/`` next to it. Each database publishes into
     a folder of its own, so builds of different databases in one folder
     (``SEGMENTS_DB_PATH=a.duckdb`` and ``b.duckdb``) keep separate files and run histories.
+
+    Parameters
+    ----------
+    db_path : pathlib.Path
+        The build database file (``~`` expanded, resolved).
+
+    Returns
+    -------
+    pathlib.Path
+        ``<db_path folder>/published/<db_path stem>``, absolute; not created.
     """
     db_path = Path(db_path).expanduser().resolve()
     return db_path.parent / PUBLISHED_FOLDER / db_path.stem
@@ -174,6 +217,16 @@ def published_path_for(db_path: Path) -> Path:
     Readers locate the publication through this one function:
     ``$SEGMENTS_PUBLISH_DIR/segments.duckdb`` when that variable is set and not empty (the build
     then publishes there), else ``published/<db_path stem>/segments.duckdb`` next to ``db_path``.
+
+    Parameters
+    ----------
+    db_path : pathlib.Path
+        The build database file.
+
+    Returns
+    -------
+    pathlib.Path
+        The absolute path of ``segments.duckdb``; the file may not exist yet.
     """
     configured = os.environ.get(PUBLISH_DIR_ENV)
     if configured:
@@ -186,6 +239,23 @@ def resolve_publish_dir(session: duckdb.DuckDBPyConnection, configured: str | No
 
     ``configured`` is env SEGMENTS_PUBLISH_DIR as the model's config renders it; empty or None
     means unset. Relative paths are resolved against the working directory.
+
+    Parameters
+    ----------
+    session : duckdb.DuckDBPyConnection
+        The model's connection (its database file gives the default folder).
+    configured : str or None
+        SEGMENTS_PUBLISH_DIR as rendered; empty or None means unset.
+
+    Returns
+    -------
+    pathlib.Path
+        The absolute publication folder; not created.
+
+    Raises
+    ------
+    PublicationError
+        When nothing is configured and the build database is in memory.
     """
     if configured:
         return Path(configured).expanduser().resolve()
@@ -202,6 +272,16 @@ def remove_stale_temporaries(publish_dir: Path) -> list[Path]:
 
     Only safe under the publication lock (:func:`publication_lock`): no live publication owns
     a temporary file then. Returns the removed paths.
+
+    Parameters
+    ----------
+    publish_dir : pathlib.Path
+        The publication folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The removed files and folders, ``segments.*.duckdb.tmp`` first, then ``parquet/*.tmp``.
     """
     removed = []
     for path in sorted(publish_dir.glob(TMP_PATTERN)):
@@ -219,7 +299,18 @@ def remove_stale_temporaries(publish_dir: Path) -> list[Path]:
 
 
 def current_parquet_run(publish_dir: Path) -> str | None:
-    """The run id ``<publish_dir>/parquet/current`` points at, or None when there is none."""
+    """The run id ``<publish_dir>/parquet/current`` points at, or None when there is none.
+
+    Parameters
+    ----------
+    publish_dir : pathlib.Path
+        The publication folder.
+
+    Returns
+    -------
+    str or None
+        The run id (uuid4 hex, the link target's name).
+    """
     link = Path(publish_dir) / PARQUET_FOLDER / CURRENT_LINK
     if not link.is_symlink():
         return None
@@ -270,6 +361,23 @@ def publication_lock(publish_dir: Path, timeout_seconds: float = 600.0) -> Itera
 
     The operating system releases it when the holder dies, so a killed build never leaves the
     folder locked. Raises PublicationError after ``timeout_seconds`` of waiting.
+
+    Parameters
+    ----------
+    publish_dir : pathlib.Path
+        The publication folder (created if missing).
+    timeout_seconds : float
+        How long to wait for the lock, in seconds.
+
+    Yields
+    ------
+    None
+        While the lock is held (no lock where ``fcntl`` is unavailable).
+
+    Raises
+    ------
+    PublicationError
+        When another process held the lock for longer than ``timeout_seconds``.
     """
     publish_dir.mkdir(parents=True, exist_ok=True)
     lock_path = publish_dir / LOCK_FILE
@@ -315,6 +423,28 @@ def run_summary(
     ``inputs`` are base_customers and base_orders (raw rows) and stg_customers and
     stg_order_lines (staged rows); ``tables`` must hold customer_segments, clustering_metrics
     (selected k and silhouette per method) and rejects (rows by source).
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Connection on which the relations can be queried.
+    tables : mapping of str to duckdb.DuckDBPyRelation
+        The published tables, by name.
+    inputs : mapping of str to duckdb.DuckDBPyRelation
+        base_customers, base_orders, stg_customers, stg_order_lines.
+
+    Returns
+    -------
+    dict
+        Row counts (int) ``raw_customers``, ``raw_order_lines``, ``staged_customers``,
+        ``staged_order_lines``, ``rejected_customers``, ``rejected_order_lines``,
+        ``customers_segmented``; ``kmeans_k``, ``hierarchical_k`` (int or None) and
+        ``kmeans_silhouette``, ``hierarchical_silhouette`` (float or None).
+
+    Raises
+    ------
+    PublicationError
+        When one of the tables or inputs named above is missing.
     """
     for name in SUMMARY_TABLES:
         if name not in tables:
@@ -350,7 +480,13 @@ def run_summary(
 
 
 def empty_runs() -> pa.Table:
-    """A segment_runs table with no row (what the model returns when it does not publish)."""
+    """A segment_runs table with no row (what the model returns when it does not publish).
+
+    Returns
+    -------
+    pyarrow.Table
+        0 rows, schema ``SEGMENT_RUNS_SCHEMA``.
+    """
     return SEGMENT_RUNS_SCHEMA.empty_table()
 
 
@@ -455,6 +591,38 @@ def publish(
 
     The work happens on a cursor of its own: dbt runs Python models inside a transaction on the
     build database, and DuckDB commits a transaction to one database only.
+
+    Parameters
+    ----------
+    session : duckdb.DuckDBPyConnection
+        The model's connection to the build database.
+    tables : mapping of str to duckdb.DuckDBPyRelation
+        Published tables by name (lowercase SQL identifiers); must include the tables
+        :func:`run_summary` reads.
+    inputs : mapping of str to duckdb.DuckDBPyRelation
+        The raw and staged inputs :func:`run_summary` counts.
+    config : mapping
+        The ``segmentation`` configuration (hashed by :func:`config_hash`).
+    publish_dir : pathlib.Path
+        The publication folder (created if missing).
+    invocation_id : str or None
+        dbt's ``invocation_id``, recorded as ``dbt_invocation_id``.
+
+    Returns
+    -------
+    pyarrow.Table
+        One row, schema ``SEGMENT_RUNS_SCHEMA``.
+
+    Raises
+    ------
+    PublicationError
+        No table given, a name that is not a lowercase SQL identifier, a reserved name
+        (segment_runs, current_run), a table that already has ``run_id`` / ``built_at``, a
+        missing summary table or input, an unreadable previous file, or the lock not obtained in
+        time; the published file is left unchanged.
+    duckdb.Error, OSError
+        From DuckDB or the file system while writing; the temporary files are removed and the
+        published file is left unchanged.
     """
     if not tables:
         raise PublicationError("published tables: none given")
