@@ -87,6 +87,23 @@ class LifecycleSettings:
         """Parse ``segmentation.lifecycle``; missing keys take the defaults, unknown keys fail.
 
         Types, ranges, defaults and unknown keys: the configuration schema (config_schema.yml).
+
+        Parameters
+        ----------
+        raw : mapping or None
+            The ``segmentation.lifecycle`` section; None gives the defaults.
+        path : str
+            The configuration path named in errors.
+
+        Returns
+        -------
+        LifecycleSettings
+            The validated settings.
+
+        Raises
+        ------
+        ConfigError
+            Naming the key, for an unknown key or a value of the wrong type or range.
         """
         c = validate(node_at("segmentation.lifecycle"), {} if raw is None else raw, path)
         return cls(
@@ -104,6 +121,23 @@ def lifecycle_settings(config: Mapping[str, Any], mode_override: Any = None) -> 
     """``segmentation.lifecycle`` of the parsed var, ``mode`` overridden from the command line.
 
     ``mode_override`` is the var ``segments_lifecycle_mode`` (None or '' = not set).
+
+    Parameters
+    ----------
+    config : mapping
+        The parsed ``segmentation`` var.
+    mode_override : str or None
+        ``auto``, ``refit`` or ``score``; None, ``''`` or ``'None'`` means not set.
+
+    Returns
+    -------
+    LifecycleSettings
+        The settings, with ``mode`` replaced when overridden.
+
+    Raises
+    ------
+    ConfigError
+        An invalid ``segmentation.lifecycle`` or an unknown ``mode_override``.
     """
     settings = LifecycleSettings.from_dict(config.get("lifecycle"))
     if mode_override not in (None, "", "None"):
@@ -113,7 +147,18 @@ def lifecycle_settings(config: Mapping[str, Any], mode_override: Any = None) -> 
 
 
 def model_config_hash(config: Mapping[str, Any]) -> str:
-    """sha256 of the fit-relevant configuration (``features`` and ``clustering``)."""
+    """sha256 of the fit-relevant configuration (``features`` and ``clustering``).
+
+    Parameters
+    ----------
+    config : mapping
+        The parsed ``segmentation`` var.
+
+    Returns
+    -------
+    str
+        64 hex characters (``publish.config_hash`` of ``FIT_KEYS``).
+    """
     from segmentation.publish import config_hash
 
     return config_hash({key: config.get(key) for key in FIT_KEYS})
@@ -243,6 +288,22 @@ def training_bins(features: pa.Table, spec: pa.Table, n_bins: int) -> list[dict[
     ``(lower, upper]`` (the first from -inf, the last to +inf), plus a bin for nulls.
     Categorical and ordinal features: one bin per observed level (as text), plus nulls. Every
     bin's ``share`` is its fraction of the rows; bins with share 0 are kept (null bin).
+
+    Parameters
+    ----------
+    features : pyarrow.Table, n_customers rows
+        ``customer_features`` (input units: days, currency of the input, counts).
+    spec : pyarrow.Table
+        ``ml_preprocessing_spec``; its features are binned, in spec order.
+    n_bins : int
+        Quantile bins of a numeric feature (``psi_bins``).
+
+    Returns
+    -------
+    list of dict
+        One dict per bin (``BIN_TYPE``): ``feature``, ``bin`` (0.. ; -1 for nulls), ``lower`` and
+        ``upper`` (feature units, numeric only), ``level`` (text, categorical/ordinal and the null
+        bin), ``share`` (fraction of the n_customers rows, 0..1).
     """
     rows = preprocessing.spec_rows(spec)
     n = features.num_rows
@@ -263,6 +324,16 @@ def psi(expected: np.ndarray, actual: np.ndarray) -> float:
 
     Shares below ``PSI_FLOOR`` are raised to it (an empty bin would make the index infinite).
     Rules of thumb: < 0.1 stable, 0.1-0.25 moderate shift, > 0.25 significant shift.
+
+    Parameters
+    ----------
+    expected, actual : ndarray of float64, shape (n_bins,)
+        Shares (0..1) of the reference and the current population in the same bins.
+
+    Returns
+    -------
+    float
+        The PSI, >= 0 (unitless).
     """
     e = np.maximum(np.asarray(expected, dtype=np.float64), PSI_FLOOR)
     a = np.maximum(np.asarray(actual, dtype=np.float64), PSI_FLOOR)
@@ -274,6 +345,18 @@ def feature_psi(features: pa.Table, bins: Sequence[Mapping[str, Any]]) -> list[d
 
     Values outside every stored level of a categorical feature fall in an extra bin whose
     expected share is 0 (floored), so a new level shows up as drift.
+
+    Parameters
+    ----------
+    features : pyarrow.Table, n_customers rows
+        ``customer_features`` (input units: days, currency of the input, counts).
+    bins : sequence of mapping
+        Stored training bins (:func:`training_bins`).
+
+    Returns
+    -------
+    list of dict
+        One ``{"feature": str, "psi": float}`` per feature of ``bins``, in first-seen order.
     """
     by_feature: dict[str, list[Mapping[str, Any]]] = {}
     for b in bins:
@@ -312,12 +395,45 @@ def feature_psi(features: pa.Table, bins: Sequence[Mapping[str, Any]]) -> list[d
 
 
 def spec_table(model: Mapping[str, Any]) -> pa.Table:
-    """The stored preprocessing spec of a model row as a ``SPEC_SCHEMA`` table."""
+    """The stored preprocessing spec of a model row as a ``SPEC_SCHEMA`` table.
+
+    Parameters
+    ----------
+    model : mapping
+        A ``segmentation_models`` row (``MODEL_SCHEMA``): ``spec``, ``centroids``, ``model_id``
+        ...
+
+    Returns
+    -------
+    pyarrow.Table
+        d rows, schema ``preprocessing.SPEC_SCHEMA``.
+    """
     return pa.Table.from_pylist(list(model["spec"]), schema=preprocessing.SPEC_SCHEMA)
 
 
 def centroid_array(model: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(segment ids (k,), centroids (k, d) in spec position order, names (k,)), ids ascending."""
+    """(segment ids (k,), centroids (k, d) in spec position order, names (k,)), ids ascending.
+
+    Parameters
+    ----------
+    model : mapping
+        A ``segmentation_models`` row (``MODEL_SCHEMA``): ``spec``, ``centroids``, ``model_id``
+        ...
+
+    Returns
+    -------
+    ids : ndarray of int64, shape (k,)
+        Segment ids, ascending.
+    centroids : ndarray of float64, shape (k, d)
+        Scaled-space coordinates, columns in spec position order.
+    names : list of str, length k
+        Segment names.
+
+    Raises
+    ------
+    ConfigError
+        When some (segment, output column) has no centroid value.
+    """
     spec = preprocessing.spec_rows(spec_table(model))
     position = {row["output_column"]: row["position"] for row in spec}
     ids = sorted({int(c["segment_id"]) for c in model["centroids"]})
@@ -339,6 +455,27 @@ def score(features: pa.Table, model: Mapping[str, Any]) -> tuple[np.ndarray, np.
     Applies the stored spec (``preprocessing.apply_spec``) and assigns every row to its nearest
     stored centroid (:func:`nearest_direct`; ties to the lower segment id). The SQL scoring
     (macro ``segments_score_with_model``) computes the same; a test checks they agree.
+
+    Parameters
+    ----------
+    features : pyarrow.Table, n_customers rows
+        ``customer_features`` (input units: days, currency of the input, counts).
+    model : mapping
+        A ``segmentation_models`` row (``MODEL_SCHEMA``): ``spec``, ``centroids``, ``model_id``
+        ...
+
+    Returns
+    -------
+    segment_ids : ndarray of int64, shape (n_customers,)
+        The model's segment ids.
+    distances : ndarray of float64, shape (n_customers,)
+        Euclidean distance to the centroid, in the model's scaled space.
+
+    Raises
+    ------
+    ConfigError
+        Input errors of ``preprocessing.apply_spec`` (table, column, value), or a model lacking
+        centroid values.
     """
     X = preprocessing.apply_spec(features, spec_table(model))
     ids, C, _ = centroid_array(model)
@@ -354,6 +491,22 @@ def nearest_direct(
     Squared differences summed directly (no BLAS product, so no process-wide BLAS thread limit
     is touched while other dbt threads compute), chunked so memory stays O(chunk_rows k d);
     ties go to the lower index, as in the SQL scoring.
+
+    Parameters
+    ----------
+    X : ndarray of float64, shape (n, d)
+        Points in the scaled space.
+    C : ndarray of float64, shape (k, d)
+        Centroids in the same space.
+    chunk_rows : int
+        Rows per chunk.
+
+    Returns
+    -------
+    labels : ndarray of int64, shape (n,)
+        Index 0..k-1 into ``C``.
+    distances : ndarray of float64, shape (n,)
+        Euclidean distance to that centroid.
     """
     n = X.shape[0]
     labels = np.empty(n, dtype=np.int64)
@@ -376,6 +529,18 @@ def to_spec_space(values: np.ndarray, old_spec: pa.Table, new_spec: pa.Table) ->
     Per output column (matched by name): undo the old weight and scaling (the point in
     transformed units, e.g. log1p of spend, or a level's share), apply the new centring, scaling
     and weight. A column the old spec lacks takes the new column's centre (0 after scaling).
+
+    Parameters
+    ----------
+    values : ndarray of float64, shape (k, d_old)
+        Points in the old spec's scaled space.
+    old_spec, new_spec : pyarrow.Table
+        ``preprocessing.SPEC_SCHEMA`` tables with d_old and d_new rows.
+
+    Returns
+    -------
+    ndarray of float64, shape (k, d_new)
+        The points in the new spec's scaled space.
     """
     old_rows = {r["output_column"]: r for r in preprocessing.spec_rows(old_spec)}
     new_rows = preprocessing.spec_rows(new_spec)
@@ -405,6 +570,27 @@ def match_segments(
     of the (k_new, d) and (k_old, d) centroids, both in the new scaled space; a pair farther
     apart than ``max_distance`` is not a match. Returns the pairing and the (k_new, k_old)
     distance matrix.
+
+    Parameters
+    ----------
+    new_centroids : ndarray of float64, shape (k_new, d)
+        Candidate centroids, new scaled space.
+    old_centroids : ndarray of float64, shape (k_old, d)
+        Previous centroids mapped into the same space (:func:`to_spec_space`).
+    max_distance : float
+        Largest Euclidean distance of a match (``match_max_distance``).
+
+    Returns
+    -------
+    pairing : list of int or None, length k_new
+        Old row index per new row, or None.
+    distances : ndarray of float64, shape (k_new, k_old)
+        Euclidean distances.
+
+    References
+    ----------
+    Kuhn (1955), "The Hungarian method for the assignment problem"; Crouse (2016) for the
+    algorithm of ``linear_sum_assignment``.
     """
     diff = new_centroids[:, None, :] - old_centroids[None, :, :]
     distances = np.sqrt((diff**2).sum(axis=2))
@@ -432,6 +618,31 @@ def stable_ids(
     name; unmatched ones take ``next_id``, ``next_id + 1``, ... in candidate order (a new name
     equal to a kept one gets a numeric suffix); previous segments left unmatched are listed
     with status vanished.
+
+    Parameters
+    ----------
+    candidate : pyarrow.Table
+        ``ml_kmeans_centroids`` (``pipeline.CENTROIDS_SCHEMA``).
+    candidate_spec : pyarrow.Table
+        ``ml_preprocessing_spec`` of the candidate.
+    previous : mapping or None
+        The previous model row (``MODEL_SCHEMA``), or None.
+    next_id : int
+        First id for a new segment.
+    max_distance : float
+        ``match_max_distance`` (scaled space).
+
+    Returns
+    -------
+    mapping : dict of int to (int, str)
+        Candidate segment id to (stable id, name).
+    lineage : list of dict
+        ``LINEAGE_TYPE`` rows: status ``"matched"``, ``"new"`` or ``"vanished"``.
+
+    Raises
+    ------
+    ConfigError
+        When a centroid table lacks values (:func:`centroid_array`).
     """
     cand = {"centroids": candidate.to_pylist(), "spec": candidate_spec.to_pylist(), "model_id": 0}
     cand_ids, cand_C, cand_names = centroid_array(cand)
@@ -515,7 +726,15 @@ class Drift:
 
     @property
     def max_psi(self) -> tuple[float | None, str | None]:
-        """The largest PSI and its feature (None, None without features)."""
+        """The largest PSI and its feature (None, None without features).
+
+        Returns
+        -------
+        psi : float or None
+            The largest PSI (ties: the alphabetically last feature).
+        feature : str or None
+            Its feature.
+        """
         if not self.feature_psi:
             return None, None
         top = max(self.feature_psi, key=lambda r: (r["psi"], r["feature"]))
@@ -523,7 +742,13 @@ class Drift:
 
     @property
     def distance_ratio(self) -> float | None:
-        """Mean distance over the model's training mean distance (None when that is 0)."""
+        """Mean distance over the model's training mean distance (None when that is 0).
+
+        Returns
+        -------
+        float or None
+            ``mean_distance / model_mean_distance`` (unitless).
+        """
         if self.model_mean_distance <= 0:
             return None
         return self.mean_distance / self.model_mean_distance
@@ -539,6 +764,30 @@ def drift(
 
     ``previous_membership`` maps customer_id to the segment of the previous run (None: no
     previous run); the changed share counts the customers present in both.
+
+    Parameters
+    ----------
+    features : pyarrow.Table, n_customers rows
+        ``customer_features`` (input units: days, currency of the input, counts).
+    model : mapping
+        A ``segmentation_models`` row (``MODEL_SCHEMA``): ``spec``, ``centroids``, ``model_id``
+        ...
+    previous_membership : mapping of str to int, or None
+        customer_id to the previous run's segment id.
+    settings : LifecycleSettings
+        ``segmentation.lifecycle``.
+
+    Returns
+    -------
+    Drift
+        ``feature_psi`` (with ``is_drifted``), ``changed_segment_share`` (0..1 or None),
+        ``mean_distance`` and ``model_mean_distance`` (scaled space), ``refit_recommended`` and
+        ``refit_reason``.
+
+    Raises
+    ------
+    ConfigError
+        From :func:`score` (input errors, a model lacking centroid values).
     """
     psis = [
         {**r, "is_drifted": r["psi"] > settings.psi_threshold}
@@ -601,6 +850,22 @@ def same_fit(model: Mapping[str, Any], spec: pa.Table, centroids: pa.Table) -> b
 
     True for a re-run on the same data: the same spec columns and numbers, and every candidate
     centroid at (numerically) zero distance from one of the model's.
+
+    Parameters
+    ----------
+    model : mapping
+        A ``segmentation_models`` row (``MODEL_SCHEMA``): ``spec``, ``centroids``, ``model_id``
+        ...
+    spec : pyarrow.Table
+        This build's ``ml_preprocessing_spec``.
+    centroids : pyarrow.Table
+        This build's ``ml_kmeans_centroids``.
+
+    Returns
+    -------
+    bool
+        Same spec columns, centre/scale/weight within ``SAME_FIT_TOLERANCE`` and every
+        candidate centroid within it of a distinct model centroid.
     """
     old_rows = preprocessing.spec_rows(spec_table(model))
     new_rows = preprocessing.spec_rows(spec)
@@ -722,6 +987,40 @@ def decide(
     ``max_segment_id`` the largest segment id any earlier model used (new ids continue after
     it). The returned row carries the model the build's customers are scored with: the
     candidate, relabelled with stable ids, when the action is fit; else ``active``.
+
+    Parameters
+    ----------
+    features : pyarrow.Table, n_customers rows
+        ``customer_features`` (input units: days, currency of the input, counts).
+    spec, sweep, centroids : pyarrow.Table
+        This build's ``ml_preprocessing_spec``, ``ml_kmeans_sweep``, ``ml_kmeans_centroids``.
+    candidate_mean_distance : float
+        Mean distance to the assigned centroid under the candidate (scaled space).
+    config : mapping
+        The parsed ``segmentation`` var.
+    settings : LifecycleSettings
+        ``segmentation.lifecycle``.
+    active : mapping or None
+        The active model row.
+    max_segment_id : int
+        Largest segment id used so far (0 when none).
+    previous_membership : mapping of str to int, or None
+        customer_id to the previous run's segment id.
+    context : RunContext
+        Invocation id, start time and data window.
+
+    Returns
+    -------
+    dict
+        One row of ``LIFECYCLE_SCHEMA``.
+
+    Raises
+    ------
+    ConfigError
+        When the action is score but ``features`` lacks a feature of the active model; from
+        :func:`drift` / :func:`score` for input errors.
+    ValueError
+        When fitting and ``sweep`` has no or several selected rows (``pipeline.selected_row``).
     """
     current_hash = model_config_hash(config)
     missing: list[str] = []
@@ -803,6 +1102,37 @@ def lifecycle_table(
     ``membership`` the previous run's rows of ``segment_membership_history`` (customer_id,
     segment_id) or None; ``assignments`` is ``ml_kmeans_assignments`` (its mean distance is the
     candidate's training mean distance).
+
+    Parameters
+    ----------
+    features : pyarrow.Table, n_customers rows
+        ``customer_features`` (input units: days, currency of the input, counts).
+    spec, sweep, centroids, assignments : pyarrow.Table
+        ``ml_preprocessing_spec``, ``ml_kmeans_sweep``, ``ml_kmeans_centroids``,
+        ``ml_kmeans_assignments``.
+    config : mapping, str or None
+        The ``segmentation`` var.
+    mode_override : str or None
+        The var ``segments_lifecycle_mode``.
+    models : pyarrow.Table or None
+        Previous ``segmentation_models``.
+    membership : pyarrow.Table or None
+        Previous run's (customer_id, segment_id).
+    context : RunContext
+        Invocation id, start time and data window.
+
+    Returns
+    -------
+    pyarrow.Table
+        One row, schema ``LIFECYCLE_SCHEMA``.
+
+    Raises
+    ------
+    ConfigError
+        Invalid configuration or override; ``models`` lacking a column or not having exactly
+        one active model; and as :func:`decide`.
+    ValueError
+        As :func:`decide`.
     """
     from segmentation.pipeline import by_customer
     from segmentation.settings import SegmentationSettings
