@@ -152,11 +152,33 @@ class Published:
         }
 
     def has(self, table: str) -> bool:
-        """Whether the published file has ``table`` (older publications lack some)."""
+        """Whether the published file has ``table`` (older publications lack some).
+
+        Parameters
+        ----------
+        table : str
+            Table name in schema main.
+
+        Returns
+        -------
+        bool
+            True when the table exists.
+        """
         return table in self.tables
 
     def columns(self, table: str) -> list[str]:
-        """The columns of ``table`` in order (publication columns included)."""
+        """The columns of ``table`` in order (publication columns included).
+
+        Parameters
+        ----------
+        table : str
+            Table name in schema main.
+
+        Returns
+        -------
+        list of str
+            Column names by ordinal position; empty when the table does not exist.
+        """
         return [
             row[0]
             for row in self.con.execute(
@@ -167,11 +189,41 @@ class Published:
         ]
 
     def frame(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
-        """The result of ``sql`` as a pandas DataFrame."""
+        """The result of ``sql`` as a pandas DataFrame.
+
+        Parameters
+        ----------
+        sql : str
+            A DuckDB query on the published database.
+        params : sequence or None
+            Values of its ``?`` placeholders.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The result rows.
+
+        Raises
+        ------
+        duckdb.Error
+            When the query fails.
+        """
         return self.con.execute(sql, params or []).df()
 
     def table(self, table: str) -> pd.DataFrame:
-        """A whole (small) table without run_id / built_at; empty frame when absent."""
+        """A whole (small) table without run_id / built_at; empty frame when absent.
+
+        Parameters
+        ----------
+        table : str
+            Table name in schema main.
+
+        Returns
+        -------
+        pandas.DataFrame
+            All rows, columns without ``run_id`` and ``built_at``; no rows and no columns when the
+            table does not exist.
+        """
         if not self.has(table):
             return pd.DataFrame()
         frame = self.frame(f'select * from "{table}"')
@@ -191,6 +243,16 @@ def summary_data(db: Published) -> dict[str, Any]:
     method ([{segment_id, segment_name, size}]), customers_derived (no customer input: the
     customers are those of the orders), input_warnings (stg_input_checks rows at level warn),
     run_id and built_at.
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+
+    Returns
+    -------
+    dict
+        JSON-serialisable figures, keys as listed above.
     """
     metrics = db.table("clustering_metrics")
     selected = metrics[metrics["is_selected"]] if len(metrics) else metrics
@@ -330,7 +392,19 @@ def _grid(n: int, columns: int) -> tuple[int, int]:
 
 
 def log1p_features(db: Published) -> list[str]:
-    """Features the configuration log1p-transforms before clustering (preprocessing_spec)."""
+    """Features the configuration log1p-transforms before clustering (preprocessing_spec).
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+
+    Returns
+    -------
+    list of str
+        Feature names, sorted; empty when preprocessing_spec or its ``transform`` column is
+        not published.
+    """
     if not db.has("preprocessing_spec") or "transform" not in db.columns("preprocessing_spec"):
         return []
     rows = db.frame(
@@ -344,6 +418,21 @@ def log1p_bins(db: Published, feature: str, bins: int) -> pd.DataFrame:
 
     Returns bin_lower, bin_upper (log1p scale), count and the feature's value range of each bin
     (original units). Values <= -1 (no log1p) and nulls are left out. DuckDB does the O(n) work.
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+    feature : str
+        A numeric column of customer_features (quoted as an identifier).
+    bins : int
+        Number of equal-width bins on the log1p scale.
+
+    Returns
+    -------
+    pandas.DataFrame, ``bins`` rows (1 when all values are equal, 0 when none)
+        ``bin_lower``, ``bin_upper`` (float, log1p of the feature's units) and ``count`` (int,
+        customers).
     """
     column = '"' + feature.replace('"', '""') + '"'
     bins = int(bins)
@@ -381,6 +470,17 @@ def histograms_chart(db: Published) -> Chart:
     Features the configuration log1p-transforms (segmentation.features[].transform, published
     in preprocessing_spec) are drawn on the log1p scale the clustering sees, binned here from all
     customers of customer_features: their raw bins are one bar at 0 on long-tailed data.
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+
+    Returns
+    -------
+    Chart
+        ``chart_id`` ``"histograms"``; ``figure`` None and the reason in ``note`` when
+        the chart does not apply.
     """
     chart = Chart(
         "histograms",
@@ -429,7 +529,19 @@ def histograms_chart(db: Published) -> Chart:
 
 
 def missing_values_chart(db: Published) -> Chart:
-    """Missing share per column at each stage (raw input, cleaned, features)."""
+    """Missing share per column at each stage (raw input, cleaned, features).
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+
+    Returns
+    -------
+    Chart
+        ``chart_id`` ``"missing-values"``; ``figure`` None and the reason in ``note`` when
+        the chart does not apply.
+    """
     chart = Chart(
         "missing-values",
         "Missing values per column, before and after cleaning",
@@ -490,7 +602,19 @@ def missing_values_chart(db: Published) -> Chart:
 
 
 def correlation_chart(db: Published) -> Chart:
-    """Pearson and Spearman correlation heatmaps of the numeric features."""
+    """Pearson and Spearman correlation heatmaps of the numeric features.
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+
+    Returns
+    -------
+    Chart
+        ``chart_id`` ``"correlations"``; ``figure`` None and the reason in ``note`` when
+        the chart does not apply.
+    """
     chart = Chart(
         "correlations",
         "Correlation between numeric features (Pearson left, Spearman right)",
@@ -536,7 +660,21 @@ def correlation_chart(db: Published) -> Chart:
 
 
 def cramers_v_chart(db: Published, top: int = 12) -> Chart:
-    """The strongest associations between categorical features (Cramer's V)."""
+    """The strongest associations between categorical features (Cramer's V).
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+    top : int
+        Pairs shown, strongest first.
+
+    Returns
+    -------
+    Chart
+        ``chart_id`` ``"cramers-v"``; ``figure`` None and the reason in ``note`` when
+        the chart does not apply.
+    """
     chart = Chart(
         "cramers-v",
         f"Strongest associations between categorical features (Cramer's V, top {top})",
@@ -616,7 +754,19 @@ def _metric_lines(
 
 
 def elbow_chart(db: Published) -> Chart:
-    """Inertia by k for both methods, the selected k starred."""
+    """Inertia by k for both methods, the selected k starred.
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+
+    Returns
+    -------
+    Chart
+        ``chart_id`` ``"elbow"``; ``figure`` None and the reason in ``note`` when
+        the chart does not apply.
+    """
     chart = Chart(
         "elbow",
         "Inertia by k (the elbow)",
@@ -635,7 +785,19 @@ def elbow_chart(db: Published) -> Chart:
 
 
 def silhouette_chart(db: Published) -> Chart:
-    """Silhouette by k for both methods, with the sampled-silhouette confidence band."""
+    """Silhouette by k for both methods, with the sampled-silhouette confidence band.
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+
+    Returns
+    -------
+    Chart
+        ``chart_id`` ``"silhouette-by-k"``; ``figure`` None and the reason in ``note`` when
+        the chart does not apply.
+    """
     metrics = db.table("clustering_metrics")
     # The band exists only where the silhouette was estimated on a sample (exact: low = high).
     sampled = (
@@ -682,7 +844,19 @@ def silhouette_chart(db: Published) -> Chart:
 
 
 def index_chart(db: Published) -> Chart:
-    """Calinski-Harabasz and Davies-Bouldin indices by k for both methods."""
+    """Calinski-Harabasz and Davies-Bouldin indices by k for both methods.
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+
+    Returns
+    -------
+    Chart
+        ``chart_id`` ``"ch-db"``; ``figure`` None and the reason in ``note`` when
+        the chart does not apply.
+    """
     chart = Chart(
         "ch-db",
         "Calinski-Harabasz (higher is better) and Davies-Bouldin (lower is better) by k",
@@ -719,7 +893,19 @@ def _label(segment_id: int, name: Any) -> str:
 
 
 def sizes_chart(db: Published) -> Chart:
-    """Share of customers and share of value per K-Means segment."""
+    """Share of customers and share of value per K-Means segment.
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+
+    Returns
+    -------
+    Chart
+        ``chart_id`` ``"sizes"``; ``figure`` None and the reason in ``note`` when
+        the chart does not apply.
+    """
     chart = Chart(
         "sizes",
         "Segment sizes and share of value (K-Means)",
@@ -766,7 +952,19 @@ def sizes_chart(db: Published) -> Chart:
 
 
 def zscore_chart(db: Published) -> Chart:
-    """Heatmap of each numeric feature's z-score per K-Means segment."""
+    """Heatmap of each numeric feature's z-score per K-Means segment.
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+
+    Returns
+    -------
+    Chart
+        ``chart_id`` ``"z-scores"``; ``figure`` None and the reason in ``note`` when
+        the chart does not apply.
+    """
     chart = Chart(
         "z-scores",
         "What distinguishes each segment: feature z-scores (K-Means)",
@@ -814,7 +1012,21 @@ def _sample_sql(table: str, columns: str, where: str, size: int) -> str:
 
 
 def silhouette_plot_chart(db: Published, sample_size: int) -> Chart:
-    """Per-customer silhouettes sorted within each K-Means segment (sampled above a size)."""
+    """Per-customer silhouettes sorted within each K-Means segment (sampled above a size).
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+    sample_size : int
+        Customers drawn (a portable sample ordered by md5 of customer_id).
+
+    Returns
+    -------
+    Chart
+        ``chart_id`` ``"silhouette-plot"``; ``figure`` None and the reason in ``note`` when
+        the chart does not apply.
+    """
     total = int(
         db.frame("select count(*) as n from customer_segments where kmeans_silhouette is not null")[
             "n"
@@ -885,10 +1097,24 @@ def pca_sample(db: Published, sample_size: int) -> tuple[np.ndarray, np.ndarray,
     published preprocessing spec (imputation, encoding, scaling, weights: the space K-Means
     clustered in) and projected on its first two principal components.
 
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+    sample_size : int
+        At most this many customers.
+
     Returns
     -------
-    points : (n, 2) float array, segments : (n,) int array of K-Means segment ids,
-    total : int, number of customers, explained : (2,) explained variance ratios.
+    points : ndarray of float64, shape (n, 2)
+        The sample on the first two principal components (scaled space; zeros when there
+        are fewer than two customers or no column).
+    segments : ndarray of int, shape (n,)
+        K-Means segment ids.
+    total : int
+        Number of customers in customer_features.
+    explained : ndarray of float64, shape (2,)
+        Explained variance ratios (0..1).
     """
     total = int(db.frame("select count(*) as n from customer_features")["n"][0])
     features = db.con.sql(
@@ -922,7 +1148,21 @@ def pca_sample(db: Published, sample_size: int) -> tuple[np.ndarray, np.ndarray,
 
 
 def pca_chart(db: Published, sample_size: int) -> Chart:
-    """Scatter of the 2-D PCA sample coloured by K-Means segment."""
+    """Scatter of the 2-D PCA sample coloured by K-Means segment.
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+    sample_size : int
+        Customers drawn (a portable sample ordered by md5 of customer_id).
+
+    Returns
+    -------
+    Chart
+        ``chart_id`` ``"pca"``; ``figure`` None and the reason in ``note`` when
+        the chart does not apply.
+    """
     chart = Chart(
         "pca",
         "Customers in two dimensions (PCA of the clustering space)",
@@ -979,7 +1219,21 @@ def _node_customers(linkage: Any, Z: np.ndarray) -> dict[int, int]:
 
 
 def dendrogram_chart(db: Published, leaves: int = DENDROGRAM_LEAVES) -> Chart:
-    """The top of the Ward dendrogram (``leaves`` last clusters) with the cut at the chosen k."""
+    """The top of the Ward dendrogram (``leaves`` last clusters) with the cut at the chosen k.
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+    leaves : int
+        Clusters shown at the bottom of the truncated tree (``truncate_mode='lastp'``).
+
+    Returns
+    -------
+    Chart
+        ``chart_id`` ``"dendrogram"``; ``figure`` None and the reason in ``note`` when
+        the chart does not apply.
+    """
     chart = Chart(
         "dendrogram",
         f"Top of the Ward dendrogram (the last {leaves} clusters) and the cut",
@@ -1057,7 +1311,19 @@ NO_ORDERS = "Not applicable: this configuration has no order input (customers on
 
 
 def rfm_grid_chart(db: Published) -> Chart:
-    """Customers per (R score, F score) cell with the standard RFM segment name of the cell."""
+    """Customers per (R score, F score) cell with the standard RFM segment name of the cell.
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+
+    Returns
+    -------
+    Chart
+        ``chart_id`` ``"rfm-grid"``; ``figure`` None and the reason in ``note`` when
+        the chart does not apply.
+    """
     chart = Chart(
         "rfm-grid",
         "Recency x frequency grid: customers per cell and the RFM segment name",
@@ -1099,7 +1365,19 @@ def rfm_grid_chart(db: Published) -> Chart:
 
 
 def clv_by_segment_chart(db: Published) -> Chart:
-    """Average predicted CLV and probability alive per K-Means segment."""
+    """Average predicted CLV and probability alive per K-Means segment.
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+
+    Returns
+    -------
+    Chart
+        ``chart_id`` ``"clv-by-segment"``; ``figure`` None and the reason in ``note`` when
+        the chart does not apply.
+    """
     chart = Chart(
         "clv-by-segment",
         "Predicted CLV and probability alive per segment (K-Means)",
@@ -1194,6 +1472,24 @@ def alive_matrix(
 
     Returns ``(frequencies, recencies, probability[f, r], time_unit)``, or None when no BG/NBD
     was fitted. Recency above T is impossible and left as NaN.
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+    cells : int
+        Grid points per axis (frequencies: at most this many distinct whole numbers).
+
+    Returns
+    -------
+    frequencies : ndarray of int, shape (n_f,)
+        Repeat purchases, 0 up to the 99th percentile.
+    recencies : ndarray of float64, shape (cells,)
+        0 to the longest T, in ``time_unit`` periods.
+    probability : ndarray of float64, shape (n_f, cells)
+        P(alive) in [0, 1] (Fader, Hardie & Lee 2005 BG/NBD).
+    time_unit : str
+        The period, e.g. ``"weeks"``; the tuple is None when no BG/NBD was fitted.
     """
     params = db.frame(
         "select parameter, value, any_value(time_unit) over () as time_unit from clv_parameters "
@@ -1219,7 +1515,19 @@ def alive_matrix(
 
 
 def alive_matrix_chart(db: Published) -> Chart:
-    """Heatmap of P(alive) by frequency and recency (the BG/NBD fit)."""
+    """Heatmap of P(alive) by frequency and recency (the BG/NBD fit).
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+
+    Returns
+    -------
+    Chart
+        ``chart_id`` ``"alive-matrix"``; ``figure`` None and the reason in ``note`` when
+        the chart does not apply.
+    """
     chart = Chart(
         "alive-matrix",
         "Probability alive by frequency and recency (BG/NBD)",
@@ -1273,6 +1581,18 @@ def latest_transitions(db: Published) -> tuple[pd.DataFrame, bool] | None:
     null when the publication lacks them), sorted by from and to id; ``has_previous`` is False
     when the latest run is the first (every customer enters from no segment). None when the
     publication has no ``segment_transitions`` or lacks one of :data:`TRANSITION_COLUMNS`.
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+
+    Returns
+    -------
+    flows : pandas.DataFrame
+        Columns as above; ``customers`` counts customers.
+    has_previous : bool
+        As above; the pair is None when the table or a column is missing.
     """
     if not db.has("segment_transitions"):
         return None
@@ -1302,6 +1622,17 @@ def latest_drift(db: Published) -> dict[str, Any] | None:
     """The latest ``segment_drift`` row: action, changed share, refit_recommended and reason.
 
     Missing columns (an older publication) come back as None; None when there is no row.
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+
+    Returns
+    -------
+    dict or None
+        ``action`` (str), ``changed_segment_share`` (float, 0..1), ``refit_recommended`` (bool),
+        ``refit_reason`` (str), each None when missing.
     """
     if not db.has("segment_drift"):
         return None
@@ -1326,7 +1657,18 @@ def latest_drift(db: Published) -> dict[str, Any] | None:
 
 
 def drift_sentence(drift: dict[str, Any] | None) -> str:
-    """One line on the latest segment_drift row (share changed, refit recommended and why)."""
+    """One line on the latest segment_drift row (share changed, refit recommended and why).
+
+    Parameters
+    ----------
+    drift : dict or None
+        :func:`latest_drift`'s result.
+
+    Returns
+    -------
+    str
+        One English sentence ending with a full stop.
+    """
     if drift is None:
         return "segment_drift is not published."
     if drift["changed_segment_share"] is None:
@@ -1359,6 +1701,19 @@ def transitions_chart(db: Published, data: dict[str, Any]) -> Chart:
     ``segment_drift`` row, whose one-line summary is the chart's note. Also records both in
     ``data`` (keys ``segment_transitions``: [[from_id, to_id, customers]], ids null for new or
     gone customers, and ``segment_drift``) for the embedded JSON.
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+    data : dict
+        The report's embedded data; ``segment_transitions`` and ``segment_drift`` are set.
+
+    Returns
+    -------
+    Chart
+        ``chart_id`` ``"segment-transitions"``; ``figure`` None and the reason in ``note`` when
+        the chart does not apply.
     """
     chart = Chart(
         "segment-transitions",
@@ -1441,6 +1796,16 @@ def segment_sentences(db: Published) -> dict[int, str]:
     """One plain sentence per K-Means segment, when segment_profiles carries such a column.
 
     Looks for the first of :data:`SENTENCE_COLUMNS`; an older publication without any gives {}.
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+
+    Returns
+    -------
+    dict of int to str
+        K-Means segment id to its sentence (segments with an empty sentence left out).
     """
     columns = set(db.columns("segment_profiles"))
     for name in SENTENCE_COLUMNS:
@@ -1456,7 +1821,22 @@ def segment_sentences(db: Published) -> dict[int, str]:
 def build_sections(
     db: Published, sample_size: int = DEFAULT_SAMPLE_SIZE
 ) -> tuple[list[Section], dict[str, Any]]:
-    """Every section of the report and the embedded data, from the published database."""
+    """Every section of the report and the embedded data, from the published database.
+
+    Parameters
+    ----------
+    db : Published
+        The published database, opened read-only.
+    sample_size : int
+        Customers drawn for the PCA and silhouette plots.
+
+    Returns
+    -------
+    sections : list of Section
+        In report order.
+    data : dict
+        The embedded JSON data (:func:`summary_data` plus what the charts record).
+    """
     data = summary_data(db)
     runs = db.frame("select * from current_run")
     sentences = segment_sentences(db)
@@ -1535,7 +1915,22 @@ def _json_for_script(value: Any) -> str:
 
 
 def render_html(sections: list[Section], data: dict[str, Any], source: str) -> str:
-    """The whole HTML document: plotly.js inlined once, each figure drawn by an inline script."""
+    """The whole HTML document: plotly.js inlined once, each figure drawn by an inline script.
+
+    Parameters
+    ----------
+    sections : list of Section
+        The report's sections (:func:`build_sections`); figures get the report's layout.
+    data : dict
+        Embedded as JSON in ``<script id="report-data">``; ``run_id`` and ``built_at`` are shown.
+    source : str
+        The published file, as shown in the header.
+
+    Returns
+    -------
+    str
+        A self-contained HTML document (UTF-8 text).
+    """
     esc = html.escape
     nav = "".join(f'<a href="#{s.section_id}">{esc(s.title.split(":")[0])}</a>' for s in sections)
     body = []
@@ -1592,6 +1987,18 @@ def render_html(sections: list[Section], data: dict[str, Any], source: str) -> s
 def build_report(published: Path, sample_size: int = DEFAULT_SAMPLE_SIZE) -> str:
     """The report of the published database ``published`` as one HTML string.
 
+    Parameters
+    ----------
+    published : pathlib.Path
+        The published DuckDB file (opened read-only).
+    sample_size : int
+        Customers drawn for the PCA and silhouette plots.
+
+    Returns
+    -------
+    str
+        The HTML document (:func:`render_html`).
+
     Raises
     ------
     ReportError
@@ -1635,7 +2042,27 @@ def build_report(published: Path, sample_size: int = DEFAULT_SAMPLE_SIZE) -> str
 def write_report(
     published: Path, out: Path, sample_size: int = DEFAULT_SAMPLE_SIZE
 ) -> ReportResult:
-    """Write the report of ``published`` to ``out`` (atomically: a temporary file renamed)."""
+    """Write the report of ``published`` to ``out`` (atomically: a temporary file renamed).
+
+    Parameters
+    ----------
+    published : pathlib.Path
+        The published DuckDB file.
+    out : pathlib.Path
+        The HTML file to write (folders created).
+    sample_size : int
+        Customers drawn for the PCA and silhouette plots.
+
+    Returns
+    -------
+    ReportResult
+        Path, size in bytes and wall-clock seconds.
+
+    Raises
+    ------
+    ReportError
+        As :func:`build_report`; nothing is written then.
+    """
     started = time.perf_counter()
     document = build_report(published, sample_size)
     out = Path(out)
@@ -1647,12 +2074,31 @@ def write_report(
 
 
 def default_published() -> Path:
-    """The published file of env SEGMENTS_DB_PATH (default segments.duckdb in the working dir)."""
+    """The published file of env SEGMENTS_DB_PATH (default segments.duckdb in the working dir).
+
+    Returns
+    -------
+    pathlib.Path
+        ``publish.published_path_for`` of ``$SEGMENTS_DB_PATH`` (or ``DEFAULT_DB``); the file may
+        not exist.
+    """
     return published_path_for(Path(os.environ.get("SEGMENTS_DB_PATH") or DEFAULT_DB))
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m segmentation.report``: write the HTML report; returns the exit status."""
+    """``python -m segmentation.report``: write the HTML report; returns the exit status.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        Command-line arguments (``--published``, ``--out``, ``--sample-size``); None reads
+        ``sys.argv``.
+
+    Returns
+    -------
+    int
+        0 on success, 2 on a :class:`ReportError` (message on stderr).
+    """
     parser = argparse.ArgumentParser(
         prog="python -m segmentation.report",
         description="Write the self-contained HTML report of the published segments database.",
