@@ -75,7 +75,7 @@ def matrix_array(matrix: pa.Table, table_name: str = "ml_feature_matrix") -> np.
     Raises
     ------
     ValueError
-        No feature column, a non-numeric column, or NaN / infinite values.
+        No feature column, a non-numeric column, nulls, or NaN / infinite values.
     """
     return table_matrix(matrix, table_name)[0]
 
@@ -649,7 +649,8 @@ def hierarchical_linkage(matrix: pa.Table, leaves: pa.Table, config: Config) -> 
     Returns
     -------
     pyarrow.Table, n_leaves - 1 rows (0 when disabled)
-        Schema :data:`LINKAGE_SCHEMA`: one row per merge (Ward distance in the scaled space).
+        Schema :data:`LINKAGE_SCHEMA`: one row per merge, ``distance`` the merge height in the
+        scaled space (``segmentation.clustering.linkage``, Ward by default).
 
     Raises
     ------
