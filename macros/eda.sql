@@ -178,3 +178,29 @@
     -#}
     coalesce(pow(2.0, floor(log2(nullif({{ max_abs }}, 0)))), 1.0)
 {%- endmacro %}
+
+
+{% macro segments_eda_grouped_levels(feature_values, levels) %}
+    {#-
+        Each customer's level of each categorical feature after the top-N grouping of
+        eda_categorical_levels: the level itself when it is a top level, '__other__' for the rest,
+        '__missing__' when missing. feature_values: eda_feature_values (or a CTE over it);
+        levels: the eda_categorical_levels rows (or a CTE over them).
+    -#}
+    select
+        feature_values.customer_key,
+        feature_values.feature,
+        case
+            when feature_values.level is null then '__missing__'
+            when top_levels.level is not null then feature_values.level
+            else '__other__'
+        end as level
+
+    from {{ feature_values }} as feature_values
+    left join {{ levels }} as top_levels
+        on
+            feature_values.feature = top_levels.feature
+            and feature_values.level = top_levels.level
+            and top_levels.level_kind = 'level'
+    where feature_values.feature_kind = 'categorical'
+{%- endmacro %}

@@ -19,22 +19,7 @@ levels as (
 grouped_levels as (
 
     -- Each customer's level of each categorical feature after the top-N grouping.
-    select
-        feature_values.customer_key,
-        feature_values.feature,
-        case
-            when feature_values.level is null then '__missing__'
-            when top_levels.level is not null then feature_values.level
-            else '__other__'
-        end as level
-
-    from {{ ref('eda_feature_values') }} as feature_values
-    left join levels as top_levels
-        on
-            feature_values.feature = top_levels.feature
-            and feature_values.level = top_levels.level
-            and top_levels.level_kind = 'level'
-    where feature_values.feature_kind = 'categorical'
+    {{ segments_eda_grouped_levels(ref('eda_feature_values'), 'levels') }}
 
 ),
 
