@@ -41,7 +41,11 @@ joined as (
 final as (
 
     select
+        -- copy_number tells exact copies apart (0 for the first copy of a row's values).
+        concat_ws('/', order_id, line_number, source_row_key, nullif(copy_number, 0))
+            as order_line_key,
         * exclude (
+            copy_number,
             reject_reason,
             reject_detail,
             raw_record,
