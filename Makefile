@@ -53,8 +53,11 @@ dbt-build: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/dbt docs generate
 
+# pytest-xdist: PYTEST_WORKERS processes (default 2, the CI's cores); --dist loadscope keeps each
+# module on one worker, so a module's dbt builds (module fixtures) run once.
+PYTEST_WORKERS ?= 2
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope
 
 # The HTML report of the published database (docs/report.md); REPORT_ARGS passes options,
 # e.g. make report REPORT_ARGS="--published other/published/segments/segments.duckdb --out x.html".
