@@ -73,7 +73,7 @@
         'trailing', 'true', 'union', 'unique', 'unpivot', 'using', 'variadic', 'when', 'where',
         'window', 'with',
     ] -%}
-    {%- if modules.re.match('^[a-z_][a-z0-9_]*$', name) and name not in reserved -%}
+    {%- if segments_is_identifier(name) and name not in reserved -%}
         {{ return(name) }}
     {%- endif -%}
     {{ return(adapter.quote(name)) }}
