@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.optimize import linear_sum_assignment
 
-from segmentation import pipeline, preprocessing
+from segmentation import pipeline, preprocessing_tables
 from segmentation.config_schema import node_at, validate
 from segmentation.settings import ConfigError, _choice
 
@@ -179,7 +179,7 @@ BIN_TYPE = pa.struct(
 CENTROID_TYPE = pa.struct(
     [(field.name, field.type) for field in pipeline.CENTROIDS_SCHEMA if field.name != "k"]
 )
-SPEC_TYPE = pa.struct(list(preprocessing.SPEC_SCHEMA))
+SPEC_TYPE = pa.struct(list(preprocessing_tables.SPEC_SCHEMA))
 LINEAGE_TYPE = pa.struct(
     [
         ("previous_model_id", pa.int64()),
@@ -305,7 +305,7 @@ def training_bins(features: pa.Table, spec: pa.Table, n_bins: int) -> list[dict[
         ``upper`` (feature units, numeric only), ``level`` (text, categorical/ordinal and the null
         bin), ``share`` (fraction of the n_customers rows, 0..1).
     """
-    rows = preprocessing.spec_rows(spec)
+    rows = preprocessing_tables.spec_rows(spec)
     n = features.num_rows
     kinds = {row["feature"]: row["kind"] for row in rows}  # features in spec order
     out: list[dict[str, Any]] = []
@@ -406,9 +406,9 @@ def spec_table(model: Mapping[str, Any]) -> pa.Table:
     Returns
     -------
     pyarrow.Table
-        d rows, schema ``preprocessing.SPEC_SCHEMA``.
+        d rows, schema ``preprocessing_tables.SPEC_SCHEMA``.
     """
-    return pa.Table.from_pylist(list(model["spec"]), schema=preprocessing.SPEC_SCHEMA)
+    return pa.Table.from_pylist(list(model["spec"]), schema=preprocessing_tables.SPEC_SCHEMA)
 
 
 def centroid_array(model: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -434,7 +434,7 @@ def centroid_array(model: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, li
     ConfigError
         When some (segment, output column) has no centroid value.
     """
-    spec = preprocessing.spec_rows(spec_table(model))
+    spec = preprocessing_tables.spec_rows(spec_table(model))
     position = {row["output_column"]: row["position"] for row in spec}
     ids = sorted({int(c["segment_id"]) for c in model["centroids"]})
     row_of = {segment: i for i, segment in enumerate(ids)}
@@ -452,9 +452,9 @@ def centroid_array(model: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, li
 def score(features: pa.Table, model: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """Python scoring with a stored model: (segment ids (n,), distances (n,)) in row order.
 
-    Applies the stored spec (``preprocessing.apply_spec``) and assigns every row to its nearest
-    stored centroid (:func:`nearest_direct`; ties to the lower segment id). The SQL scoring
-    (macro ``segments_score_with_model``) computes the same; a test checks they agree.
+    Applies the stored spec (``preprocessing_tables.apply_spec_table``) and assigns every row to
+    its nearest stored centroid (:func:`nearest_direct`; ties to the lower segment id). The SQL
+    scoring (macro ``segments_score_with_model``) computes the same; a test checks they agree.
 
     Parameters
     ----------
@@ -474,10 +474,10 @@ def score(features: pa.Table, model: Mapping[str, Any]) -> tuple[np.ndarray, np.
     Raises
     ------
     ConfigError
-        Input errors of ``preprocessing.apply_spec`` (table, column, value), or a model lacking
-        centroid values.
+        Input errors of ``preprocessing_tables.apply_spec_table`` (table, column, value), or a
+        model lacking centroid values.
     """
-    X = preprocessing.apply_spec(features, spec_table(model))
+    X = preprocessing_tables.apply_spec_table(features, spec_table(model))
     ids, C, _ = centroid_array(model)
     labels, distances = nearest_direct(X, C)
     return ids[labels], distances
@@ -535,15 +535,15 @@ def to_spec_space(values: np.ndarray, old_spec: pa.Table, new_spec: pa.Table) ->
     values : ndarray of float64, shape (k, d_old)
         Points in the old spec's scaled space.
     old_spec, new_spec : pyarrow.Table
-        ``preprocessing.SPEC_SCHEMA`` tables with d_old and d_new rows.
+        ``preprocessing_tables.SPEC_SCHEMA`` tables with d_old and d_new rows.
 
     Returns
     -------
     ndarray of float64, shape (k, d_new)
         The points in the new spec's scaled space.
     """
-    old_rows = {r["output_column"]: r for r in preprocessing.spec_rows(old_spec)}
-    new_rows = preprocessing.spec_rows(new_spec)
+    old_rows = {r["output_column"]: r for r in preprocessing_tables.spec_rows(old_spec)}
+    new_rows = preprocessing_tables.spec_rows(new_spec)
     out = np.zeros((values.shape[0], len(new_rows)))
     for row in new_rows:
         old = old_rows.get(row["output_column"])
@@ -651,18 +651,9 @@ def stable_ids(
     if previous is None:
         for cid, name in zip(cand_ids.tolist(), cand_names, strict=True):
             mapping[cid] = (cid, name)
-            lineage.append(
-                {
-                    "previous_model_id": None,
-                    "previous_segment_id": None,
-                    "previous_segment_name": None,
-                    "segment_id": cid,
-                    "segment_name": name,
-                    "centroid_distance": None,
-                    "status": "new",
-                }
-            )
+            lineage.append(_lineage(None, None, None, cid, name, None, "new"))
         return mapping, lineage
+    model_id = previous["model_id"]
     old_ids, old_C, old_names = centroid_array(previous)
     old_in_new = to_spec_space(old_C, spec_table(previous), candidate_spec)
     pairing, distances = match_segments(cand_C, old_in_new, max_distance)
@@ -671,42 +662,58 @@ def stable_ids(
         p = pairing[i]
         if p is not None:
             mapping[cid] = (int(old_ids[p]), old_names[p])
-            status, distance = "matched", float(distances[i, p])
-        else:
-            name, suffix = cand_names[i], 2
-            while name in kept_names:
-                name, suffix = f"{cand_names[i]} {suffix}", suffix + 1
-            kept_names.add(name)
-            mapping[cid] = (next_id, name)
-            next_id += 1
-            status = "new"
-            distance = float(distances[i].min()) if distances.shape[1] else None
-        lineage.append(
-            {
-                "previous_model_id": previous["model_id"],
-                "previous_segment_id": int(old_ids[p]) if p is not None else None,
-                "previous_segment_name": old_names[p] if p is not None else None,
-                "segment_id": mapping[cid][0],
-                "segment_name": mapping[cid][1],
-                "centroid_distance": distance,
-                "status": status,
-            }
-        )
+            lineage.append(
+                _lineage(
+                    model_id,
+                    int(old_ids[p]),
+                    old_names[p],
+                    *mapping[cid],
+                    float(distances[i, p]),
+                    "matched",
+                )
+            )
+            continue
+        name = _unused_name(cand_names[i], kept_names)
+        kept_names.add(name)
+        mapping[cid] = (next_id, name)
+        next_id += 1
+        distance = float(distances[i].min()) if distances.shape[1] else None
+        lineage.append(_lineage(model_id, None, None, *mapping[cid], distance, "new"))
     matched_old = {p for p in pairing if p is not None}
     for j, oid in enumerate(old_ids.tolist()):
         if j not in matched_old:
-            lineage.append(
-                {
-                    "previous_model_id": previous["model_id"],
-                    "previous_segment_id": oid,
-                    "previous_segment_name": old_names[j],
-                    "segment_id": None,
-                    "segment_name": None,
-                    "centroid_distance": float(distances[:, j].min()),
-                    "status": "vanished",
-                }
-            )
+            distance = float(distances[:, j].min())
+            lineage.append(_lineage(model_id, oid, old_names[j], None, None, distance, "vanished"))
     return mapping, lineage
+
+
+def _unused_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name 2``, ``name 3``, ... the first not in ``taken``."""
+    candidate, suffix = name, 2
+    while candidate in taken:
+        candidate, suffix = f"{name} {suffix}", suffix + 1
+    return candidate
+
+
+def _lineage(
+    previous_model_id: int | None,
+    previous_segment_id: int | None,
+    previous_segment_name: str | None,
+    segment_id: int | None,
+    segment_name: str | None,
+    centroid_distance: float | None,
+    status: str,
+) -> dict[str, Any]:
+    """One ``LINEAGE_TYPE`` row."""
+    return {
+        "previous_model_id": previous_model_id,
+        "previous_segment_id": previous_segment_id,
+        "previous_segment_name": previous_segment_name,
+        "segment_id": segment_id,
+        "segment_name": segment_name,
+        "centroid_distance": centroid_distance,
+        "status": status,
+    }
 
 
 # -------------------------------------------------------------------------------- drift
@@ -796,7 +803,7 @@ def drift(
     segments, distances = score(features, model)
     changed = None
     if previous_membership:
-        ids = features.column(preprocessing.ID_COLUMN).to_pylist()
+        ids = features.column(preprocessing_tables.ID_COLUMN).to_pylist()
         both = [
             (previous_membership[c], s)
             for c, s in zip(ids, segments.tolist(), strict=True)
@@ -867,8 +874,8 @@ def same_fit(model: Mapping[str, Any], spec: pa.Table, centroids: pa.Table) -> b
         Same spec columns, centre/scale/weight within ``SAME_FIT_TOLERANCE`` and every
         candidate centroid within it of a distinct model centroid.
     """
-    old_rows = preprocessing.spec_rows(spec_table(model))
-    new_rows = preprocessing.spec_rows(spec)
+    old_rows = preprocessing_tables.spec_rows(spec_table(model))
+    new_rows = preprocessing_tables.spec_rows(spec)
     if [r["output_column"] for r in old_rows] != [r["output_column"] for r in new_rows]:
         return False
     keys = ("center", "scale", "weight")
@@ -933,7 +940,7 @@ def _candidate_model(
         "davies_bouldin": selected["davies_bouldin"],
         "mean_distance": mean_distance,
         "previous_model_id": previous["model_id"] if previous else None,
-        "spec": preprocessing.spec_rows(spec),
+        "spec": preprocessing_tables.spec_rows(spec),
         "centroids": stored,
         "training_bins": training_bins(features, spec, settings.psi_bins),
         "lineage": lineage,
@@ -1056,6 +1063,23 @@ def decide(
         model = dict(active)  # type: ignore[arg-type]
     if measured is None:
         measured = drift(features, model, previous_membership, settings)
+    return _lifecycle_row(
+        context, settings, action, reason, model, measured, active, spec, centroids
+    )
+
+
+def _lifecycle_row(
+    context: RunContext,
+    settings: LifecycleSettings,
+    action: str,
+    reason: str,
+    model: Mapping[str, Any],
+    measured: Drift,
+    active: Mapping[str, Any] | None,
+    spec: pa.Table,
+    centroids: pa.Table,
+) -> dict[str, Any]:
+    """The ``LIFECYCLE_SCHEMA`` row of :func:`decide`'s outcome: the action, drift and model."""
     max_psi, max_feature = measured.max_psi
     row = {
         "invocation_id": context.invocation_id,

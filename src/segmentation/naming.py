@@ -47,13 +47,17 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-import pyarrow as pa
 from scipy.stats import rankdata
 
-from segmentation.preprocessing import OTHER_LEVEL, inverse_numeric, spec_rows, unscale_column
+from segmentation.preprocessing import (
+    OTHER_LEVEL,
+    OutputColumn,
+    PreprocessingSpec,
+    inverse_numeric,
+    unscale_column,
+)
 from segmentation.settings import ConfigError, FeatureSpec, SegmentationSettings
 
 NAME_EFFECT = 0.33  # Cliff's delta "medium" (Romano et al., 2006)
@@ -195,25 +199,21 @@ def within_segment_correlation(X: np.ndarray, labels: np.ndarray, n_segments: in
 
 
 def _value_and_one_hot_rows(
-    rows: list[dict[str, Any]],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The spec rows that can make a trait: value columns and one-hot levels.
+    columns: tuple[OutputColumn, ...],
+) -> tuple[list[OutputColumn], list[OutputColumn]]:
+    """The spec columns that can make a trait: value columns and one-hot levels.
 
     Value columns: weighted numeric and ordinal ones; levels: weighted, other than the "other"
     bucket. Missing indicators never make a trait.
     """
-    value_rows = [
-        r
-        for r in rows
-        if r["kind"] in ("numeric", "ordinal") and not r["is_missing_indicator"] and r["weight"]
-    ]
+    value_rows = [c for c in columns if c.is_value_column and c.weight]
     one_hot_rows = [
-        r
-        for r in rows
-        if r["kind"] == "categorical"
-        and not r["is_missing_indicator"]
-        and r["weight"]
-        and r["level"] != OTHER_LEVEL
+        c
+        for c in columns
+        if c.kind == "categorical"
+        and not c.is_missing_indicator
+        and c.weight
+        and c.level != OTHER_LEVEL
     ]
     return value_rows, one_hot_rows
 
@@ -221,9 +221,9 @@ def _value_and_one_hot_rows(
 def segment_traits(
     X: np.ndarray,
     labels: np.ndarray,
-    spec: pa.Table,
-    value_rows: list[dict[str, Any]],
-    one_hot_rows: list[dict[str, Any]],
+    spec: PreprocessingSpec,
+    value_rows: list[OutputColumn],
+    one_hot_rows: list[OutputColumn],
     k: int,
 ) -> list[list[Trait]]:
     """Every trait of every segment 1..k, in spec order: one per value column and one-hot level.
@@ -235,27 +235,27 @@ def segment_traits(
     masks = [labels == s for s in range(1, k + 1)]
     traits: list[list[Trait]] = [[] for _ in range(k)]
     for row in value_rows:
-        column = X[:, row["position"]]
+        column = X[:, row.position]
         deltas = cliffs_delta(column, labels, k)
         for s in range(k):
             inside, outside = column[masks[s]], column[~masks[s]]
             medians = inverse_numeric(
-                spec, row["feature"], np.array([_median(inside), _median(outside)])
+                spec, row.feature, np.array([_median(inside), _median(outside)])
             )
             traits[s].append(
-                Trait(row["feature"], None, row["position"], float(deltas[s]), *map(float, medians))
+                Trait(row.feature, None, row.position, float(deltas[s]), *map(float, medians))
             )
     for row in one_hot_rows:
-        indicator = unscale_column(spec, row["output_column"], X[:, row["position"]]) > 0.5
+        indicator = unscale_column(spec, row.output_column, X[:, row.position]) > 0.5
         for s in range(k):
             inside, outside = indicator[masks[s]], indicator[~masks[s]]
             share_in = float(inside.mean()) if len(inside) else 0.0
             share_out = float(outside.mean()) if len(outside) else 0.0
             traits[s].append(
                 Trait(
-                    row["feature"],
-                    str(row["level"]),
-                    row["position"],
+                    row.feature,
+                    str(row.level),
+                    row.position,
                     share_in - share_out if len(inside) and len(outside) else 0.0,
                     share_in,
                     share_out,
@@ -359,7 +359,7 @@ def _sentence(
 def describe_segments(
     X: np.ndarray,
     labels: np.ndarray,
-    spec: pa.Table,
+    spec: PreprocessingSpec,
     settings: SegmentationSettings,
     n_segments: int | None = None,
     max_terms: int = 3,
@@ -372,7 +372,7 @@ def describe_segments(
         The scaled feature matrix, columns in the spec's ``position`` order.
     labels : ndarray of int, shape (n,)
         The 1-based segment of each row.
-    spec : pyarrow.Table
+    spec : PreprocessingSpec
         The preprocessing spec (``preprocessing.fit_spec``), to report in original units.
     settings : SegmentationSettings
         Its ``features`` give the labels (``label``, ``high_label``, ``low_label``).
@@ -393,7 +393,7 @@ def describe_segments(
     ValueError
         ``labels`` do not match ``X`` or lie outside 1..n_segments; ``max_terms`` < 1.
     """
-    rows = spec_rows(spec)
+    rows = spec.columns
     X = np.asarray(X, dtype=np.float64)
     labels = np.asarray(labels, dtype=np.int64)
     if X.ndim != 2 or X.shape[1] != len(rows):
@@ -411,7 +411,7 @@ def describe_segments(
     configured = {feature.name: feature for feature in settings.features}
     value_rows, one_hot_rows = _value_and_one_hot_rows(rows)
     traits = segment_traits(X, labels, spec, value_rows, one_hot_rows, k)
-    value_positions = [r["position"] for r in value_rows]
+    value_positions = [r.position for r in value_rows]
     correlation = within_segment_correlation(X[:, value_positions], labels, k)
     index = {position: i for i, position in enumerate(value_positions)}
     ranked = [_distinct(t, correlation, index) for t in traits]

@@ -17,7 +17,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segmentation import hierarchical, hierarchical_tables, kmeans, metrics, naming, preprocessing
+from segmentation import (
+    hierarchical,
+    hierarchical_tables,
+    kmeans,
+    metrics,
+    naming,
+    preprocessing,
+    preprocessing_tables,
+)
 from segmentation.checks import finite_or_none, table_matrix
 from segmentation.settings import ClusteringSettings, SegmentationSettings
 
@@ -108,7 +116,7 @@ def dbt_run(session: Any) -> dict[str, Any]:
 
 
 def preprocessing_spec(features: pa.Table, config: Config) -> pa.Table:
-    """Fit the preprocessing spec on customer_features (see ``preprocessing.fit_spec``).
+    """Fit the preprocessing spec on customer_features (``preprocessing_tables.fit_spec_table``).
 
     Parameters
     ----------
@@ -131,7 +139,7 @@ def preprocessing_spec(features: pa.Table, config: Config) -> pa.Table:
         unusable (non-numeric, all null, negative under log1p, non-finite, an ordinal value
         outside its levels); ``preprocessing.fit_spec`` names table, column and value.
     """
-    return preprocessing.fit_spec(
+    return preprocessing_tables.fit_spec_table(
         by_customer(features), _settings(config), table_name="customer_features"
     )
 
@@ -152,7 +160,7 @@ def feature_matrix(features: pa.Table, spec: pa.Table) -> pa.Table:
         ``ml_feature_matrix`` in ``customer_id`` order: ``customer_id`` plus d float64 columns
         (scaled, unitless).
     """
-    return preprocessing.transform_table(by_customer(features), spec)
+    return preprocessing_tables.transform_table(by_customer(features), spec)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -365,15 +373,15 @@ def selected_row(sweep: pa.Table) -> dict[str, Any]:
     return rows[0]
 
 
-def _original_units(centroids: np.ndarray, spec: pa.Table) -> np.ndarray:
+def _original_units(centroids: np.ndarray, spec: preprocessing.PreprocessingSpec) -> np.ndarray:
     """Centroids (k, d) in original units, column by column (see :func:`kmeans_centroids_table`)."""
     original = np.empty_like(centroids)
-    for column in preprocessing.spec_rows(spec):
-        j = column["position"]
-        if column["kind"] in ("numeric", "ordinal") and not column["is_missing_indicator"]:
-            original[:, j] = preprocessing.inverse_numeric(spec, column["feature"], centroids[:, j])
+    for column in spec.columns:
+        j = column.position
+        if column.is_value_column:
+            original[:, j] = preprocessing.inverse_numeric(spec, column.feature, centroids[:, j])
         else:
-            shares = preprocessing.unscale_column(spec, column["output_column"], centroids[:, j])
+            shares = preprocessing.unscale_column(spec, column.output_column, centroids[:, j])
             original[:, j] = np.clip(shares, 0.0, 1.0)
     return original
 
@@ -418,26 +426,27 @@ def kmeans_centroids_table(
     centroids = np.asarray(row["centroids"], dtype=np.float64)
     sizes = row["cluster_sizes"]
     k = len(sizes)
-    columns = preprocessing.spec_rows(spec)
+    fitted = preprocessing_tables.spec_from_table(spec)
+    columns = fitted.columns
     if centroids.shape != (k, len(columns)):
         raise ValueError(
             f"ml_kmeans_sweep.centroids: shape {centroids.shape} does not match the "
             f"{len(columns)} output columns of ml_preprocessing_spec"
         )
     labels, _ = kmeans.assign_nearest(X, centroids)
-    described = naming.describe_segments(X, labels, spec, settings, n_segments=k)
-    original = _original_units(centroids, spec)
+    described = naming.describe_segments(X, labels, fitted, settings, n_segments=k)
+    original = _original_units(centroids, fitted)
     data: dict[str, list[Any]] = {name: [] for name in CENTROIDS_SCHEMA.names}
     for s in range(k):
         for column in columns:
-            j = column["position"]
+            j = column.position
             data["k"].append(k)
             data["segment_id"].append(s + 1)
             data["segment_name"].append(described[s].name)
             data["segment_description"].append(described[s].description)
             data["size"].append(sizes[s])
-            data["output_column"].append(column["output_column"])
-            data["feature"].append(column["feature"])
+            data["output_column"].append(column.output_column)
+            data["feature"].append(column.feature)
             data["value_scaled"].append(float(centroids[s, j]))
             data["value_original"].append(float(original[s, j]))
     return pa.table(data, schema=CENTROIDS_SCHEMA)
@@ -715,7 +724,8 @@ def hierarchical_assignments(
     ).to_numpy()
     X = matrix_array(matrix)[rows]
     labels = assigned.column("hierarchical_segment_id").to_numpy()
-    described = naming.describe_segments(X, labels, spec, settings, n_segments=int(labels.max()))
+    fitted = preprocessing_tables.spec_from_table(spec)
+    described = naming.describe_segments(X, labels, fitted, settings, n_segments=int(labels.max()))
 
     def per_customer(values: list[str]) -> pa.Array:
         # Dictionary-encoded (one string per segment), decoded by Arrow in C, not in Python.

@@ -1,14 +1,25 @@
-"""Preprocessing: turn ``customer_features`` into the numeric matrix the clustering runs on.
+"""Preprocessing: turn the feature columns into the numeric matrix the clustering runs on.
 
-``fit_spec`` learns everything the transformation needs (imputation values, one-hot levels,
-ordinal codes, log1p, centring, scaling, weights) and returns it as a *spec table*, so that the
-fitted state is data the warehouse can store, inspect and re-apply: ``apply_spec`` turns any
-table with the same columns into the matrix, ``transform_table`` into an Arrow table, and
-``inverse_numeric`` maps scaled values (e.g. centroids) back to original units.
+Arrays in, arrays and a frozen dataclass out, in scikit-learn's manner (a fitted state, then a
+transform that applies it): :func:`fit_spec` takes the feature columns (a mapping of column name
+to 1-D array) and one :class:`~segmentation.settings.FeatureSpec` per feature (kind, transform,
+imputation, weight, levels: the explicit per-column parameters) and learns everything the
+transformation needs (imputation values, one-hot levels, ordinal codes, log1p, centring,
+scaling, weights) as a :class:`PreprocessingSpec`; :func:`apply_spec` turns any columns with
+the same names into the (n, d) matrix (column names: ``PreprocessingSpec.output_columns``), and
+:func:`inverse_numeric` maps scaled values (e.g. centroids) back to original units. The spec is
+data: :mod:`segmentation.preprocessing_tables` stores it as the ``ml_preprocessing_spec`` table
+(one row per :class:`OutputColumn`, columns named as its fields) and reads it back.
 
-Spec layout (``SPEC_SCHEMA``): one row per OUTPUT column of the matrix, in ``position`` order
+Inputs. A numeric column is a 1-D array of numbers (float, integer or bool), NaN (or None)
+marking a missing value; infinite values are refused. A categorical or ordinal column is a 1-D
+array of str, None marking a missing value (a list, a numpy object array or a pyarrow string
+array; its levels are counted and matched with pyarrow's vectorised string kernels, as numpy has
+no null-aware ones).
+
+Spec layout: one :class:`OutputColumn` per OUTPUT column of the matrix, in ``position`` order
 (so ``select output_column from spec order by position`` is the matrix header). The level order
-of an ordinal feature is therefore a list column on its single row, not one row per level.
+of an ordinal feature is therefore a tuple on its single column, not one column per level.
 
 ==========================  ======================================================================
 column                      meaning
@@ -69,7 +80,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,47 +88,81 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segmentation.settings import IDENTIFIER, ConfigError, FeatureSpec, SegmentationSettings
+from segmentation.settings import IDENTIFIER, ConfigError, FeatureSpec
 
 OTHER_LEVEL = "__other__"
-ID_COLUMN = "customer_id"
-
-SPEC_SCHEMA = pa.schema(
-    [
-        pa.field("feature", pa.string(), nullable=False),
-        pa.field("kind", pa.string(), nullable=False),
-        pa.field("output_column", pa.string(), nullable=False),
-        pa.field("position", pa.int64(), nullable=False),
-        pa.field("transform", pa.string(), nullable=False),
-        pa.field("impute_strategy", pa.string(), nullable=False),
-        pa.field("impute_value_numeric", pa.float64()),
-        pa.field("impute_value_text", pa.string()),
-        pa.field("level", pa.string()),
-        pa.field("ordinal_levels", pa.list_(pa.string())),
-        pa.field("center", pa.float64(), nullable=False),
-        pa.field("scale", pa.float64(), nullable=False),
-        pa.field("weight", pa.float64(), nullable=False),
-        pa.field("is_missing_indicator", pa.bool_(), nullable=False),
-        pa.field("note", pa.string()),
-    ]
-)
 
 
-# --------------------------------------------------------------------------- column readers
+# ------------------------------------------------------------------------------ the spec
 
 
-def _column(table: pa.Table, name: str, table_name: str) -> pa.ChunkedArray:
-    if name not in table.column_names:
-        raise ConfigError(
-            f"{table_name}: column {name!r} is missing; "
-            f"available columns: {', '.join(table.column_names)}"
-        )
-    return table.column(name)
+@dataclass(frozen=True)
+class OutputColumn:
+    """One column of the matrix and how it is computed; the fields are the module doc's table.
+
+    The matrix value is ``((x - center) / scale) * weight`` (module doc). ``ordinal_levels`` is
+    a tuple on an ordinal feature's value column, None elsewhere; ``note`` is None without a
+    remark.
+    """
+
+    feature: str
+    kind: str
+    output_column: str
+    position: int
+    transform: str
+    impute_strategy: str
+    impute_value_numeric: float | None
+    impute_value_text: str | None
+    level: str | None
+    ordinal_levels: tuple[str, ...] | None
+    center: float
+    scale: float
+    weight: float
+    is_missing_indicator: bool
+    note: str | None
+
+    @property
+    def is_value_column(self) -> bool:
+        """True for the value column of a numeric or ordinal feature (not a missing indicator)."""
+        return self.kind in ("numeric", "ordinal") and not self.is_missing_indicator
 
 
-def _null_mask(column: pa.ChunkedArray) -> np.ndarray:
-    """Boolean (n,) mask of SQL nulls (a float NaN is not a null; it is rejected as non-finite)."""
-    return np.asarray(pc.is_null(column).to_numpy(zero_copy_only=False), dtype=bool)
+@dataclass(frozen=True)
+class PreprocessingSpec:
+    """A fitted preprocessing: its d output columns, in matrix (``position``) order.
+
+    Raises ``ConfigError`` when there is no column or the positions are not ``0..d-1`` in order.
+    """
+
+    columns: tuple[OutputColumn, ...]
+
+    def __post_init__(self) -> None:
+        positions = [column.position for column in self.columns]
+        if positions != list(range(len(positions))) or not positions:
+            raise ConfigError(
+                f"preprocessing spec: positions must be 0..{len(positions) - 1} without gaps, "
+                f"got {positions}"
+            )
+
+    @property
+    def output_columns(self) -> list[str]:
+        """The d matrix column names, in ``position`` order."""
+        return [column.output_column for column in self.columns]
+
+    @property
+    def features(self) -> list[str]:
+        """The input features, each once, in the order of their first output column."""
+        return list(dict.fromkeys(column.feature for column in self.columns))
+
+    def column(self, output_column: str) -> OutputColumn:
+        """The output column of that name; ``ConfigError`` when there is none."""
+        for column in self.columns:
+            if column.output_column == output_column:
+                return column
+        raise ConfigError(f"preprocessing spec: unknown output column {output_column!r}")
+
+
+# ---------------------------------------------------------------------------------- inputs
 
 
 def _all_null_error(table_name: str, name: str, n: int) -> ConfigError:
@@ -127,40 +172,49 @@ def _all_null_error(table_name: str, name: str, n: int) -> ConfigError:
     )
 
 
-def _numeric_column(
-    table: pa.Table, name: str, table_name: str, transform: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Read a numeric feature as float64 (nulls as NaN) and its null mask, both shape (n,).
-
-    Integer, floating, decimal and boolean (0/1) columns are accepted; anything else is an error
-    naming the Arrow type. Non-finite values and negative values under log1p are errors naming
-    the column, the offending value and the count.
-    """
-    column = _column(table, name, table_name)
-    dtype = column.type
-    if pa.types.is_null(dtype):
-        raise _all_null_error(table_name, name, len(column))
-    if not (
-        pa.types.is_integer(dtype)
-        or pa.types.is_floating(dtype)
-        or pa.types.is_decimal(dtype)
-        or pa.types.is_boolean(dtype)
-    ):
-        raise ConfigError(
-            f"{table_name}.{name}: a numeric feature needs a numeric column, got Arrow type "
-            f"{dtype}; declare it with kind: categorical or ordinal, or cast it upstream"
-        )
-    nulls = _null_mask(column)
-    values = np.asarray(
-        pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
+def non_finite_error(table_name: str, name: str, values: np.ndarray) -> ConfigError:
+    """The error for the non-finite ``values`` (1-D, not empty) of a numeric column."""
+    return ConfigError(
+        f"{table_name}.{name}: {len(values)} non-finite value(s) (e.g. {values[0]!r}); "
+        "only finite numbers or nulls are allowed"
     )
-    bad = ~np.isfinite(values) & ~nulls
-    if bad.any():
-        example = values[bad][0]
+
+
+def _n_rows(columns: Mapping[str, Any], names: Sequence[str], table_name: str) -> int:
+    """The common length of the columns ``names``; errors name a missing or misfit column."""
+    lengths = {}
+    for name in names:
+        if name not in columns:
+            raise ConfigError(
+                f"{table_name}: column {name!r} is missing; available columns: {', '.join(columns)}"
+            )
+        lengths[name] = len(columns[name])
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"{table_name}: the columns differ in length: {lengths}")
+    return next(iter(lengths.values()), 0)
+
+
+def _numeric_values(
+    raw: Any, name: str, table_name: str, transform: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """A numeric column as float64 values (missing as NaN) and its missing mask, both (n,).
+
+    Infinite values, and negative values under log1p, are errors naming the column, the
+    offending value and the count.
+    """
+    try:
+        values = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError):
         raise ConfigError(
-            f"{table_name}.{name}: {int(bad.sum())} non-finite value(s) (e.g. {example!r}); "
-            "only finite numbers or nulls are allowed"
-        )
+            f"{table_name}.{name}: a numeric feature needs numbers (NaN or None when missing); "
+            "declare it with kind: categorical or ordinal"
+        ) from None
+    if values.ndim != 1:
+        raise ValueError(f"{table_name}.{name}: expected a 1-D column, got shape {values.shape}")
+    nulls = np.isnan(values)
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise non_finite_error(table_name, name, values[infinite])
     if transform == "log1p":
         negative = (values < 0) & ~nulls
         if negative.any():
@@ -171,18 +225,26 @@ def _numeric_column(
     return values, nulls
 
 
-def _text_column(table: pa.Table, name: str, table_name: str) -> tuple[pa.ChunkedArray, int]:
-    """Read a categorical / ordinal feature as strings (nulls kept) and its null count."""
-    column = _column(table, name, table_name)
-    if pa.types.is_null(column.type):
-        return pa.chunked_array([pa.nulls(len(column), pa.string())]), len(column)
-    try:
-        text = pc.cast(column, pa.string())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+def _text_values(raw: Any, name: str, table_name: str) -> pa.ChunkedArray:
+    """A categorical / ordinal column as a string array, missing values as nulls."""
+    if isinstance(raw, pa.Array):
+        raw = pa.chunked_array([raw])
+    if not isinstance(raw, pa.ChunkedArray):
+        try:
+            raw = pa.chunked_array([pa.array(np.asarray(raw, dtype=object), pa.string())])
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            raw = None
+    if raw is None or not (pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type)):
         raise ConfigError(
-            f"{table_name}.{name}: cannot read Arrow type {column.type} as text levels ({error})"
-        ) from None
-    return text, text.null_count
+            f"{table_name}.{name}: a categorical or ordinal feature needs text values "
+            "(None when missing)"
+        )
+    return raw
+
+
+def _null_mask(column: pa.ChunkedArray) -> np.ndarray:
+    """Boolean (n,) mask of the missing values (nulls) of a text column."""
+    return np.asarray(pc.is_null(column).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _level_counts(text: pa.ChunkedArray) -> tuple[list[str], np.ndarray]:
@@ -254,7 +316,7 @@ def _one_hot_index(text: pa.ChunkedArray, kept: Sequence[str], impute_level: str
 
 @dataclass
 class _Row:
-    """One output column being fitted (becomes a row of the spec table)."""
+    """One output column being fitted (becomes an ``OutputColumn``)."""
 
     feature: str
     kind: str
@@ -299,7 +361,7 @@ def _mean_std(x: np.ndarray) -> tuple[float, float]:
     squaring, so values around 1e160 (whose squares overflow float64) give their exact, finite
     standard deviation instead of inf (which would make the column 0 for every customer). A
     power of two scales exactly: for ordinary values the results are bit for bit those of
-    ``x.mean()`` and ``x.std()``. The column is finite (``_numeric_column`` refuses other values)
+    ``x.mean()`` and ``x.std()``. The column is finite (``_numeric_values`` refuses other values)
     and not constant. Returns values in the column's units.
     """
     _, exponent = np.frexp(np.max(np.abs(x)))  # max|x| = f * 2**exponent, 0.5 <= f < 1
@@ -339,10 +401,8 @@ def _most_frequent_number(values: np.ndarray) -> float:
     return float(uniques[int(np.argmax(counts))])  # np.unique sorts: ties go to the smallest
 
 
-def _fit_numeric(
-    feature: FeatureSpec, table: pa.Table, table_name: str
-) -> tuple[list[_Row], np.ndarray]:
-    values, nulls = _numeric_column(table, feature.name, table_name, feature.transform)
+def _fit_numeric(feature: FeatureSpec, raw: Any, table_name: str) -> tuple[list[_Row], np.ndarray]:
+    values, nulls = _numeric_values(raw, feature.name, table_name, feature.transform)
     present = values[~nulls]
     if present.size == 0:
         raise _all_null_error(table_name, feature.name, len(values))
@@ -406,11 +466,9 @@ def _impute_level(
     return configured
 
 
-def _fit_ordinal(
-    feature: FeatureSpec, table: pa.Table, table_name: str
-) -> tuple[list[_Row], np.ndarray]:
-    text, n_null = _text_column(table, feature.name, table_name)
-    if n_null == len(text):
+def _fit_ordinal(feature: FeatureSpec, raw: Any, table_name: str) -> tuple[list[_Row], np.ndarray]:
+    text = _text_values(raw, feature.name, table_name)
+    if text.null_count == len(text):
         raise _all_null_error(table_name, feature.name, len(text))
     path = f"{table_name}.{feature.name}"
     levels, counts = _level_counts(text)
@@ -451,11 +509,11 @@ def _fit_ordinal(
 
 
 def _fit_categorical(
-    feature: FeatureSpec, table: pa.Table, table_name: str
+    feature: FeatureSpec, raw: Any, table_name: str
 ) -> tuple[list[_Row], np.ndarray]:
-    text, n_null = _text_column(table, feature.name, table_name)
+    text = _text_values(raw, feature.name, table_name)
     n = len(text)
-    if n_null == n:
+    if text.null_count == n:
         raise _all_null_error(table_name, feature.name, n)
     levels, _ = _level_counts(text)
     impute_level = _impute_level(feature, levels, f"{table_name}.{feature.name}")
@@ -467,30 +525,11 @@ def _fit_categorical(
     kept = [level for level, k in zip(filled_levels, keep, strict=True) if k]
     grouped = [level for level, k in zip(filled_levels, keep, strict=True) if not k]
     block_shares = np.append(shares[keep], shares[~keep].sum())
-    variance = float(1.0 - np.sum(block_shares**2))
     block_levels = [*kept, OTHER_LEVEL]
-
-    notes: list[str] = []
-    if variance <= 1e-12:
-        weight = 0.0
-        notes.append(
-            f"constant (every row is level {block_levels[int(np.argmax(block_shares))]!r}): "
-            "weight set to 0, so the block contributes nothing to distances"
-        )
-    else:
-        weight = feature.weight / math.sqrt(variance)
+    weight, notes = _one_hot_weight(feature.weight, block_levels, block_shares)
     rows = []
     for level, share in zip(block_levels, block_shares, strict=True):
-        row_notes = list(notes)
-        if level == OTHER_LEVEL:
-            if grouped:
-                shown = ", ".join(map(repr, grouped[:10])) + (" ..." if len(grouped) > 10 else "")
-                row_notes.append(
-                    f"groups {len(grouped)} level(s) below min_level_share "
-                    f"{feature.min_level_share:g} ({shown}) and levels unseen at fit"
-                )
-            else:
-                row_notes.append("no level grouped at fit; receives levels unseen at fit")
+        other = [_other_note(grouped, feature.min_level_share)] if level == OTHER_LEVEL else []
         suffix = "other" if level == OTHER_LEVEL else _slug(level)
         rows.append(
             _Row(
@@ -507,10 +546,34 @@ def _fit_categorical(
                 scale=1.0,
                 weight=weight,
                 is_missing_indicator=False,
-                notes=row_notes,
+                notes=[*notes, *other],
             )
         )
     return rows, _null_mask(text)
+
+
+def _one_hot_weight(
+    weight: float, block_levels: Sequence[str], block_shares: np.ndarray
+) -> tuple[float, list[str]]:
+    """The effective weight of a one-hot block (module doc) and its notes; constant: 0."""
+    variance = float(1.0 - np.sum(block_shares**2))
+    if variance <= 1e-12:
+        return 0.0, [
+            f"constant (every row is level {block_levels[int(np.argmax(block_shares))]!r}): "
+            "weight set to 0, so the block contributes nothing to distances"
+        ]
+    return weight / math.sqrt(variance), []
+
+
+def _other_note(grouped: Sequence[str], min_level_share: float) -> str:
+    """The note of the ``__other__`` column: which fitted levels it groups."""
+    if not grouped:
+        return "no level grouped at fit; receives levels unseen at fit"
+    shown = ", ".join(map(repr, grouped[:10])) + (" ..." if len(grouped) > 10 else "")
+    return (
+        f"groups {len(grouped)} level(s) below min_level_share "
+        f"{min_level_share:g} ({shown}) and levels unseen at fit"
+    )
 
 
 def _missing_row(feature: FeatureSpec, kind: str, nulls: np.ndarray) -> _Row:
@@ -536,34 +599,55 @@ def _missing_row(feature: FeatureSpec, kind: str, nulls: np.ndarray) -> _Row:
     )
 
 
-def fit_spec(
-    features: pa.Table, settings: SegmentationSettings, table_name: str = "customer_features"
-) -> pa.Table:
-    """Fit the preprocessing spec on ``features`` (one row per customer); see the module doc.
+_FITTERS = {"numeric": _fit_numeric, "ordinal": _fit_ordinal, "categorical": _fit_categorical}
 
-    Returns the spec table (``SPEC_SCHEMA``, one row per output column, ordered by ``position``).
-    Raises ``ConfigError`` naming the table, the column and the value for a missing column, a
-    non-numeric numeric feature, an all-null feature, negative values under log1p, non-finite
-    values, an ordinal value outside the configured levels, or an empty table.
+
+def fit_spec(
+    columns: Mapping[str, Any],
+    features: Sequence[FeatureSpec],
+    *,
+    table_name: str = "customer_features",
+) -> PreprocessingSpec:
+    """Fit the preprocessing of ``features`` on their columns (one row per customer).
+
+    Parameters
+    ----------
+    columns : mapping of str to 1-D array, each of length n
+        The feature columns by name (other entries are ignored), in their input units (days,
+        currency, counts). Numeric: numbers, NaN or None when missing. Categorical / ordinal:
+        str, None when missing (module doc).
+    features : sequence of FeatureSpec
+        One per feature, in matrix order: kind, transform, imputation (``impute``,
+        ``impute_value``), ``missing_indicator``, ``weight``, ordinal ``levels`` and
+        ``min_level_share`` (module doc).
+    table_name : str
+        What the columns are, for the messages (``customer_features``).
+
+    Returns
+    -------
+    PreprocessingSpec
+        d output columns in ``position`` order, d >= the number of features.
+
+    Raises
+    ------
+    ConfigError
+        Naming the table, the column and the value: a missing column, n = 0, an all-null
+        feature, negative values under log1p, infinite values, an ordinal value outside the
+        configured levels, an unusable ``impute_value``, or text where numbers are needed.
+    ValueError
+        Columns of different lengths.
     """
-    if not isinstance(features, pa.Table):
-        raise TypeError(f"fit_spec: expected a pyarrow.Table, got {type(features).__name__}")
-    settings.check_columns(table_name, features.column_names)
-    if features.num_rows == 0:
+    n = _n_rows(columns, [feature.name for feature in features], table_name)
+    if n == 0:
         raise ConfigError(f"{table_name}: the table has no rows; cannot fit the preprocessing")
     rows: list[_Row] = []
-    for feature in settings.features:
-        if feature.kind == "numeric":
-            feature_rows, nulls = _fit_numeric(feature, features, table_name)
-        elif feature.kind == "ordinal":
-            feature_rows, nulls = _fit_ordinal(feature, features, table_name)
-        else:
-            feature_rows, nulls = _fit_categorical(feature, features, table_name)
+    for feature in features:
+        feature_rows, nulls = _FITTERS[feature.kind](feature, columns[feature.name], table_name)
         rows.extend(feature_rows)
         if feature.missing_indicator:
             rows.append(_missing_row(feature, feature.kind, nulls))
     _deduplicate_names(rows)
-    return _rows_to_table(rows)
+    return PreprocessingSpec(tuple(_output_column(row, i) for i, row in enumerate(rows)))
 
 
 def _deduplicate_names(rows: list[_Row]) -> None:
@@ -584,174 +668,175 @@ def _deduplicate_names(rows: list[_Row]) -> None:
         taken.add(name)
 
 
-def _rows_to_table(rows: list[_Row]) -> pa.Table:
-    data: dict[str, list[Any]] = {name: [] for name in SPEC_SCHEMA.names}
-    for position, row in enumerate(rows):
-        data["feature"].append(row.feature)
-        data["kind"].append(row.kind)
-        data["output_column"].append(row.output_column)
-        data["position"].append(position)
-        data["transform"].append(row.transform)
-        data["impute_strategy"].append(row.impute_strategy)
-        data["impute_value_numeric"].append(row.impute_value_numeric)
-        data["impute_value_text"].append(row.impute_value_text)
-        data["level"].append(row.level)
-        data["ordinal_levels"].append(row.ordinal_levels)
-        data["center"].append(row.center)
-        data["scale"].append(row.scale)
-        data["weight"].append(row.weight)
-        data["is_missing_indicator"].append(row.is_missing_indicator)
-        data["note"].append("; ".join(row.notes) if row.notes else None)
-    return pa.table(data, schema=SPEC_SCHEMA)
+def _output_column(row: _Row, position: int) -> OutputColumn:
+    return OutputColumn(
+        feature=row.feature,
+        kind=row.kind,
+        output_column=row.output_column,
+        position=position,
+        transform=row.transform,
+        impute_strategy=row.impute_strategy,
+        impute_value_numeric=row.impute_value_numeric,
+        impute_value_text=row.impute_value_text,
+        level=row.level,
+        ordinal_levels=None if row.ordinal_levels is None else tuple(row.ordinal_levels),
+        center=row.center,
+        scale=row.scale,
+        weight=row.weight,
+        is_missing_indicator=row.is_missing_indicator,
+        note="; ".join(row.notes) if row.notes else None,
+    )
 
 
 # ------------------------------------------------------------------------------ applying
 
 
-def spec_rows(spec: pa.Table) -> list[dict[str, Any]]:
-    """Validate the spec table and return its rows sorted by position."""
-    if not isinstance(spec, pa.Table):
-        raise TypeError(f"expected the spec as a pyarrow.Table, got {type(spec).__name__}")
-    missing = [name for name in SPEC_SCHEMA.names if name not in spec.column_names]
-    if missing:
-        raise ConfigError(f"preprocessing spec: missing column(s) {', '.join(missing)}")
-    rows = sorted(spec.select(SPEC_SCHEMA.names).to_pylist(), key=lambda r: r["position"])
-    positions = [r["position"] for r in rows]
-    if positions != list(range(len(rows))) or not rows:
-        raise ConfigError(
-            f"preprocessing spec: positions must be 0..{len(rows) - 1} without gaps, "
-            f"got {positions}"
-        )
-    return rows
-
-
-def output_columns(spec: pa.Table) -> list[str]:
-    """The matrix column names in ``position`` order."""
-    return [row["output_column"] for row in spec_rows(spec)]
-
-
 def apply_spec(
-    features: pa.Table, spec: pa.Table, table_name: str = "customer_features"
+    columns: Mapping[str, Any], spec: PreprocessingSpec, *, table_name: str = "customer_features"
 ) -> np.ndarray:
-    """Apply a fitted spec: the (n, d) float64 C-contiguous matrix in ``position`` order.
+    """Apply a fitted spec: the (n, d) matrix, columns ``spec.output_columns``.
 
-    Vectorised per column. Applying the spec to the table it was fitted on reproduces the fitted
-    transformation exactly (same code path). Levels not kept at fit time go to ``__other__``;
-    nulls take the fitted imputation value. Input errors are ``ConfigError`` naming the table,
-    column and value, as in ``fit_spec``.
+    Vectorised per column. Applying the spec to the columns it was fitted on reproduces the
+    fitted transformation exactly (same code path). Levels not kept at fit time go to
+    ``__other__``; missing values take the fitted imputation value.
+
+    Parameters
+    ----------
+    columns : mapping of str to 1-D array, each of length n
+        The columns of ``spec.features``, as for :func:`fit_spec` (input units).
+    spec : PreprocessingSpec
+        From :func:`fit_spec`.
+    table_name : str
+        What the columns are, for the messages.
+
+    Returns
+    -------
+    ndarray of float64, shape (n, d), C-contiguous
+        Scaled, unitless values in ``position`` order.
+
+    Raises
+    ------
+    ConfigError
+        Naming the table, column and value, as in :func:`fit_spec` (a missing column, infinite
+        values, negative values under log1p, an ordinal value outside the levels).
+    ValueError
+        Columns of different lengths.
     """
-    rows = spec_rows(spec)
-    n = features.num_rows
-    matrix = np.empty((n, len(rows)), dtype=np.float64)
-    by_feature: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        by_feature.setdefault(row["feature"], []).append(row)
-    for name, feature_rows in by_feature.items():
-        kind = feature_rows[0]["kind"]
-        value_rows = [r for r in feature_rows if not r["is_missing_indicator"]]
-        if kind == "numeric":
-            row = value_rows[0]
-            values, nulls = _numeric_column(features, name, table_name, row["transform"])
-            x = _impute_transform_numeric(
-                values, nulls, row["impute_value_numeric"], row["transform"]
-            )
-            matrix[:, row["position"]] = _scaled(x, row)
-        elif kind == "ordinal":
-            row = value_rows[0]
-            text, _ = _text_column(features, name, table_name)
-            nulls = _null_mask(text)
-            codes = _ordinal_codes(
-                text, row["ordinal_levels"], row["impute_value_text"], name, table_name
-            )
-            matrix[:, row["position"]] = _scaled(codes, row)
-        else:
-            text, _ = _text_column(features, name, table_name)
-            nulls = _null_mask(text)
-            kept = [r["level"] for r in value_rows if r["level"] != OTHER_LEVEL]
-            index = _one_hot_index(text, kept, value_rows[0]["impute_value_text"])
-            for row in value_rows:
-                j = len(kept) if row["level"] == OTHER_LEVEL else kept.index(row["level"])
-                matrix[:, row["position"]] = _scaled((index == j).astype(np.float64), row)
-        for row in feature_rows:
-            if row["is_missing_indicator"]:
-                matrix[:, row["position"]] = _scaled(nulls.astype(np.float64), row)
+    n = _n_rows(columns, spec.features, table_name)
+    matrix = np.empty((n, len(spec.columns)), dtype=np.float64)
+    for name in spec.features:
+        feature_columns = [c for c in spec.columns if c.feature == name]
+        value_columns = [c for c in feature_columns if not c.is_missing_indicator]
+        nulls = _apply_values(matrix, columns[name], value_columns, table_name)
+        for column in feature_columns:
+            if column.is_missing_indicator:
+                matrix[:, column.position] = _scaled(nulls.astype(np.float64), column)
     return matrix
 
 
-def _scaled(x: np.ndarray, row: dict[str, Any]) -> np.ndarray:
-    return ((x - row["center"]) / row["scale"]) * row["weight"]
+def _apply_values(
+    matrix: np.ndarray, raw: Any, value_columns: list[OutputColumn], table_name: str
+) -> np.ndarray:
+    """Fill the value columns of one feature into ``matrix``; returns its missing mask (n,)."""
+    first = value_columns[0]
+    name = first.feature
+    if first.kind == "numeric":
+        values, nulls = _numeric_values(raw, name, table_name, first.transform)
+        x = _impute_transform_numeric(values, nulls, first.impute_value_numeric, first.transform)
+        matrix[:, first.position] = _scaled(x, first)
+        return nulls
+    text = _text_values(raw, name, table_name)
+    if first.kind == "ordinal":
+        codes = _ordinal_codes(
+            text, first.ordinal_levels, first.impute_value_text, name, table_name
+        )
+        matrix[:, first.position] = _scaled(codes, first)
+        return _null_mask(text)
+    kept = [c.level for c in value_columns if c.level != OTHER_LEVEL]
+    index = _one_hot_index(text, kept, first.impute_value_text)
+    for column in value_columns:
+        j = len(kept) if column.level == OTHER_LEVEL else kept.index(column.level)
+        matrix[:, column.position] = _scaled((index == j).astype(np.float64), column)
+    return _null_mask(text)
 
 
-def transform_table(
-    features: pa.Table, spec: pa.Table, table_name: str = "customer_features"
-) -> pa.Table:
-    """``customer_id`` plus one float64 column per output column (``apply_spec`` as a table)."""
-    ids = _column(features, ID_COLUMN, table_name)
-    matrix = apply_spec(features, spec, table_name)
-    names = output_columns(spec)
-    arrays = [ids, *(pa.array(matrix[:, j]) for j in range(len(names)))]
-    return pa.table(arrays, names=[ID_COLUMN, *names])
+def _scaled(x: np.ndarray, column: OutputColumn) -> np.ndarray:
+    return ((x - column.center) / column.scale) * column.weight
 
 
 def fit_transform(
-    features: pa.Table, settings: SegmentationSettings, table_name: str = "customer_features"
-) -> tuple[pa.Table, np.ndarray]:
-    """``fit_spec`` then ``apply_spec`` on the same table: (spec, (n, d) matrix)."""
-    spec = fit_spec(features, settings, table_name)
-    return spec, apply_spec(features, spec, table_name)
+    columns: Mapping[str, Any],
+    features: Sequence[FeatureSpec],
+    *,
+    table_name: str = "customer_features",
+) -> tuple[PreprocessingSpec, np.ndarray]:
+    """:func:`fit_spec` then :func:`apply_spec` on the same columns: (spec, (n, d) matrix)."""
+    spec = fit_spec(columns, features, table_name=table_name)
+    return spec, apply_spec(columns, spec, table_name=table_name)
 
 
 # ------------------------------------------------------------------------------- inverse
 
 
-def _unscale(row: dict[str, Any], scaled_values: np.ndarray) -> np.ndarray:
+def _unscale(column: OutputColumn, scaled_values: np.ndarray) -> np.ndarray:
     """Undo weight and scaling for one output column (not the transform); shape preserved."""
     values = np.asarray(scaled_values, dtype=np.float64)
-    if row["weight"] == 0:
-        return np.full_like(values, row["center"])
-    return values / row["weight"] * row["scale"] + row["center"]
+    if column.weight == 0:
+        return np.full_like(values, column.center)
+    return values / column.weight * column.scale + column.center
 
 
-def inverse_numeric(spec: pa.Table, feature: str, scaled_values: np.ndarray) -> np.ndarray:
+def inverse_numeric(spec: PreprocessingSpec, feature: str, scaled_values: np.ndarray) -> np.ndarray:
     """Map scaled matrix values of a numeric or ordinal feature back to original units.
 
     Undoes the weight, the standard scaling and log1p (``expm1``), so a centroid coordinate
     becomes e.g. a recency in days. For an ordinal feature the result is the ordinal code in
     [0, 1] (position along the configured level order). A constant column (weight 0) maps every
-    value to the constant. Shape is preserved.
+    value to the constant.
+
+    Parameters
+    ----------
+    spec : PreprocessingSpec
+        The fitted spec.
+    feature : str
+        A numeric or ordinal feature of ``spec``.
+    scaled_values : array-like of float
+        Values of its matrix column, any shape.
+
+    Returns
+    -------
+    ndarray of float64, the shape of ``scaled_values``
+        In the feature's input units (ordinal: the code in [0, 1]).
+
+    Raises
+    ------
+    ConfigError
+        ``feature`` is not a numeric or ordinal feature of ``spec`` (the message lists them).
     """
-    rows = [
-        r
-        for r in spec_rows(spec)
-        if r["feature"] == feature
-        and not r["is_missing_indicator"]
-        and r["kind"] in ("numeric", "ordinal")
-    ]
-    if not rows:
-        available = sorted(
-            {r["feature"] for r in spec_rows(spec) if r["kind"] in ("numeric", "ordinal")}
-        )
+    values_of = [c for c in spec.columns if c.is_value_column]
+    column = next((c for c in values_of if c.feature == feature), None)
+    if column is None:
+        available = sorted({c.feature for c in values_of})
         raise ConfigError(
             f"preprocessing spec: {feature!r} is not a numeric or ordinal feature; "
             f"available: {', '.join(available)}"
         )
-    row = rows[0]
-    values = _unscale(row, scaled_values)
-    if row["transform"] == "log1p":
+    values = _unscale(column, scaled_values)
+    if column.transform == "log1p":
         values = np.expm1(values)
     return values
 
 
-def unscale_column(spec: pa.Table, output_column: str, scaled_values: np.ndarray) -> np.ndarray:
+def unscale_column(
+    spec: PreprocessingSpec, output_column: str, scaled_values: np.ndarray
+) -> np.ndarray:
     """Undo weight and scaling for any output column (without undoing log1p).
 
     For one-hot and missing-indicator columns this is the 0..1 value, i.e. a level's (or the
-    missing values') share when applied to a centroid.
+    missing values') share when applied to a centroid. Shape preserved; ``ConfigError`` for an
+    unknown output column.
     """
-    for row in spec_rows(spec):
-        if row["output_column"] == output_column:
-            return _unscale(row, scaled_values)
-    raise ConfigError(f"preprocessing spec: unknown output column {output_column!r}")
+    return _unscale(spec.column(output_column), scaled_values)
 
 
 OUTLIER_RANGE = (0.05, 0.95)

@@ -334,7 +334,7 @@ def test_retail_rfm_features_reproduce_the_reference_silhouette(retail: DbtRun) 
     import duckdb
 
     from segmentation.pipeline import kmeans_sweep_table
-    from segmentation.preprocessing import fit_spec, transform_table
+    from segmentation.preprocessing_tables import fit_spec_table, transform_table
     from segmentation.settings import SegmentationSettings
 
     names = ["recency_days", "frequency", "monetary_value"]
@@ -350,7 +350,7 @@ def test_retail_rfm_features_reproduce_the_reference_silhouette(retail: DbtRun) 
         }
     )
     sweep = kmeans_sweep_table(
-        transform_table(table, fit_spec(table, settings)), settings.clustering
+        transform_table(table, fit_spec_table(table, settings)), settings.clustering
     )
     silhouette = {row["k"]: row["silhouette"] for row in sweep.to_pylist()}
     assert silhouette[2] == pytest.approx(0.433, abs=0.002)

@@ -18,7 +18,7 @@ from segmentation.pipeline import (
     selected_row,
     sweep_table,
 )
-from segmentation.preprocessing import fit_spec, transform_table
+from segmentation.preprocessing_tables import fit_spec_table, transform_table
 from segmentation.settings import ClusteringSettings, ConfigError, SegmentationSettings
 
 CLUSTERING = {"methods": ["kmeans"], "k_min": 2, "k_max": 6, "n_init": 4, "seed": 0}
@@ -245,7 +245,7 @@ def segmentation() -> SegmentationSettings:
 
 
 def test_centroids_table_in_original_units(customers, segmentation):
-    spec = fit_spec(customers, segmentation)
+    spec = fit_spec_table(customers, segmentation)
     matrix = transform_table(customers, spec)
     sweep = kmeans_sweep_table(matrix, segmentation.clustering)
     X = _matrix(matrix)

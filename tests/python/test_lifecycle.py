@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from segmentation import kmeans, lifecycle, pipeline, preprocessing
+from segmentation import kmeans, lifecycle, pipeline, preprocessing_tables
 from segmentation.settings import ConfigError, SegmentationSettings
 
 CONFIG: dict[str, Any] = {
@@ -41,8 +41,11 @@ def _features(seed: int = 0, n: int = 300, shift: float = 0.0) -> pa.Table:
 
 def _fit(features: pa.Table, config: dict[str, Any] = CONFIG) -> dict[str, pa.Table | float]:
     settings = SegmentationSettings.from_config(config)
-    spec, X = preprocessing.fit_transform(features, settings)
-    sweep = pipeline.kmeans_sweep_table(preprocessing.transform_table(features, spec), settings)
+    spec = preprocessing_tables.fit_spec_table(features, settings)
+    X = preprocessing_tables.apply_spec_table(features, spec)
+    sweep = pipeline.kmeans_sweep_table(
+        preprocessing_tables.transform_table(features, spec), settings
+    )
     centroids = pipeline.kmeans_centroids_table(sweep, spec, settings, X)
     C = np.asarray(pipeline.selected_row(sweep)["centroids"])
     _, distances = kmeans.assign_nearest(X, C)
@@ -129,10 +132,10 @@ def test_hungarian_matching_pairs_permuted_centroids_and_flags_far_ones() -> Non
 def test_to_spec_space_maps_a_centroid_through_original_units() -> None:
     first = _fit(_features(seed=1))
     second = _fit(_features(seed=2, shift=1))
-    rows = preprocessing.spec_rows(first["spec"])
+    rows = preprocessing_tables.spec_rows(first["spec"])
     point = np.array([[0.7] * len(rows)])
     mapped = lifecycle.to_spec_space(point, first["spec"], second["spec"])
-    for row in preprocessing.spec_rows(second["spec"]):
+    for row in preprocessing_tables.spec_rows(second["spec"]):
         if row["feature"] == "visits":
             original = 0.7 / rows[row["position"]]["weight"] * rows[row["position"]]["scale"]
             original += rows[row["position"]]["center"]
@@ -217,7 +220,7 @@ def test_python_scoring_reproduces_the_fit_assignment() -> None:
     fit = _fit(features)
     model = _model(_decide(features, None))
     segments, distances = lifecycle.score(features, model)
-    X = preprocessing.apply_spec(features, fit["spec"])
+    X = preprocessing_tables.apply_spec_table(features, fit["spec"])
     labels, expected = kmeans.assign_nearest(
         X, np.asarray(pipeline.selected_row(fit["sweep"])["centroids"])
     )

@@ -15,7 +15,7 @@ import pyarrow.csv as pacsv
 import pytest
 
 from segmentation.pipeline import kmeans_centroids_table, kmeans_sweep_table
-from segmentation.preprocessing import fit_spec, transform_table
+from segmentation.preprocessing_tables import fit_spec_table, transform_table
 from segmentation.settings import SegmentationSettings
 
 REFERENCE_STANDARDISED_SILHOUETTE = {3: 0.4666, 4: 0.4939, 5: 0.5547, 6: 0.5377}
@@ -58,7 +58,7 @@ def settings() -> SegmentationSettings:
 
 @pytest.fixture(scope="module")
 def result(mall, settings):
-    spec = fit_spec(mall, settings)
+    spec = fit_spec_table(mall, settings)
     sweep = kmeans_sweep_table(transform_table(mall, spec), settings.clustering)
     return spec, sweep, {row["k"]: row for row in sweep.to_pylist()}
 

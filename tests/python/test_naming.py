@@ -6,7 +6,6 @@ over-represented."""
 from __future__ import annotations
 
 import numpy as np
-import pyarrow as pa
 import pytest
 
 from segmentation.naming import (
@@ -15,7 +14,7 @@ from segmentation.naming import (
     cliffs_delta,
     describe_segments,
 )
-from segmentation.preprocessing import fit_spec, transform_table
+from segmentation.preprocessing import fit_transform
 from segmentation.settings import ConfigError, SegmentationSettings
 
 
@@ -27,10 +26,7 @@ def _settings(features: list[dict]) -> SegmentationSettings:
 
 def _describe(columns: dict[str, np.ndarray], labels: np.ndarray, features: list[dict]):
     settings = _settings(features)
-    table = pa.table({"customer_id": np.arange(len(labels))} | columns)
-    spec = fit_spec(table, settings)
-    matrix = transform_table(table, spec)
-    X = np.column_stack([matrix.column(c).to_numpy() for c in matrix.column_names[1:]])
+    spec, X = fit_transform(columns, settings.features)
     return describe_segments(X, labels, spec, settings), X, spec, settings
 
 
