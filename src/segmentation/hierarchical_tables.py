@@ -32,6 +32,7 @@ from scipy.cluster.hierarchy import is_valid_linkage
 from segmentation.checks import finite_or_none, table_matrix
 from segmentation.hierarchical import (
     SCHEMES,
+    TreeCut,
     _check_k,
     _group_means,
     cophenetic_correlation,
@@ -343,15 +344,7 @@ def metrics_table(
     customers, so compare them across k within this table).
     """
     selected_k = _check_k(selected_k, "selected_k")
-    if settings.hierarchical_k == "same":
-        reason = f"same k as K-Means (k={selected_k})"
-    elif int(settings.hierarchical_k) == selected_k:
-        reason = f"fixed by configuration (hierarchical_k={selected_k})"
-    else:
-        raise ValueError(
-            f"selected_k: {selected_k} contradicts segmentation.clustering.hierarchical_k="
-            f"{settings.hierarchical_k}"
-        )
+    reason = _selection_reason(settings, selected_k)
     ks = sorted({_check_k(k, "k_values") for k in k_values} | {selected_k})
     X, leaf, scheme = _aligned(matrix, leaves)
     Z = linkage_matrix(linkage)
@@ -377,25 +370,41 @@ def metrics_table(
         silhouette_sample_size=settings.silhouette_sample_size,
         seed=settings.seed,
     )
-    rows: list[dict[str, Any]] = [
-        {
-            "method": "hierarchical",
-            "k": cut.k,
-            "n_segments": cut.n_segments,
-            "inertia": finite_or_none(cut.inertia),
-            "silhouette": finite_or_none(cut.silhouette.value),
-            "silhouette_method": cut.silhouette.method,
-            "silhouette_rows": int(cut.silhouette.n_rows),
-            "silhouette_ci_low": finite_or_none(cut.silhouette.ci_low),
-            "silhouette_ci_high": finite_or_none(cut.silhouette.ci_high),
-            "calinski_harabasz": finite_or_none(cut.calinski_harabasz),
-            "davies_bouldin": finite_or_none(cut.davies_bouldin),
-            "cophenetic_correlation": coph,
-            "cophenetic_method": coph_method,
-            "scheme": scheme,
-            "is_selected": cut.k == selected_k,
-            "selection_reason": reason if cut.k == selected_k else None,
-        }
-        for cut in cuts
-    ]
+    rows = [_metrics_row(cut, coph, coph_method, scheme, selected_k, reason) for cut in cuts]
     return pa.Table.from_pylist(rows, schema=METRICS_SCHEMA)
+
+
+def _selection_reason(settings: ClusteringSettings, selected_k: int) -> str:
+    """Why ``selected_k`` is the hierarchical k; ``ValueError`` if the configuration says else."""
+    if settings.hierarchical_k == "same":
+        return f"same k as K-Means (k={selected_k})"
+    if int(settings.hierarchical_k) == selected_k:
+        return f"fixed by configuration (hierarchical_k={selected_k})"
+    raise ValueError(
+        f"selected_k: {selected_k} contradicts segmentation.clustering.hierarchical_k="
+        f"{settings.hierarchical_k}"
+    )
+
+
+def _metrics_row(
+    cut: TreeCut, coph: float | None, coph_method: str, scheme: str, selected_k: int, reason: str
+) -> dict[str, Any]:
+    """One ``METRICS_SCHEMA`` row of a cut of the tree (``hierarchical.tree_metrics``)."""
+    return {
+        "method": "hierarchical",
+        "k": cut.k,
+        "n_segments": cut.n_segments,
+        "inertia": finite_or_none(cut.inertia),
+        "silhouette": finite_or_none(cut.silhouette.value),
+        "silhouette_method": cut.silhouette.method,
+        "silhouette_rows": int(cut.silhouette.n_rows),
+        "silhouette_ci_low": finite_or_none(cut.silhouette.ci_low),
+        "silhouette_ci_high": finite_or_none(cut.silhouette.ci_high),
+        "calinski_harabasz": finite_or_none(cut.calinski_harabasz),
+        "davies_bouldin": finite_or_none(cut.davies_bouldin),
+        "cophenetic_correlation": coph,
+        "cophenetic_method": coph_method,
+        "scheme": scheme,
+        "is_selected": cut.k == selected_k,
+        "selection_reason": reason if cut.k == selected_k else None,
+    }

@@ -251,29 +251,12 @@ def select_k(
     if not rows:
         raise ConfigError("select_k: the sweep has no rows")
     if k != "auto":
-        k = int(k)
-        fitted = [r["k"] for r in rows]
-        if k in fitted:
-            return k, f"fixed by configuration (segmentation.clustering.k = {k})"
-        if len(fitted) == 1 and fitted[0] < k:  # capped at the distinct rows (kmeans_sweep)
-            return fitted[0], (
-                f"segmentation.clustering.k = {k} capped at {fitted[0]}, the largest k fitted"
-            )
-        raise ConfigError(f"segmentation.clustering.k: {k} was not fitted by the sweep")
-
+        return _fixed_k(rows, int(k))
     elbow = kneedle([r["k"] for r in rows], [r["inertia"] for r in rows])
     elbow_k = None if elbow is None else round(elbow)
-
-    def defined(row: Mapping[str, Any]) -> bool:
-        value = row.get("silhouette")
-        return value is not None and bool(np.isfinite(value))
-
-    def big_enough(row: Mapping[str, Any]) -> bool:
-        sizes, n = row.get("cluster_sizes"), row.get("n_rows")
-        return sizes is None or not n or min(sizes) / n >= min_segment_share
-
-    candidates = [r for r in rows if defined(r)]
-    notes = []
+    candidates = [
+        r for r in rows if r.get("silhouette") is not None and bool(np.isfinite(r["silhouette"]))
+    ]
     if not candidates:
         if elbow_k is not None:
             return (
@@ -281,18 +264,7 @@ def select_k(
                 f"silhouette undefined for every k; inertia elbow (kneedle) at k={elbow_k}",
             )
         return rows[0]["k"], "silhouette undefined for every k and no inertia elbow; smallest k"
-    eligible = [r for r in candidates if big_enough(r)]
-    excluded = [r["k"] for r in candidates if not big_enough(r)]
-    if excluded and eligible:
-        notes.append(
-            f"k={', '.join(map(str, excluded))} excluded: smallest segment below "
-            f"min_segment_share {min_segment_share:g}"
-        )
-    elif excluded:
-        notes.append(
-            f"every k has a segment below min_segment_share {min_segment_share:g}; rule ignored"
-        )
-        eligible = candidates
+    eligible, notes = _big_enough(candidates, min_segment_share)
     best_value = max(r["silhouette"] for r in eligible)
     best = next(r for r in eligible if r["silhouette"] >= best_value - TIE_TOLERANCE)
     chosen = best["k"]
@@ -304,6 +276,45 @@ def select_k(
     else:
         reason += f"; inertia elbow (kneedle) at k={elbow_k}, silhouette preferred"
     return chosen, "; ".join([reason, *notes])
+
+
+def _fixed_k(rows: Sequence[Mapping[str, Any]], k: int) -> tuple[int, str]:
+    """A configured k and the reason (:func:`select_k`); ``ConfigError`` when it was not fitted."""
+    fitted = [r["k"] for r in rows]
+    if k in fitted:
+        return k, f"fixed by configuration (segmentation.clustering.k = {k})"
+    if len(fitted) == 1 and fitted[0] < k:  # capped at the distinct rows (kmeans_sweep)
+        return fitted[0], (
+            f"segmentation.clustering.k = {k} capped at {fitted[0]}, the largest k fitted"
+        )
+    raise ConfigError(f"segmentation.clustering.k: {k} was not fitted by the sweep")
+
+
+def _big_enough(
+    candidates: list[Mapping[str, Any]], min_segment_share: float
+) -> tuple[list[Mapping[str, Any]], list[str]]:
+    """The sweep rows whose smallest segment holds ``min_segment_share`` of the rows, and notes.
+
+    A row without ``cluster_sizes`` or ``n_rows`` counts as big enough; when no row is, the rule
+    is ignored (every candidate returned, with a note saying so).
+    """
+
+    def big_enough(row: Mapping[str, Any]) -> bool:
+        sizes, n = row.get("cluster_sizes"), row.get("n_rows")
+        return sizes is None or not n or min(sizes) / n >= min_segment_share
+
+    eligible = [r for r in candidates if big_enough(r)]
+    excluded = [r["k"] for r in candidates if not big_enough(r)]
+    if excluded and eligible:
+        return eligible, [
+            f"k={', '.join(map(str, excluded))} excluded: smallest segment below "
+            f"min_segment_share {min_segment_share:g}"
+        ]
+    if excluded:
+        return candidates, [
+            f"every k has a segment below min_segment_share {min_segment_share:g}; rule ignored"
+        ]
+    return eligible, []
 
 
 # --------------------------------------------------------------------------------- sweep

@@ -624,22 +624,12 @@ def publish(
         From DuckDB or the file system while writing; the temporary files are removed and the
         published file is left unchanged.
     """
-    if not tables:
-        raise PublicationError("published tables: none given")
-    for name in [*tables, *inputs]:
-        _check_name(name, "table")
-    if RUNS_TABLE in tables or CURRENT_RUN_VIEW in tables:
-        raise PublicationError(
-            f"published tables: {RUNS_TABLE} and {CURRENT_RUN_VIEW} are reserved"
-        )
+    _check_tables(tables, inputs)
     run_id = uuid.uuid4().hex
     built_at = datetime.now(UTC).replace(tzinfo=None)
     publish_dir = Path(publish_dir)
-    target = publish_dir / PUBLISHED_FILE
     temporary = publish_dir / f"segments.{run_id}.duckdb.tmp"
     parquet = publish_dir / PARQUET_FOLDER
-    parquet_temporary = parquet / f"{run_id}.tmp"
-    alias = f"publication_{run_id}"
     con = session.cursor()
     try:
         with publication_lock(publish_dir):
@@ -656,38 +646,75 @@ def publish(
                 "package_version": __version__,
             }
             run = pa.Table.from_pylist([row], schema=SEGMENT_RUNS_SCHEMA)
-            con.execute(
-                f"attach {_quote_literal(str(temporary))} as {alias} "
-                f"(storage_version {_quote_literal(STORAGE_VERSION)})"
-            )
-            try:
-                _write_tables(con, alias, tables, run_id, built_at)
-                _write_runs(con, alias, run, target)
-                con.execute(f"checkpoint {alias}")
-                _write_parquet(con, alias, parquet_temporary)
-            finally:
-                con.execute(f"detach {alias}")
-            _fsync(temporary)
-            os.replace(parquet_temporary, parquet / run_id)
-            previous_run = current_parquet_run(publish_dir)
-            _point_current(parquet, run_id)
-            # A WAL next to the published file would belong to the old file (someone opened it
-            # read-write); replayed onto the new one it would corrupt it.
-            with suppress(FileNotFoundError):
-                (publish_dir / f"{PUBLISHED_FILE}.wal").unlink()
-            os.replace(temporary, target)
-            _fsync(publish_dir)
-            # Readers that listed the previous run's folder just before the switch can still
-            # read it; older runs go.
-            _prune_parquet_runs(parquet, {run_id, *([previous_run] if previous_run else [])})
+            _write_run_files(con, tables, run, built_at, temporary, publish_dir)
+            _switch_to_run(publish_dir, run_id, temporary)
     except BaseException:
         for path in (temporary, temporary.with_name(temporary.name + ".wal")):
             with suppress(OSError):
                 path.unlink()
-        shutil.rmtree(parquet_temporary, ignore_errors=True)
+        shutil.rmtree(parquet / f"{run_id}.tmp", ignore_errors=True)
         if current_parquet_run(publish_dir) != run_id:
             shutil.rmtree(parquet / run_id, ignore_errors=True)
         raise
     finally:
         con.close()
     return run
+
+
+def _check_tables(tables: Relations, inputs: Relations) -> None:
+    """The names of a publication: some tables, SQL identifiers, no reserved name."""
+    if not tables:
+        raise PublicationError("published tables: none given")
+    for name in [*tables, *inputs]:
+        _check_name(name, "table")
+    if RUNS_TABLE in tables or CURRENT_RUN_VIEW in tables:
+        raise PublicationError(
+            f"published tables: {RUNS_TABLE} and {CURRENT_RUN_VIEW} are reserved"
+        )
+
+
+def _write_run_files(
+    con: duckdb.DuckDBPyConnection,
+    tables: Relations,
+    run: pa.Table,
+    built_at: datetime,
+    temporary: Path,
+    publish_dir: Path,
+) -> None:
+    """Write the run (one ``segment_runs`` row) into the temporary file and Parquet folder.
+
+    ``temporary`` gets the tables and every run's ``segment_runs`` row (the previous ones from
+    the published file), checkpointed and fsynced; ``parquet/<run_id>.tmp`` the same tables
+    as Parquet. Nothing a reader opens changes yet (:func:`_switch_to_run` does that).
+    """
+    run_id = run.column("run_id")[0].as_py()
+    alias = f"publication_{run_id}"
+    con.execute(
+        f"attach {_quote_literal(str(temporary))} as {alias} "
+        f"(storage_version {_quote_literal(STORAGE_VERSION)})"
+    )
+    try:
+        _write_tables(con, alias, tables, run_id, built_at)
+        _write_runs(con, alias, run, publish_dir / PUBLISHED_FILE)
+        con.execute(f"checkpoint {alias}")
+        _write_parquet(con, alias, publish_dir / PARQUET_FOLDER / f"{run_id}.tmp")
+    finally:
+        con.execute(f"detach {alias}")
+    _fsync(temporary)
+
+
+def _switch_to_run(publish_dir: Path, run_id: str, temporary: Path) -> None:
+    """Make the written run the published one: Parquet folder and ``current``, then the file."""
+    parquet = publish_dir / PARQUET_FOLDER
+    os.replace(parquet / f"{run_id}.tmp", parquet / run_id)
+    previous_run = current_parquet_run(publish_dir)
+    _point_current(parquet, run_id)
+    # A WAL next to the published file would belong to the old file (someone opened it
+    # read-write); replayed onto the new one it would corrupt it.
+    with suppress(FileNotFoundError):
+        (publish_dir / f"{PUBLISHED_FILE}.wal").unlink()
+    os.replace(temporary, publish_dir / PUBLISHED_FILE)
+    _fsync(publish_dir)
+    # Readers that listed the previous run's folder just before the switch can still read it;
+    # older runs go.
+    _prune_parquet_runs(parquet, {run_id, *([previous_run] if previous_run else [])})

@@ -312,34 +312,54 @@ def summary_data(db: Published) -> dict[str, Any]:
 
 
 def _summary_html(data: dict[str, Any], runs: pd.DataFrame, sentences: dict[int, str]) -> str:
-    esc = html.escape
     lines = [f"<p><b>{data['customers']:,}</b> customers segmented"]
     if data["segments"] is not None:
         lines[0] += f" into <b>{data['segments']}</b> K-Means segments"
     lines[0] += "."
     if len(runs):
-        row = runs.iloc[0]
-        customers = (
-            f"no customer input (the {int(row['raw_customers']):,} customers are the distinct "
-            "customer ids of the orders)"
-            if data.get("customers_derived")
-            else f"{int(row['raw_customers']):,} customer rows"
-        )
-        lines.append(
-            f"<p>Inputs: {customers} and "
-            f"{int(row['raw_order_lines']):,} order lines; staging kept "
-            f"{int(row['staged_customers']):,} customers and {int(row['staged_order_lines']):,}"
-            f" order lines and rejected {int(row['rejected_customers']):,} customer rows and "
-            f"{int(row['rejected_order_lines']):,} order lines (every one a row of "
-            "<code>rejects</code> with its reason).</p>"
-        )
+        lines.append(_inputs_html(data, runs.iloc[0]))
+    lines.append(_chosen_k_html(data))
+    lines.extend(_data_quality_html(data))
+    sizes = data["segment_sizes"].get("kmeans", [])
+    if sizes:
+        lines.append(_segments_html(sizes, sentences))
+    return "\n".join(lines)
+
+
+def _inputs_html(data: dict[str, Any], row: pd.Series) -> str:
+    """The inputs and staging counts of the latest run (a ``segment_runs`` row)."""
+    customers = (
+        f"no customer input (the {int(row['raw_customers']):,} customers are the distinct "
+        "customer ids of the orders)"
+        if data.get("customers_derived")
+        else f"{int(row['raw_customers']):,} customer rows"
+    )
+    return (
+        f"<p>Inputs: {customers} and "
+        f"{int(row['raw_order_lines']):,} order lines; staging kept "
+        f"{int(row['staged_customers']):,} customers and {int(row['staged_order_lines']):,}"
+        f" order lines and rejected {int(row['rejected_customers']):,} customer rows and "
+        f"{int(row['rejected_order_lines']):,} order lines (every one a row of "
+        "<code>rejects</code> with its reason).</p>"
+    )
+
+
+def _chosen_k_html(data: dict[str, Any]) -> str:
+    """The chosen k of each method, its silhouette and why."""
+    esc = html.escape
     items = []
     for method, k in sorted(data["chosen_k"].items()):
         reason = data["selection_reason"].get(method) or ""
         silhouette = data["silhouette"].get(method)
         shown = f", silhouette {silhouette:.3f}" if silhouette is not None else ""
         items.append(f"<li><b>{esc(method)}</b>: k = {k}{shown}; why: {esc(str(reason))}</li>")
-    lines.append("<p>Chosen k:</p><ul>" + "".join(items) + "</ul>")
+    return "<p>Chosen k:</p><ul>" + "".join(items) + "</ul>"
+
+
+def _data_quality_html(data: dict[str, Any]) -> list[str]:
+    """The rejected rows by reason and the input warnings."""
+    esc = html.escape
+    lines = []
     rejects = data["rejects_by_reason"]
     if rejects:
         rows = "".join(
@@ -365,21 +385,24 @@ def _summary_html(data: dict[str, Any], runs: pd.DataFrame, sentences: dict[int,
             "warn)</p><table class='data'><tr><th>input</th><th>check</th><th>subject</th>"
             "<th>message</th></tr>" + rows + "</table>"
         )
-    sizes = data["segment_sizes"].get("kmeans", [])
-    if sizes:
-        rows = "".join(
-            f"<tr><td class='num'>{s['segment_id']}</td><td>{esc(str(s['segment_name']))}</td>"
-            f"<td class='num'>{s['size']:,}</td>"
-            + (f"<td>{esc(sentences.get(s['segment_id'], ''))}</td>" if sentences else "")
-            + "</tr>"
-            for s in sizes
-        )
-        header = "<th>what sets it apart</th>" if sentences else ""
-        lines.append(
-            "<p>K-Means segments</p><table class='data'><tr><th>id</th><th>name</th>"
-            f"<th>customers</th>{header}</tr>{rows}</table>"
-        )
-    return "\n".join(lines)
+    return lines
+
+
+def _segments_html(sizes: list[dict[str, Any]], sentences: dict[int, str]) -> str:
+    """The K-Means segments table: id, name, customers and what sets each apart."""
+    esc = html.escape
+    rows = "".join(
+        f"<tr><td class='num'>{s['segment_id']}</td><td>{esc(str(s['segment_name']))}</td>"
+        f"<td class='num'>{s['size']:,}</td>"
+        + (f"<td>{esc(sentences.get(s['segment_id'], ''))}</td>" if sentences else "")
+        + "</tr>"
+        for s in sizes
+    )
+    header = "<th>what sets it apart</th>" if sentences else ""
+    return (
+        "<p>K-Means segments</p><table class='data'><tr><th>id</th><th>name</th>"
+        f"<th>customers</th>{header}</tr>{rows}</table>"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1052,6 +1075,15 @@ def silhouette_plot_chart(db: Published, sample_size: int) -> Chart:
         )
     )
     names = _kmeans_segments(db).set_index("segment_id")["segment_name"]
+    chart.figure = _silhouette_bars(rows, names)
+    return chart
+
+
+def _silhouette_bars(rows: pd.DataFrame, names: pd.Series) -> go.Figure:
+    """One horizontal bar per customer, sorted within each segment, and the overall mean.
+
+    ``rows`` has ``segment_id`` and ``silhouette``; ``names`` maps segment ids to names.
+    """
     fig = go.Figure()
     offset = 0
     ticks, tick_labels = [], []
@@ -1086,8 +1118,7 @@ def silhouette_plot_chart(db: Published, sample_size: int) -> Chart:
             "autorange": "reversed",
         },
     )
-    chart.figure = fig
-    return chart
+    return fig
 
 
 def pca_sample(db: Published, sample_size: int) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
@@ -1401,16 +1432,7 @@ def clv_by_segment_chart(db: Published) -> Chart:
     if rows[["average_predicted_clv", "average_probability_alive"]].isna().all().all():
         chart.note = "Not applicable: no CLV was predicted (see clv_parameters for why)."
         return chart
-    notes = []
-    if "clv_diagnostic" in profile_columns:
-        # The fit's own verdict (clv_parameters.diagnostic, carried to the profiles): a reader
-        # of the bars sees when the model's assumptions do not hold.
-        verdicts = db.frame(
-            "select distinct clv_diagnostic from segment_profiles "
-            "where method = 'kmeans' and clv_diagnostic is not null order by 1"
-        )["clv_diagnostic"].tolist()
-        if verdicts:
-            notes.append("CLV model diagnostic: " + "; ".join(verdicts).rstrip(".") + ".")
+    notes = _clv_diagnostic_notes(db, profile_columns)
     labels = [_label(r.segment_id, r.segment_name) for r in rows.itertuples()]
     fig = make_subplots(
         rows=1, cols=2, subplot_titles=("average predicted CLV", "average probability alive")
@@ -1419,29 +1441,7 @@ def clv_by_segment_chart(db: Published) -> Chart:
         (1, "average_predicted_clv", "clv_customers", PALETTE[1]),
         (2, "average_probability_alive", "alive_customers", PALETTE[2]),
     ):
-        # An average over a few scored customers is not the segment's: say "n of N customers
-        # scored" on every bar and grey the bar when fewer than MIN_CLV_SCORED_SHARE were.
-        known = rows[counted].notna()
-        share = (rows[counted] / rows["size"]).where(known, 1.0)
-        colours = [colour if ok else GREY for ok in share >= MIN_CLV_SCORED_SHARE]
-        text = [
-            f"{int(n):,} of {int(size):,} customers scored" if ok else ""
-            for n, size, ok in zip(rows[counted].fillna(0), rows["size"], known, strict=True)
-        ]
-        fig.add_trace(
-            go.Bar(
-                x=rows[value],
-                y=labels,
-                orientation="h",
-                marker_color=colours,
-                text=text,
-                textposition="auto",
-                customdata=text,
-                hovertemplate="%{y}: %{x:,.3~f}<br>%{customdata}<extra></extra>",
-            ),
-            row=1,
-            col=col,
-        )
+        fig.add_trace(_scored_bar(rows, labels, value, counted, colour), row=1, col=col)
     few = rows.loc[
         rows["clv_customers"].notna()
         & (rows["clv_customers"] < MIN_CLV_SCORED_SHARE * rows["size"]),
@@ -1461,6 +1461,47 @@ def clv_by_segment_chart(db: Published) -> Chart:
     fig.update_xaxes(range=[0, 1], tickformat=".0%", row=1, col=2)
     chart.figure = fig
     return chart
+
+
+def _clv_diagnostic_notes(db: Published, profile_columns: list[str]) -> list[str]:
+    """The CLV fit's own verdict (clv_parameters.diagnostic, carried to the profiles), if any.
+
+    A reader of the bars then sees when the model's assumptions do not hold.
+    """
+    if "clv_diagnostic" not in profile_columns:
+        return []
+    verdicts = db.frame(
+        "select distinct clv_diagnostic from segment_profiles "
+        "where method = 'kmeans' and clv_diagnostic is not null order by 1"
+    )["clv_diagnostic"].tolist()
+    return ["CLV model diagnostic: " + "; ".join(verdicts).rstrip(".") + "."] if verdicts else []
+
+
+def _scored_bar(
+    rows: pd.DataFrame, labels: list[str], value: str, counted: str, colour: str
+) -> go.Bar:
+    """Horizontal bars of ``value`` per segment, saying how many customers were scored.
+
+    An average over a few scored customers is not the segment's: every bar says "n of N
+    customers scored" and is grey when fewer than MIN_CLV_SCORED_SHARE were.
+    """
+    known = rows[counted].notna()
+    share = (rows[counted] / rows["size"]).where(known, 1.0)
+    colours = [colour if ok else GREY for ok in share >= MIN_CLV_SCORED_SHARE]
+    text = [
+        f"{int(n):,} of {int(size):,} customers scored" if ok else ""
+        for n, size, ok in zip(rows[counted].fillna(0), rows["size"], known, strict=True)
+    ]
+    return go.Bar(
+        x=rows[value],
+        y=labels,
+        orientation="h",
+        marker_color=colours,
+        text=text,
+        textposition="auto",
+        customdata=text,
+        hovertemplate="%{y}: %{x:,.3~f}<br>%{customdata}<extra></extra>",
+    )
 
 
 def alive_matrix(
@@ -1742,6 +1783,26 @@ def transitions_chart(db: Published, data: dict[str, Any]) -> Chart:
     if not has_previous:
         chart.note = f"{ONE_RUN} {summary}"
         return chart
+    chart.figure = _transitions_sankey(flows)
+    chart.note = summary
+    return chart
+
+
+def _transitions_sankey(flows: pd.DataFrame) -> go.Figure:
+    """The Sankey of :func:`transitions_chart`: previous segments left, latest ones right.
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        ``from_segment_id``, ``from_segment_name``, ``to_segment_id``, ``to_segment_name`` (ids
+        null for new or gone customers) and ``customers``, one row per pair
+        (:func:`latest_transitions`).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Kept customers in grey bands, movers in colour; segment colours as in the other charts.
+    """
     from_labels = [
         _segment_label(r.from_segment_id, r.from_segment_name, "new customers")
         for r in flows.itertuples()
@@ -1782,9 +1843,7 @@ def transitions_chart(db: Published, data: dict[str, Any]) -> Chart:
         )
     )
     fig.update_layout(height=200 + 40 * max(len(left), len(right)))
-    chart.figure = fig
-    chart.note = summary
-    return chart
+    return fig
 
 
 # ---------------------------------------------------------------------------------------------

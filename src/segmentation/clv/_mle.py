@@ -81,19 +81,57 @@ def _maximise(
         # d/d(log theta) = theta * d/d(theta)
         return value, theta * (-slope / n_customers + 2.0 * penalizer * theta)
 
-    start = np.zeros(len(names))
+    res, iterations, error = _minimise(
+        objective if gradient is None else objective_and_gradient,
+        objective,
+        np.zeros(len(names)),
+        bounds,
+        max_iterations,
+        exact_gradient=gradient is not None,
+        n_customers=n_customers,
+    )
+    if res is None:
+        nan = np.full(len(names), np.nan)
+        return _MleOutcome(nan, math.nan, False, f"optimiser error: {error}", iterations)
+
+    if gradient is not None and res.success:
+        res.x = _newton_polish(lambda v: objective_and_gradient(v)[1], res.x, bounds)
+    theta = np.exp(res.x)
+    with np.errstate(all="ignore"):
+        ll = log_likelihood(theta)
+    converged, message = _diagnose(res, ll, names, theta)
+    return _MleOutcome(theta, ll, converged, message, iterations)
+
+
+def _minimise(
+    first: Callable[[FloatArray], float | tuple[float, FloatArray]],
+    objective: Callable[[FloatArray], float],
+    start: FloatArray,
+    bounds: list[tuple[float, float]],
+    max_iterations: int,
+    *,
+    exact_gradient: bool,
+    n_customers: int,
+) -> tuple[OptimizeResult | None, int, Exception | None]:
+    """Minimise from ``start``: L-BFGS-B, then Nelder-Mead when needed (see :func:`_maximise`).
+
+    L-BFGS-B runs on ``first`` (with its gradient when ``exact_gradient``); when it stops
+    without success other than by its iteration limit, Nelder-Mead polishes ``objective``.
+    Returns scipy's result, the iterations of both and None; on a scipy error (ValueError,
+    ArithmeticError, FloatingPointError), None, the iterations so far and the error.
+    """
     iterations = 0
     try:
         res: OptimizeResult = minimize(
-            objective if gradient is None else objective_and_gradient,
+            first,
             start,
             method="L-BFGS-B",
-            jac=gradient is not None,
+            jac=exact_gradient,
             bounds=bounds,
             options={"maxiter": max_iterations, "ftol": 1e-14, "gtol": 1e-9},
         )
         iterations += int(res.nit)
-        if gradient is not None and not res.success and res.status == _LBFGSB_ABNORMAL:
+        if exact_gradient and not res.success and res.status == _LBFGSB_ABNORMAL:
             res = _accept_flat_stop(res, n_customers)
         # status 1 = iteration limit: typically a flat ridge towards the bound, where polishing
         # only burns time; other failures (line search near the optimum) are polished.
@@ -103,38 +141,30 @@ def _maximise(
                 res.x,
                 method="Nelder-Mead",
                 bounds=bounds,
-                options={
-                    "maxiter": max_iterations * 2,
-                    "xatol": 1e-9,
-                    "fatol": 1e-12,
-                },
+                options={"maxiter": max_iterations * 2, "xatol": 1e-9, "fatol": 1e-12},
             )
             iterations += int(res.nit)
     except (ValueError, ArithmeticError, FloatingPointError) as exc:
-        nan = np.full(len(names), np.nan)
-        return _MleOutcome(nan, math.nan, False, f"optimiser error: {exc}", iterations)
+        return None, iterations, exc
+    return res, iterations, None
 
-    if gradient is not None and res.success:
-        res.x = _newton_polish(lambda v: objective_and_gradient(v)[1], res.x, bounds)
-    theta = np.exp(res.x)
-    with np.errstate(all="ignore"):
-        ll = log_likelihood(theta)
-    message = _STATUS_OK
-    converged = bool(res.success)
-    if not converged:
+
+def _diagnose(
+    res: OptimizeResult, ll: float, names: Sequence[str], theta: FloatArray
+) -> tuple[bool, str]:
+    """(converged, message) of an optimiser result: not converged, not finite or at a bound."""
+    if not res.success:
         last = ", ".join(f"{n}={v:.4g}" for n, v in zip(names, theta, strict=True))
-        message = f"optimiser did not converge: {res.message} (last values {last})"
-    elif not math.isfinite(ll) or float(res.fun) >= 1e100:
-        converged, message = False, "log-likelihood is not finite at the optimum"
-    else:
-        at_bound = [n for n, v in zip(names, res.x, strict=True) if abs(v) > _LOG_BOUND - 1e-3]
-        if at_bound:
-            converged = False
-            message = (
-                f"parameter(s) {', '.join(at_bound)} at the optimisation bound "
-                f"(exp(+-{_LOG_BOUND:g})): the model is not identified on this data"
-            )
-    return _MleOutcome(theta, ll, converged, message, iterations)
+        return False, f"optimiser did not converge: {res.message} (last values {last})"
+    if not math.isfinite(ll) or float(res.fun) >= 1e100:
+        return False, "log-likelihood is not finite at the optimum"
+    at_bound = [n for n, v in zip(names, res.x, strict=True) if abs(v) > _LOG_BOUND - 1e-3]
+    if at_bound:
+        return False, (
+            f"parameter(s) {', '.join(at_bound)} at the optimisation bound "
+            f"(exp(+-{_LOG_BOUND:g})): the model is not identified on this data"
+        )
+    return True, _STATUS_OK
 
 
 def _accept_flat_stop(res: OptimizeResult, n_customers: int) -> OptimizeResult:

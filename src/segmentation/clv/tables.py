@@ -533,25 +533,10 @@ def score_clv(
     n = int(x.size)
 
     nan = np.full(n, np.nan)
-    status = np.full(n, _STATUS_OK, dtype=object)
     reasons: list[str] = []
     expected, alive, clv_units = nan.copy(), nan.copy(), nan.copy()
     if bg.converged:
-        with np.errstate(all="ignore"):
-            expected = bg_nbd_conditional_expected_purchases(
-                bg.params, settings.horizon, x, t_x, big_t
-            )
-            alive = bg_nbd_probability_alive(bg.params, x, t_x, big_t)
-            clv_units = discounted_expected_purchases(
-                bg.params,
-                x,
-                t_x,
-                big_t,
-                horizon=settings.horizon,
-                step=settings.discount_step,
-                annual_discount_rate=settings.annual_discount_rate,
-                unit_days=settings.unit_days,
-            )
+        expected, alive, clv_units = _bg_nbd_predictions(bg, x, t_x, big_t, settings)
     else:
         reasons.append(f"bg_nbd not fitted: {bg.message}")
     value = nan.copy()
@@ -564,18 +549,9 @@ def score_clv(
     produced = ([expected, alive, clv_units] if bg.converged else []) + (
         [value] if gg.converged else []
     )
-    broken = np.zeros(n, dtype=bool)
-    for arr in produced:
-        broken |= ~np.isfinite(arr)
-    for arr in (expected, alive, clv_units, value):
-        arr[broken] = np.nan
+    broken = _null_where_broken(produced, (expected, alive, clv_units, value), n)
     clv = clv_units * value
-    if reasons:
-        status[:] = "; ".join(reasons)
-    if broken.any():
-        status[broken] = "; ".join(
-            ["numerical failure: non-finite prediction for this customer", *reasons]
-        )
+    status = _statuses(n, reasons, broken)
 
     bands = churn_risk_band(
         alive, high_below=settings.churn_high_below, medium_below=settings.churn_medium_below
@@ -594,3 +570,47 @@ def score_clv(
         clv_status=status,
         n_repeat_customers=int(np.count_nonzero(x > 0)),
     )
+
+
+def _bg_nbd_predictions(
+    bg: BgNbdFit, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, settings: ClvSettings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Expected purchases over the horizon, P(alive) and discounted expected purchases (n,)."""
+    with np.errstate(all="ignore"):
+        expected = bg_nbd_conditional_expected_purchases(bg.params, settings.horizon, x, t_x, big_t)
+        alive = bg_nbd_probability_alive(bg.params, x, t_x, big_t)
+        clv_units = discounted_expected_purchases(
+            bg.params,
+            x,
+            t_x,
+            big_t,
+            horizon=settings.horizon,
+            step=settings.discount_step,
+            annual_discount_rate=settings.annual_discount_rate,
+            unit_days=settings.unit_days,
+        )
+    return expected, alive, clv_units
+
+
+def _null_where_broken(
+    produced: list[np.ndarray], outputs: tuple[np.ndarray, ...], n: int
+) -> np.ndarray:
+    """Rows (n,) where a ``produced`` array is not finite; ``outputs`` set NaN there, in place."""
+    broken = np.zeros(n, dtype=bool)
+    for arr in produced:
+        broken |= ~np.isfinite(arr)
+    for arr in outputs:
+        arr[broken] = np.nan
+    return broken
+
+
+def _statuses(n: int, reasons: list[str], broken: np.ndarray) -> np.ndarray:
+    """``clv_status`` (n,): ok, the models' reasons, or a numerical failure of that customer."""
+    status = np.full(n, _STATUS_OK, dtype=object)
+    if reasons:
+        status[:] = "; ".join(reasons)
+    if broken.any():
+        status[broken] = "; ".join(
+            ["numerical failure: non-finite prediction for this customer", *reasons]
+        )
+    return status
