@@ -172,7 +172,7 @@ def _all_null_error(table_name: str, name: str, n: int) -> ConfigError:
     )
 
 
-def non_finite_error(table_name: str, name: str, values: np.ndarray) -> ConfigError:
+def _non_finite_error(table_name: str, name: str, values: np.ndarray) -> ConfigError:
     """The error for the non-finite ``values`` (1-D, not empty) of a numeric column."""
     return ConfigError(
         f"{table_name}.{name}: {len(values)} non-finite value(s) (e.g. {values[0]!r}); "
@@ -214,7 +214,7 @@ def _numeric_values(
     nulls = np.isnan(values)
     infinite = np.isinf(values)
     if infinite.any():
-        raise non_finite_error(table_name, name, values[infinite])
+        raise _non_finite_error(table_name, name, values[infinite])
     if transform == "log1p":
         negative = (values < 0) & ~nulls
         if negative.any():

@@ -28,9 +28,9 @@ from segmentation.preprocessing import (
     OutputColumn,
     PreprocessingSpec,
     _all_null_error,
+    _non_finite_error,
     apply_spec,
     fit_spec,
-    non_finite_error,
 )
 from segmentation.settings import ConfigError, SegmentationSettings
 
@@ -97,7 +97,7 @@ def _numeric_column(table: pa.Table, name: str, table_name: str) -> np.ndarray:
     )
     bad = ~np.isfinite(values) & ~nulls
     if bad.any():
-        raise non_finite_error(table_name, name, values[bad])
+        raise _non_finite_error(table_name, name, values[bad])
     return values
 
 
