@@ -1,8 +1,12 @@
 {#- Helpers of the customer-features layer. -#}
 
-{% macro segments_slug(value) %}
-    {#- A level as a column-name suffix: lower case, runs of other characters as one underscore. -#}
-    {{ return(modules.re.sub('[^a-z0-9]+', '_', (value | string | lower)).strip('_') or 'blank') }}
+{% macro segments_slug_sql(expression) %}
+    {#-
+        SQL: a level as a column-name suffix, by the names.slug rule of config_schema.yml (the
+        rule segmentation.names.slugs runs in Python): accents stripped, lower case, runs of
+        other characters one underscore, 'blank' when nothing is left.
+    -#}
+    {{ return(segments_config_schema()['names']['slug'] | replace('{value}', expression)) }}
 {% endmacro %}
 
 
@@ -16,18 +20,21 @@
         {{ return([]) }}
     {%- endif -%}
     {%- set query -%}
-        select {{ column }} as level
+        select
+            {{ column }} as level,
+            {{ segments_slug_sql(column) }} as slug,
         from {{ ref('stg_order_lines') }}
         where {{ column }} is not null and not is_cancelled and not is_return
         group by 1
         order by sum(amount) desc, 1
         limit {{ top_n | int }}
     {%- endset -%}
-    {%- set levels = run_query(query).columns[0].values() | list -%}
+    {%- set rows = run_query(query).rows -%}
     {%- set slugs = [] -%}
     {%- set result = [] -%}
-    {%- for level in levels -%}
-        {%- set slug = segments_slug(level) -%}
+    {%- for row in rows -%}
+        {%- set level = row[0] -%}
+        {%- set slug = row[1] -%}
         {%- if slug in slugs -%}
             {%- set slug = slug ~ '_' ~ loop.index -%}
         {%- endif -%}

@@ -74,8 +74,9 @@
 
 
 {% macro segments_is_identifier(value) %}
-    {#- A lower-case identifier: the names that become columns of customer_features. -#}
-    {{ return(value is string and modules.re.match('^[a-z_][a-z0-9_]*$', value) is not none) }}
+    {#- A lower-case identifier (names.identifier of config_schema.yml): the names that become
+        columns of customer_features. -#}
+    {{ return(value is string and modules.re.match(segments_config_schema()['names']['identifier'], value) is not none) }}
 {% endmacro %}
 
 

@@ -51,7 +51,7 @@ import duckdb
 import pyarrow as pa
 
 from segmentation import __version__
-from segmentation.settings import IDENTIFIER
+from segmentation.names import IDENTIFIER
 
 try:  # POSIX; on Windows publications sharing a folder are not serialised.
     import fcntl

@@ -16,19 +16,18 @@ module adds the checks between keys (a transform only for numeric features, ``k_
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from segmentation.config_schema import ConfigError, node_at, validate
+from segmentation.names import IDENTIFIER
 
 KINDS = ("numeric", "categorical", "ordinal")
 TRANSFORMS = ("none", "log1p")
 IMPUTATIONS = ("median", "mean", "most_frequent", "constant")
 METHODS = ("kmeans", "hierarchical")
 LINKAGES = ("ward", "average", "complete")
-IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 __all__ = ["ClusteringSettings", "ConfigError", "FeatureSpec", "SegmentationSettings"]
