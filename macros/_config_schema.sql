@@ -2,6 +2,10 @@
 {% macro segments_config_schema() %}
 {%- set text -%}{% raw %}
 {
+ "names": {
+  "identifier": "^[a-z_][a-z0-9_]*$",
+  "slug": "coalesce(nullif(trim(regexp_replace(lower(strip_accents({value})), '[^a-z0-9]+', '_', 'g'), '_'), ''), 'blank')"
+ },
  "vars": {
   "segments_inputs": {
    "type": "mapping",

@@ -23,7 +23,8 @@ IDENTIFIER = re.compile(schema()["names"]["identifier"])
 
 @cache
 def _slug_sql() -> str:
-    return "select " + schema()["names"]["slug"].format(value="level") + " from unnest(?) as t(level)"
+    expression = schema()["names"]["slug"].replace("{value}", "level")
+    return f"select list_transform(?, lambda level: {expression})"
 
 
 def slugs(levels: Sequence[str]) -> list[str]:
@@ -47,5 +48,5 @@ def slugs(levels: Sequence[str]) -> list[str]:
     if not levels:
         return []
     with duckdb.connect() as con:
-        rows = con.execute(_slug_sql(), [list(levels)]).fetchall()
-    return [row[0] for row in rows]
+        (result,) = con.execute(_slug_sql(), [list(levels)]).fetchone()
+    return list(result)

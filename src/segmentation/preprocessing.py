@@ -78,8 +78,6 @@ Nulls are imputed first (so they count towards the imputed level's share).
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -88,7 +86,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segmentation.settings import IDENTIFIER, ConfigError, FeatureSpec
+from segmentation.names import IDENTIFIER, slugs
+from segmentation.settings import ConfigError, FeatureSpec
 
 OTHER_LEVEL = "__other__"
 
@@ -334,13 +333,6 @@ class _Row:
     notes: list[str]
 
 
-def _slug(text: str) -> str:
-    """A lowercase identifier fragment for a level: ASCII letters, digits and underscores."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")
-    return slug or "blank"
-
-
 def _standardise(x: np.ndarray, weight: float) -> tuple[float, float, float, str | None]:
     """Center, scale and effective weight for a column (n,); constant columns get weight 0."""
     if x.size == 0 or x.min() == x.max():
@@ -527,10 +519,11 @@ def _fit_categorical(
     block_shares = np.append(shares[keep], shares[~keep].sum())
     block_levels = [*kept, OTHER_LEVEL]
     weight, notes = _one_hot_weight(feature.weight, block_levels, block_shares)
+    suffixes = dict(zip(kept, slugs(kept), strict=True))
     rows = []
     for level, share in zip(block_levels, block_shares, strict=True):
         other = [_other_note(grouped, feature.min_level_share)] if level == OTHER_LEVEL else []
-        suffix = "other" if level == OTHER_LEVEL else _slug(level)
+        suffix = "other" if level == OTHER_LEVEL else suffixes[level]
         rows.append(
             _Row(
                 feature=feature.name,

@@ -380,14 +380,15 @@ def test_output_column_names_stay_unique():
     assert all(IDENTIFIER.match(name) for name in names)
 
 
-def _jinja_slug():
-    """The ``segments_slug`` macro of macros/features.sql, rendered with plain Jinja as dbt does
-    (``modules.re`` and ``return``), so its rule can be checked against the Python one."""
+def _jinja_slug_sql(expression: str) -> str:
+    """The ``segments_slug_sql`` macro of macros/features.sql, rendered with plain Jinja as dbt
+    does (``return``; ``segments_config_schema`` gives the schema the generated macro holds)."""
     import re
-    import types
     from pathlib import Path
 
     import jinja2
+
+    from segmentation.config_schema import schema
 
     class ReturnValueError(Exception):
         pass
@@ -396,30 +397,51 @@ def _jinja_slug():
         raise ReturnValueError(value)
 
     source = (Path(__file__).parents[2] / "macros" / "features.sql").read_text()
-    macro = re.search(r"{% macro segments_slug\(value\) %}.*?{% endmacro %}", source, re.S)
+    macro = re.search(r"{% macro segments_slug_sql\(expression\) %}.*?{% endmacro %}", source, re.S)
     env = jinja2.Environment(extensions=["jinja2.ext.do"])
     module = env.from_string(macro.group(0)).make_module(
-        {"modules": types.SimpleNamespace(re=re), "return": give_back}
+        {"segments_config_schema": schema, "return": give_back}
     )
-
-    def slug(value: str) -> str:
-        try:
-            module.segments_slug(value)
-        except ReturnValueError as returned:
-            return returned.args[0]
-        raise AssertionError("segments_slug did not return")
-
-    return slug
+    try:
+        module.segments_slug_sql(expression)
+    except ReturnValueError as returned:
+        return returned.args[0]
+    raise AssertionError("segments_slug_sql did not return")
 
 
-@pytest.mark.parametrize(
-    "level",
-    ["Electronics", "Home & Garden", "  web shop ", "B2B/Retail", "---", "", "Kids' toys 3+"],
-)
-def test_sql_slug_macro_follows_the_python_rule(level: str) -> None:
-    """One slug rule: the SQL macro naming the spend-share columns gives the Python rule's
-    column-name suffix (preprocessing._slug) for ASCII levels. (Non-ASCII levels differ: dbt's
-    Jinja has no unicodedata for the NFKD folding, so "Café" is "caf" in SQL, "cafe" here.)"""
-    from segmentation.preprocessing import _slug
+SLUG_CASES = {
+    "Electronics": "electronics",
+    "Home & Garden": "home_garden",
+    "  web shop ": "web_shop",
+    "B2B/Retail": "b2b_retail",
+    "---": "blank",
+    "": "blank",
+    "Kids' toys 3+": "kids_toys_3",
+    "Café": "cafe",
+    "Ärger/Öl": "arger_ol",
+    "Crème brûlée": "creme_brulee",
+}
 
-    assert _jinja_slug()(level) == _slug(level)
+
+def test_one_slug_rule_names_levels_in_sql_and_python() -> None:
+    """One slug rule (names.slug of config_schema.yml): Python (names.slugs, the one-hot column
+    suffixes) and the SQL macro naming the spend-share columns give the same suffix, accents
+    stripped ("Café" was "caf" in SQL and "cafe" in Python when each side had its own rule)."""
+    import duckdb
+
+    from segmentation.names import slugs
+
+    levels = list(SLUG_CASES)
+    assert slugs(levels) == list(SLUG_CASES.values())
+    sql = f"select list_transform(?, lambda level: {_jinja_slug_sql('level')})"
+    with duckdb.connect() as con:
+        (in_sql,) = con.execute(sql, [levels]).fetchone()
+    assert in_sql == list(SLUG_CASES.values())
+
+
+def test_one_hot_columns_use_the_slug_rule() -> None:
+    """A non-ASCII level's one-hot column is named by the shared rule."""
+    features = features_of([{"name": "region", "kind": "categorical", "min_level_share": 0}])
+    levels = ["Café", "Café", "Zürich", "Zürich", None]
+    names = fit_spec({"region": levels}, features).output_columns
+    assert {"region__cafe", "region__zurich"} <= set(names)
