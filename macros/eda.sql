@@ -204,3 +204,51 @@
             and top_levels.level_kind = 'level'
     where feature_values.feature_kind = 'categorical'
 {%- endmacro %}
+
+
+{% macro segments_eda_wide_columns(relation) %}
+    {#-
+        The profiled features of customer_features (segments_eda_columns) for the EDA models that
+        read the table in wide form, one column per feature:
+        {'numeric': [...], 'categorical': [...], 'has_numeric': bool, 'has_categorical': bool},
+        each entry a mapping with
+          - literal: the feature's name as a SQL string (the `feature` of eda_feature_values);
+          - alias: a column name of our own for it (_n1, _n2, ... and _c1, _c2, ...), so that
+            no feature name can collide with another column;
+          - value (numeric): the feature as a double, `features.<column>`;
+          - level (categorical): the feature as its level (macro segments_eda_level).
+        When a kind has no feature, one placeholder entry (always null) keeps the generated SQL
+        valid; has_numeric / has_categorical say so, and the model keeps no row.
+    -#}
+    {%- set columns = segments_eda_columns(relation) -%}
+    {%- set result = {
+        'numeric': [], 'categorical': [],
+        'has_numeric': columns.numeric | length > 0,
+        'has_categorical': columns.categorical | length > 0,
+    } -%}
+    {%- for name in columns.numeric -%}
+        {%- do result.numeric.append({
+            'literal': segments_eda_literal(name),
+            'alias': '_n' ~ loop.index,
+            'value': 'cast(features.' ~ segments_eda_identifier(name) ~ ' as double)',
+        }) -%}
+    {%- endfor -%}
+    {%- for name in columns.categorical -%}
+        {%- do result.categorical.append({
+            'literal': segments_eda_literal(name),
+            'alias': '_c' ~ loop.index,
+            'level': segments_eda_level('features.' ~ segments_eda_identifier(name)),
+        }) -%}
+    {%- endfor -%}
+    {%- if not result.numeric -%}
+        {%- do result.numeric.append({
+            'literal': "'__no_feature__'", 'alias': '_n1', 'value': 'cast(null as double)',
+        }) -%}
+    {%- endif -%}
+    {%- if not result.categorical -%}
+        {%- do result.categorical.append({
+            'literal': "'__no_feature__'", 'alias': '_c1', 'level': 'cast(null as varchar)',
+        }) -%}
+    {%- endif -%}
+    {{ return(result) }}
+{% endmacro %}

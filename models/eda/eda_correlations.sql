@@ -10,103 +10,155 @@
     rows, which can move Spearman slightly from a per-pair re-ranking (exact when both features
     are complete or missing for the same customers).
 
-    Pairing every feature with every other one per customer costs customers x features^2 rows,
-    and ranks need every value at once: both are computed over the customers in_sample of
-    eda_feature_values, every customer up to var('segments_eda_rank_sample_rows') (default
+    Ranks need every value at once, and pairs cost customers x features^2: both are computed
+    over the customers in the EDA sample (macro segments_eda_in_sample, the in_sample of
+    eda_feature_values), every customer up to var('segments_eda_rank_sample_rows') (default
     200,000) and a fixed hash sample of about that many above it (method 'sample'; n_pairs says
     how many customers with both values were used). At 200,000 customers the standard error of
     a coefficient is below 0.003.
 -#}
+{%- set wide = segments_eda_wide_columns(ref('customer_features')) -%}
+{%- set numeric = wide.numeric -%}
 
 with
 
-feature_values as (
+features as (
 
-    select * from {{ ref('eda_feature_values') }}
-    where feature_kind = 'numeric'
+    select * from {{ ref('customer_features') }}
 
 ),
 
-features as (
+customer_count as (
+
+    select count(*) as customers from features
+
+),
+
+population as (
+
+    -- Over every customer: whether all are in the sample, and each feature's unit, a power of
+    -- two near its largest |value| (macro segments_eda_unit): correlations and ranks do not
+    -- change, and squares of values around 1e160 cannot overflow.
+    select
+        {%- for entry in numeric %}
+        {{ segments_eda_unit('max(abs(' ~ entry.value ~ '))') }} as {{ entry.alias }},
+        {%- endfor %}
+        count(*) as customers,
+        bool_and(
+            {{ segments_eda_in_sample('features.customer_id', 'customer_count.customers') }}
+        ) as is_exact
+
+    from features
+    cross join customer_count
+
+),
+
+sampled as (
 
     select
-        feature,
-        bool_and(in_sample) as is_exact,
-        -- A power of two near the largest |value| (macro segments_eda_unit): correlations and
-        -- ranks do not change, and squares of values around 1e160 cannot overflow.
-        {{ segments_eda_unit('max(abs(value))') }} as unit
+        {%- for entry in numeric %}
+        {{ entry.value }} / population.{{ entry.alias }} as {{ entry.alias }},
+        {%- endfor %}
 
-    from feature_values
-    group by feature
+    from features
+    cross join customer_count
+    cross join population
+    where {{ segments_eda_in_sample('features.customer_id', 'customer_count.customers') }}
 
 ),
 
 ranked as (
 
+    -- Average ranks over each feature's non-missing values (nulls sort last and get none).
     select
-        feature_values.customer_key,
-        feature_values.feature,
-        feature_values.value / features.unit as value,
-        (rank() over by_value + count(*) over by_value) / 2 as average_rank
+        {%- for entry in numeric %}
+        {{ entry.alias }},
+        case
+            when {{ entry.alias }} is not null
+                then (
+                    rank() over (order by {{ entry.alias }} asc nulls last)
+                    + count(*) over (order by {{ entry.alias }} asc nulls last)
+                ) / 2
+        end as {{ entry.alias }}_rank,
+        {%- endfor %}
 
-    from feature_values
-    inner join features
-        on feature_values.feature = features.feature
-    where feature_values.in_sample and feature_values.value is not null
-    window by_value as (partition by feature_values.feature order by feature_values.value)
+    from sampled
+
+),
+
+statistics as (
+
+    -- One pass over the sampled customers: per feature its count and variance, per pair of
+    -- features (each pair once) Pearson on the values, Spearman on the ranks and the count of
+    -- customers with both values (corr and regr_count skip a row where either is null).
+    select
+        [
+            {%- for entry in numeric %}
+            struct_pack(
+                feature := {{ entry.literal }},
+                value_count := count({{ entry.alias }}),
+                variance := var_samp({{ entry.alias }})
+            ){{ ',' if not loop.last }}
+            {%- endfor %}
+        ] as feature_entries,
+        [
+            {%- for x in numeric %}
+            {%- for y in numeric[loop.index:] %}
+            ({{ x.literal }}, {{ y.literal }}, corr({{ x.alias }}, {{ y.alias }}), corr({{ x.alias }}_rank, {{ y.alias }}_rank), regr_count({{ x.alias }}, {{ y.alias }})),
+            {%- endfor %}
+            {%- endfor %}
+            -- a placeholder, so that the list is never empty; dropped below
+            (null, null, null, null, null)
+        ] as pair_entries
+
+    from ranked
 
 ),
 
 feature_statistics as (
 
     select
-        features.feature,
-        features.is_exact,
-        count(ranked.value) as value_count,
-        var_samp(ranked.value) as variance
+        entry.feature,
+        population.is_exact,
+        entry.value_count,
+        entry.variance
 
-    from features
-    left join ranked
-        on features.feature = ranked.feature
-    group by features.feature, features.is_exact
+    from (select unnest(feature_entries) as entry from statistics)
+    cross join population
+    where population.customers > 0
+    {%- if not wide.has_numeric %}
+        and false
+    {%- endif %}
 
 ),
 
 pair_statistics as (
 
     select
-        ranked_x.feature as feature_x,
-        ranked_y.feature as feature_y,
-        corr(ranked_x.value, ranked_y.value) as pearson,
-        corr(ranked_x.average_rank, ranked_y.average_rank) as spearman,
-        count(*) as n_pairs
+        cast(entry[1] as varchar) as feature_x,
+        cast(entry[2] as varchar) as feature_y,
+        cast(entry[3] as double) as pearson,
+        cast(entry[4] as double) as spearman,
+        coalesce(cast(entry[5] as bigint), 0) as n_pairs
 
-    from ranked as ranked_x
-    inner join ranked as ranked_y
-        on
-            ranked_x.customer_key = ranked_y.customer_key
-            and ranked_x.feature < ranked_y.feature
-    group by ranked_x.feature, ranked_y.feature
+    from (select unnest(pair_entries) as entry from statistics)
+    where entry[1] is not null
 
 ),
 
 upper_pairs as (
 
     select
-        features_x.feature as feature_x,
-        features_y.feature as feature_y,
+        pair_statistics.feature_x,
+        pair_statistics.feature_y,
         pair_statistics.pearson,
         pair_statistics.spearman,
-        coalesce(pair_statistics.n_pairs, 0) as n_pairs,
-        coalesce(pair_statistics.n_pairs, 0) as spearman_rows
+        pair_statistics.n_pairs,
+        pair_statistics.n_pairs as spearman_rows
 
-    from features as features_x
-    inner join features as features_y
-        on features_x.feature < features_y.feature
-    left join pair_statistics
-        on
-            features_x.feature = pair_statistics.feature_x
-            and features_y.feature = pair_statistics.feature_y
+    from pair_statistics
+    inner join feature_statistics
+        on pair_statistics.feature_x = feature_statistics.feature
 
 ),
 

@@ -1,8 +1,7 @@
 {#-
     Each numeric feature by each categorical feature's levels (the top-N grouping of
-    eda_categorical_levels, with '__other__' and '__missing__'), from eda_feature_values: count
-    of customers with a value, mean and median per level, and per (numeric, categorical) pair
-    the correlation ratio
+    eda_categorical_levels, with '__other__' and '__missing__'): count of customers with a
+    value, mean and median per level, and per (numeric, categorical) pair the correlation ratio
         eta = sqrt(between-group sum of squares / total sum of squares)
     over the customers with a value, repeated on each level's row (null, with a note, when the
     numeric feature is constant). Count, mean and eta use every customer; the median needs every
@@ -12,13 +11,17 @@
     The statistics are computed on each numeric feature divided by its unit (a power of two near
     its largest |value|, macro segments_eda_unit) and the mean and median scaled back: exact for
     ordinary values, and sums of squares of values around 1e160 cannot overflow.
+    Read from customer_features in wide form (one row per customer and categorical feature, one
+    column per numeric feature; macro segments_eda_wide_columns), not from the long table: a
+    join of the long table with itself would have customers x numeric x categorical rows.
 -#}
+{%- set wide = segments_eda_wide_columns(ref('customer_features')) -%}
 
 with
 
-feature_values as (
+features as (
 
-    select * from {{ ref('eda_feature_values') }}
+    select * from {{ ref('customer_features') }}
 
 ),
 
@@ -28,75 +31,180 @@ levels as (
 
 ),
 
+customer_count as (
+
+    select count(*) as customers from features
+
+),
+
 units as (
 
     select
-        feature,
-        {{ segments_eda_unit('max(abs(value))') }} as unit
-
-    from feature_values
-    where feature_kind = 'numeric'
-    group by feature
+        {%- for entry in wide.numeric %}
+        {{ segments_eda_unit('max(abs(' ~ entry.value ~ '))') }} as {{ entry.alias }},
+        {%- endfor %}
+    from features
 
 ),
 
-numeric_values as (
+top_levels as (
+
+    -- The top levels of each categorical feature (eda_categorical_levels), one list each.
+    select
+        {%- for entry in wide.categorical %}
+        coalesce(
+            list(level) filter (
+                where feature = {{ entry.literal }} and level_kind = 'level'
+            ),
+            []
+        ) as {{ entry.alias }},
+        {%- endfor %}
+    from levels
+
+),
+
+customers as (
+
+    -- One row per customer: each numeric feature divided by its unit, each categorical feature
+    -- as its level after the top-N grouping (macro segments_eda_grouped_levels says the same).
+    select
+        {%- for entry in wide.numeric %}
+        {{ entry.value }} / units.{{ entry.alias }} as {{ entry.alias }},
+        {%- endfor %}
+        {%- for entry in wide.categorical %}
+        case
+            when {{ entry.level }} is null then '__missing__'
+            when list_contains(top_levels.{{ entry.alias }}, {{ entry.level }})
+                then {{ entry.level }}
+            else '__other__'
+        end as {{ entry.alias }},
+        {%- endfor %}
+        {{ segments_eda_in_sample('features.customer_id', 'customer_count.customers') }}
+            as in_sample
+
+    from features
+    cross join customer_count
+    cross join units
+    cross join top_levels
+
+),
+
+by_level as (
+
+    -- One row per customer and categorical feature.
+    select * from customers
+    unpivot (
+        level for categorical_alias in (
+            {{ wide.categorical | map(attribute='alias') | join(', ') }}
+        )
+    )
+
+),
+
+level_statistics_wide as (
 
     select
-        feature_values.customer_key,
-        feature_values.feature,
-        feature_values.value / units.unit as value,
-        units.unit,
-        feature_values.in_sample
+        categorical_alias,
+        level,
+        {%- for entry in wide.numeric %}
+        count({{ entry.alias }}) as {{ entry.alias }}_count,
+        avg({{ entry.alias }}) as {{ entry.alias }}_mean,
+        var_pop({{ entry.alias }}) * count({{ entry.alias }}) as {{ entry.alias }}_within,
+        min({{ entry.alias }}) as {{ entry.alias }}_min,
+        max({{ entry.alias }}) as {{ entry.alias }}_max,
+        {%- endfor %}
 
-    from feature_values
-    inner join units
-        on feature_values.feature = units.feature
-    where feature_values.feature_kind = 'numeric' and feature_values.value is not null
-
-),
-
-grouped_levels as (
-
-    -- Each customer's level of each categorical feature after the top-N grouping.
-    {{ segments_eda_grouped_levels('feature_values', 'levels') }}
+    from by_level
+    group by categorical_alias, level
 
 ),
 
-paired as (
+level_medians_wide as (
+
+    -- Medians over the customers in the EDA sample only (all of them up to the sample size).
+    select
+        categorical_alias,
+        level,
+        {%- for entry in wide.numeric %}
+        median({{ entry.alias }}) as {{ entry.alias }}_median,
+        count({{ entry.alias }}) as {{ entry.alias }}_median_rows,
+        {%- endfor %}
+
+    from by_level
+    where in_sample
+    group by categorical_alias, level
+
+),
+
+level_statistics_long as (
 
     select
-        numeric_values.feature as numeric_feature,
-        grouped_levels.feature as categorical_feature,
-        grouped_levels.level,
-        numeric_values.value,
-        numeric_values.unit,
-        numeric_values.in_sample
+        level_statistics_wide.categorical_alias,
+        level_statistics_wide.level,
+        unnest([
+            {%- for entry in wide.numeric %}
+            struct_pack(
+                numeric_feature := {{ entry.literal }},
+                level_count := level_statistics_wide.{{ entry.alias }}_count,
+                level_mean := level_statistics_wide.{{ entry.alias }}_mean,
+                level_median := level_medians_wide.{{ entry.alias }}_median,
+                median_rows := coalesce(level_medians_wide.{{ entry.alias }}_median_rows, 0),
+                -- every customer with a value is in the sample
+                is_exact := coalesce(level_medians_wide.{{ entry.alias }}_median_rows, 0)
+                = level_statistics_wide.{{ entry.alias }}_count,
+                within_sum_of_squares := level_statistics_wide.{{ entry.alias }}_within,
+                level_min := level_statistics_wide.{{ entry.alias }}_min,
+                level_max := level_statistics_wide.{{ entry.alias }}_max,
+                unit := units.{{ entry.alias }}
+            ){{ ',' if not loop.last }}
+            {%- endfor %}
+        ]) as entry
 
-    from numeric_values
-    inner join grouped_levels
-        on numeric_values.customer_key = grouped_levels.customer_key
+    from level_statistics_wide
+    cross join units
+    left join level_medians_wide
+        on
+            level_statistics_wide.categorical_alias = level_medians_wide.categorical_alias
+            and level_statistics_wide.level = level_medians_wide.level
+
+),
+
+categorical_names as (
+
+    select *
+    from (
+        values
+        {%- for entry in wide.categorical %}
+            ({{ entry.literal }}, '{{ entry.alias }}'){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as names (categorical_feature, categorical_alias)
 
 ),
 
 level_statistics as (
 
+    -- A level where the numeric feature is missing for every customer has no row.
     select
-        numeric_feature,
-        categorical_feature,
-        level,
-        count(*) as level_count,
-        avg(value) as level_mean,
-        median(value) filter (where in_sample) as level_median,
-        count(*) filter (where in_sample) as median_rows,
-        bool_and(in_sample) as is_exact,
-        var_pop(value) * count(*) as within_sum_of_squares,
-        min(value) as level_min,
-        max(value) as level_max,
-        any_value(unit) as unit
+        level_statistics_long.entry['numeric_feature'] as numeric_feature,
+        categorical_names.categorical_feature,
+        level_statistics_long.level,
+        level_statistics_long.entry['level_count'] as level_count,
+        level_statistics_long.entry['level_mean'] as level_mean,
+        level_statistics_long.entry['level_median'] as level_median,
+        level_statistics_long.entry['median_rows'] as median_rows,
+        level_statistics_long.entry['is_exact'] as is_exact,
+        level_statistics_long.entry['within_sum_of_squares'] as within_sum_of_squares,
+        level_statistics_long.entry['level_min'] as level_min,
+        level_statistics_long.entry['level_max'] as level_max,
+        level_statistics_long.entry['unit'] as unit
 
-    from paired
-    group by numeric_feature, categorical_feature, level
+    from level_statistics_long
+    inner join categorical_names
+        on level_statistics_long.categorical_alias = categorical_names.categorical_alias
+    where level_statistics_long.entry['level_count'] > 0
+    {%- if not wide.has_numeric or not wide.has_categorical %}
+        and false
+    {%- endif %}
 
 ),
 
@@ -144,11 +252,11 @@ pair_eta as (
 final as (
 
     select
-        pair_eta.numeric_feature,
-        pair_eta.categorical_feature,
-        pair_eta.level,
+        cast(pair_eta.numeric_feature as varchar) as numeric_feature,
+        cast(pair_eta.categorical_feature as varchar) as categorical_feature,
+        cast(pair_eta.level as varchar) as level,
         levels.level_rank,
-        pair_eta.level_count as count,
+        cast(pair_eta.level_count as bigint) as count,
         pair_eta.level_mean * pair_eta.unit as mean,
         pair_eta.level_median * pair_eta.unit as median,
         sqrt(pair_eta.eta_squared) as eta,
@@ -156,7 +264,7 @@ final as (
             when pair_eta.is_constant then 'numeric feature is constant'
         end as eta_note,
         case when pair_eta.is_exact then 'exact' else 'sample' end as median_method,
-        pair_eta.median_rows
+        cast(pair_eta.median_rows as bigint) as median_rows
 
     from pair_eta
     left join levels

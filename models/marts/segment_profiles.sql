@@ -161,24 +161,37 @@ top_rfm as (
 
 {%- if columns.numeric %}
 
-numeric_wide as (
+numeric_segments as (
 
+    -- One grouped pass per method and segment over the features in wide form (one column
+    -- each): the count and mean of every numeric feature.
     select
         method,
         segment_id,
-        _in_sample,
         {%- for name in columns.numeric %}
-        cast({{ name }} as double) as {{ name }},
+        count({{ name }}) as _count_{{ loop.index }},
+        avg(cast({{ name }} as double)) as _mean_{{ loop.index }},
         {%- endfor %}
     from assigned
+    group by method, segment_id
 
 ),
 
-numeric_long as (
+numeric_medians as (
 
-    -- include nulls: a segment whose values are all null keeps its row (mean null).
-    select * from numeric_wide
-    unpivot include nulls (value for feature in ({{ columns.numeric | join(', ') }}))
+    -- Medians need every value at once: over the segment's customers in the EDA sample only
+    -- (every customer up to the sample size). _rows: the segment's sampled customers.
+    select
+        method,
+        segment_id,
+        count(*) as _rows,
+        {%- for name in columns.numeric %}
+        median(cast({{ name }} as double)) as _median_{{ loop.index }},
+        count({{ name }}) as _median_count_{{ loop.index }},
+        {%- endfor %}
+    from assigned
+    where _in_sample
+    group by method, segment_id
 
 ),
 
@@ -186,57 +199,69 @@ population_wide as (
 
     select
         {%- for name in columns.numeric %}
-        {%- if not loop.first %},{% endif %}
-        cast({{ name }} as double) as {{ name }}
+        count({{ name }}) as _count_{{ loop.index }},
+        avg(cast({{ name }} as double)) as _mean_{{ loop.index }},
+        stddev_pop(cast({{ name }} as double)) as _std_{{ loop.index }},
         {%- endfor %}
     from features
 
 ),
 
-population as (
-
-    select * from population_wide
-    unpivot include nulls (value for feature in ({{ columns.numeric | join(', ') }}))
-
-),
-
-population_stats as (
+numeric_entries as (
 
     select
-        feature,
-        avg(value) as population_mean,
-        stddev_pop(value) as population_std,
-    from population
-    group by feature
-    -- a column null for every customer was never mapped: nothing to profile.
-    having count(value) > 0
+        sizes.method,
+        sizes.segment_id,
+        unnest([
+            {%- for name in columns.numeric %}
+            struct_pack(
+                feature := {{ segments_eda_literal(name) }},
+                feature_customers := numeric_segments._count_{{ loop.index }},
+                mean := numeric_segments._mean_{{ loop.index }},
+                median := numeric_medians._median_{{ loop.index }},
+                median_customers := coalesce(numeric_medians._median_count_{{ loop.index }}, 0),
+                population_customers := population_wide._count_{{ loop.index }},
+                population_mean := population_wide._mean_{{ loop.index }},
+                population_std := population_wide._std_{{ loop.index }}
+            ){{ ',' if not loop.last }}
+            {%- endfor %}
+        ]) as entry,
+        -- every customer of the segment is in the sample
+        coalesce(numeric_medians._rows, 0) = sizes.size as is_exact,
+    from sizes
+    inner join numeric_segments
+        on
+            sizes.method = numeric_segments.method
+            and sizes.segment_id = numeric_segments.segment_id
+    left join numeric_medians
+        on
+            sizes.method = numeric_medians.method
+            and sizes.segment_id = numeric_medians.segment_id
+    cross join population_wide
 
 ),
 
 numeric_profiles as (
 
     select
-        numeric_long.method,
-        numeric_long.segment_id,
-        numeric_long.feature,
+        method,
+        segment_id,
+        entry['feature'] as feature,
         'numeric' as feature_kind,
-        count(numeric_long.value) as feature_customers,
-        avg(numeric_long.value) as mean,
-        median(numeric_long.value) filter (where numeric_long._in_sample) as median,
-        case when bool_and(numeric_long._in_sample) then 'exact' else 'sample' end
-            as median_method,
-        count(numeric_long.value) filter (where numeric_long._in_sample) as median_customers,
-        any_value(population_stats.population_mean) as population_mean,
-        any_value(population_stats.population_std) as population_std,
-        (avg(numeric_long.value) - any_value(population_stats.population_mean))
-        / nullif(any_value(population_stats.population_std), 0) as z_score,
+        entry['feature_customers'] as feature_customers,
+        entry['mean'] as mean,
+        entry['median'] as median,
+        case when is_exact then 'exact' else 'sample' end as median_method,
+        entry['median_customers'] as median_customers,
+        entry['population_mean'] as population_mean,
+        entry['population_std'] as population_std,
+        (entry['mean'] - entry['population_mean'])
+        / nullif(entry['population_std'], 0) as z_score,
         cast(null as varchar) as top_level,
         cast(null as double) as top_level_share,
-    from numeric_long
-    inner join population_stats
-        on numeric_long.feature = population_stats.feature
-    group by numeric_long.method, numeric_long.segment_id, numeric_long.feature
-
+    from numeric_entries
+    -- a column null for every customer was never mapped: nothing to profile.
+    where entry['population_customers'] > 0
 ),
 {%- endif %}
 
