@@ -1,6 +1,6 @@
 {#-
     Helpers of the EDA tables (models/eda, docs/eda.md). The features profiled (the rows of
-    eda_feature_values, which every EDA model reads) are discovered at execution time
+    eda_feature_values and of segments_eda_wide_columns) are discovered at execution time
     from the columns of customer_features, so new share columns or extra feature models show up
     without code changes:
       - numeric: integer, bigint, double, decimal, float, ... columns, except keys (`*_id`);

@@ -56,6 +56,7 @@ population as (
 sampled as (
 
     select
+        features.customer_id,
         {%- for entry in numeric %}
         {{ entry.value }} / population.{{ entry.alias }} as {{ entry.alias }},
         {%- endfor %}
@@ -71,6 +72,7 @@ ranked as (
 
     -- Average ranks over each feature's non-missing values (nulls sort last and get none).
     select
+        customer_id,
         {%- for entry in numeric %}
         {{ entry.alias }},
         case
@@ -104,7 +106,13 @@ statistics as (
         [
             {%- for x in numeric %}
             {%- for y in numeric[loop.index:] %}
-            ({{ x.literal }}, {{ y.literal }}, corr({{ x.alias }}, {{ y.alias }}), corr({{ x.alias }}_rank, {{ y.alias }}_rank), regr_count({{ x.alias }}, {{ y.alias }})),
+            (
+                {{ x.literal }},
+                {{ y.literal }},
+                corr({{ x.alias }}, {{ y.alias }}),
+                corr({{ x.alias }}_rank, {{ y.alias }}_rank),
+                regr_count({{ x.alias }}, {{ y.alias }})
+            ),
             {%- endfor %}
             {%- endfor %}
             -- a placeholder, so that the list is never empty; dropped below
@@ -123,7 +131,7 @@ feature_statistics as (
         entry.value_count,
         entry.variance
 
-    from (select unnest(feature_entries) as entry from statistics)
+    from (select unnest(feature_entries) as entry from statistics) as unnested_features
     cross join population
     where population.customers > 0
     {%- if not wide.has_numeric %}
@@ -141,7 +149,7 @@ pair_statistics as (
         cast(entry[4] as double) as spearman,
         coalesce(cast(entry[5] as bigint), 0) as n_pairs
 
-    from (select unnest(pair_entries) as entry from statistics)
+    from (select unnest(pair_entries) as entry from statistics) as unnested_pairs
     where entry[1] is not null
 
 ),

@@ -1,5 +1,6 @@
 {#-
-    The long table every EDA model reads: one row per customer and profiled feature of
+    The long table the EDA models read (eda_numeric_by_category and eda_correlations read
+    customer_features in wide form, docs/eda.md): one row per customer and profiled feature of
     customer_features (the columns segments_eda_columns finds: numeric and categorical, keys,
     dates and timestamps left out), built once, so that the EDA models are short SQL over
     (feature, value) instead of SQL generated per column.

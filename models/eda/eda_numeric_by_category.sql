@@ -40,6 +40,7 @@ customer_count as (
 units as (
 
     select
+        count(*) as customers,
         {%- for entry in wide.numeric %}
         {{ segments_eda_unit('max(abs(' ~ entry.value ~ '))') }} as {{ entry.alias }},
         {%- endfor %}
@@ -51,6 +52,7 @@ top_levels as (
 
     -- The top levels of each categorical feature (eda_categorical_levels), one list each.
     select
+        count(*) as level_rows,
         {%- for entry in wide.categorical %}
         coalesce(
             list(level) filter (
@@ -171,7 +173,9 @@ level_statistics_long as (
 
 categorical_names as (
 
-    select *
+    select
+        names.categorical_feature,
+        names.categorical_alias
     from (
         values
         {%- for entry in wide.categorical %}

@@ -198,6 +198,7 @@ numeric_medians as (
 population_wide as (
 
     select
+        count(*) as customers,
         {%- for name in columns.numeric %}
         count({{ name }}) as _count_{{ loop.index }},
         avg(cast({{ name }} as double)) as _mean_{{ loop.index }},
