@@ -126,10 +126,10 @@ statistics as (
 feature_statistics as (
 
     select
-        entry.feature,
+        unnested_features.entry['feature'] as feature,
         population.is_exact,
-        entry.value_count,
-        entry.variance
+        unnested_features.entry['value_count'] as value_count,
+        unnested_features.entry['variance'] as variance
 
     from (select unnest(feature_entries) as entry from statistics) as unnested_features
     cross join population

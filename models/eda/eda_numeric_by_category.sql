@@ -51,17 +51,14 @@ units as (
 top_levels as (
 
     -- The top levels of each categorical feature (eda_categorical_levels), one list each.
+    -- (null when a feature has none: list_contains is then null, and every level '__other__').
     select
         count(*) as level_rows,
         {%- for entry in wide.categorical %}
-        coalesce(
-            list(level) filter (
-                where feature = {{ entry.literal }} and level_kind = 'level'
-            ),
-            []
-        ) as {{ entry.alias }},
+        list(level) filter (where feature = {{ entry.literal }}) as {{ entry.alias }},
         {%- endfor %}
     from levels
+    where level_kind = 'level'
 
 ),
 
@@ -179,7 +176,7 @@ categorical_names as (
     from (
         values
         {%- for entry in wide.categorical %}
-            ({{ entry.literal }}, '{{ entry.alias }}'){{ ',' if not loop.last }}
+        ({{ entry.literal }}, '{{ entry.alias }}'){{ ',' if not loop.last }}
         {%- endfor %}
     ) as names (categorical_feature, categorical_alias)
 
