@@ -13,8 +13,10 @@
 
 with
 
-order_lines as (
+order_lines as not materialized (
 
+    -- Read twice (the shared lines, then every line): not materialized, so that DuckDB scans
+    -- the table twice instead of copying all of it.
     select * from {{ ref('base_order_lines_checked') }}
 
 ),
