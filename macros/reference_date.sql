@@ -2,7 +2,9 @@
     The reference date of recency, tenure and age, as a SQL date expression. In order:
 
     1. the var `segments_reference_date` (YYYY-MM-DD) when it is set;
-    2. else the day after the last order_date in stg_order_lines;
+    2. else the day after the last order_date of the usable order lines (the rows of
+       base_order_lines_resolved without a reject reason: the lines of stg_order_lines, read
+       before the stg_input_checks gate so that stg_customers need not wait for stg_order_lines);
     3. else (no order lines at all) the day after the last signup_date of the kept customers;
     4. else (neither orders nor signup dates) current_date: results then depend on the day of the
        run, so set the var for reproducible results.
@@ -11,7 +13,7 @@
 -#}
 
 {% macro segments_reference_date() %}
-    {%- set order_lines = ref('stg_order_lines') -%}
+    {%- set order_lines = ref('base_order_lines_resolved') -%}
     {%- set customers = ref('base_customers_checked') -%}
     {%- set value = var('segments_reference_date', none) -%}
     {%- if value is not none -%}
@@ -19,7 +21,7 @@
     {%- endif -%}
     {%- set expression -%}
         cast(coalesce(
-            (select max(order_date) + 1 from {{ order_lines }}),
+            (select max(order_date) + 1 from {{ order_lines }} where reject_reason is null),
             (select max(signup_date) + 1 from {{ customers }} where reject_reason is null),
             current_date
         ) as date)

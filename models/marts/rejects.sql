@@ -1,6 +1,6 @@
 {#-
     One row per raw row that staging could not use, with a stable reason code (the checks are in
-    base_customers_checked, base_order_lines_checked and base_order_id_conflicts), a
+    base_customers_checked, base_order_lines_checked and base_order_lines_resolved), a
     human-readable detail naming the column and the value, and the raw row as JSON text. Every
     reason, with its detail's template, is a row of the seed reject_reasons (tested on this
     model: relationships, tests/assert_reject_details_follow_reject_reasons.sql).

@@ -1,8 +1,8 @@
 {#-
     Every row of base_orders, parsed and normalised, with the reason it is rejected by the checks
     of the row itself (null when it passes them). One order-level rule comes after it:
-    order_id_conflict (base_order_id_conflicts, applied by base_order_lines_resolved, which
-    stg_order_lines and rejects read). Reasons, the first that applies:
+    order_id_conflict (base_order_lines_resolved, which stg_order_lines and rejects read).
+    Reasons, the first that applies:
         missing_customer_id     no customer id
         missing_ordered_at      no timestamp
         unparseable_ordered_at  a timestamp that is not ISO 8601 (with or without a UTC offset),
@@ -83,16 +83,21 @@ base_orders as not materialized (
 
 ),
 
-customers as (
+customer_ids as (
 
-    select * from {{ ref('base_customers_checked') }}
+    -- The customer ids cleaned as base_customers_checked cleans them. Read from base_customers,
+    -- so that checking orders and checking customers run side by side.
+    select {{ segments_clean_id(segments_clean_text('customer_id')) }} as customer_id
+    from {{ ref('base_customers') }}
 
 ),
 
 kept_customers as (
 
-    select customer_id from customers
-    where reject_reason is null
+    -- The ids base_customers_checked keeps: every id it has (its rejects are the missing ids and
+    -- the extra rows of a repeated id). No null: `not in` below would then never be true.
+    select customer_id from customer_ids
+    where customer_id is not null
 
 ),
 

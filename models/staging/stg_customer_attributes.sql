@@ -1,5 +1,6 @@
 {#-
-    One row per kept customer (stg_customers) with the extra attributes of the configuration:
+    One row per kept customer (the kept rows of base_customers_checked, the customers of
+    stg_customers) with the extra attributes of the configuration:
 
     - segments_inputs.customers.attributes: a column of the customers input, read from the row
       staging kept for the customer (same source_row_key);
@@ -23,6 +24,7 @@
 {%- set order_number_format = segments_cleaning_rules('orders').number_format -%}
 {#- Fails when a name is an attribute of both inputs. -#}
 {%- do segments_customer_attributes() -%}
+-- depends_on: {{ ref('stg_input_checks') }}
 
 with
 
@@ -32,7 +34,8 @@ customers as (
         customer_id,
         source_row_key,
 
-    from {{ ref('stg_customers') }}
+    from {{ ref('base_customers_checked') }}
+    where reject_reason is null
 
 ),
 

@@ -727,3 +727,33 @@ def test_every_model_has_a_primary_key_test_and_every_column_a_description(
                 continue
             undescribed.append(f"{model['name']}.{column}")
     assert undescribed == []
+
+
+# Issue 16: the DAG only as long as the steps a reader can name. Levels from a source or seed
+# (level 0) to the model, the longest path over model, seed and source parents.
+MAX_DEPTH = {"customer_features": 7, "segment_publication": 17}
+
+
+def test_the_dag_from_a_raw_input_stays_short(demo_build: DbtRun) -> None:
+    """raw -> base -> checked -> resolved -> gate (stg_input_checks) -> stg_ -> int_ -> features."""
+    manifest = json.loads((demo_build.target_path / "manifest.json").read_text())
+    nodes = {**manifest["nodes"], **manifest["sources"]}
+    kinds = {"model", "seed", "source"}
+    longest: dict[str, list[str]] = {}
+
+    def path_to(uid: str) -> list[str]:
+        if uid not in longest:
+            parents = [
+                p
+                for p in nodes[uid].get("depends_on", {}).get("nodes", [])
+                if p in nodes and nodes[p]["resource_type"] in kinds
+            ]
+            longest[uid] = [*max((path_to(p) for p in parents), key=len, default=[]), uid]
+        return longest[uid]
+
+    by_name = {n["name"]: uid for uid, n in nodes.items() if n["resource_type"] == "model"}
+    for name, limit in MAX_DEPTH.items():
+        path = [nodes[uid]["name"] for uid in path_to(by_name[name])]
+        assert len(path) - 1 <= limit, f"{name}: {len(path) - 1} levels > {limit}: " + " -> ".join(
+            path
+        )
