@@ -66,7 +66,7 @@ feature_structs as (
         features.customer_id,
         {{ segments_eda_in_sample('features.customer_id', 'customers.customer_count') }}
             as in_sample,
-        row_number() over () as customer_key
+        row_number() over (order by features.customer_id) as customer_key
 
     from features
     cross join customers
