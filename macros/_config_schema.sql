@@ -685,7 +685,7 @@
     "features": {
      "type": "list",
      "min_items": 1,
-     "description": "The clustering features: columns of customer_features and how they enter the distance (README, \"Features\"); a bare name is a numeric feature.",
+     "description": "The clustering features: columns of customer_features and how they enter the distance (docs/features.md); a bare name is a numeric feature.",
      "checked_by": "segmentation.settings.FeatureSpec (transform and mean/median impute only for numeric, impute_value with constant, levels for ordinal, names unique, the column exists)",
      "items": {
       "type": "mapping",

@@ -23,6 +23,7 @@ def model(dbt, session):
         "segment_agreement": dbt.ref("segment_agreement"),
         "customer_clv": dbt.ref("customer_clv"),
         "clv_parameters": dbt.ref("clv_parameters"),
+        "clv_holdout": dbt.ref("clv_holdout"),
         "customer_rfm": dbt.ref("customer_rfm"),
         "rfm_segment_crosstab": dbt.ref("rfm_segment_crosstab"),
         "rejects": dbt.ref("rejects"),

@@ -43,6 +43,7 @@ PUBLISHED = {
     "segment_agreement": "method_a, method_b",
     "customer_clv": "customer_id",
     "clv_parameters": "all",
+    "clv_holdout": "calibration_frequency",
     "customer_rfm": "customer_id",
     "rfm_segment_crosstab": "all",
     "rejects": "all",
