@@ -804,7 +804,7 @@ def hierarchical_metrics(
 import math  # noqa: E402
 
 from segmentation import clv  # noqa: E402
-from segmentation.clv.holdout import HOLDOUT_SCHEMA, calibration_holdout_table  # noqa: E402
+from segmentation.clv.tables import HOLDOUT_SCHEMA, calibration_holdout_table  # noqa: E402
 from segmentation.settings import ConfigError  # noqa: E402
 
 CLV_SUMMARY_TABLE = "int_customer_clv_summary"
@@ -1060,7 +1060,7 @@ def clv_holdout(
     purchases in the holdout window and its length ``holdout_periods``; it has no rows when
     ``segmentation.clv.holdout_end`` is not set, and neither has the result. Both tables must
     list the same customers in the same order (the models order them by customer id).
-    Returns :func:`clv.holdout.calibration_holdout_table` (schema ``HOLDOUT_SCHEMA``).
+    Returns :func:`clv.tables.calibration_holdout_table` (schema ``HOLDOUT_SCHEMA``).
 
     Parameters
     ----------

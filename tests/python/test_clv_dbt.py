@@ -25,7 +25,7 @@ from clv_reference import holdout_purchases, summarise_transactions
 from dbt_harness import DbtRun, project_vars, run_dbt
 
 from segmentation import clv, pipeline
-from segmentation.clv.holdout import HOLDOUT_SCHEMA, calibration_holdout_table
+from segmentation.clv.tables import HOLDOUT_SCHEMA, calibration_holdout_table
 from segmentation.settings import ConfigError
 
 CALIBRATION_END = "1997-09-30"

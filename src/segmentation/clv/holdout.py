@@ -9,34 +9,42 @@ calibration frequency. docs/clv.md shows the CDNOW figures.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
-import pyarrow as pa
 from numpy.typing import ArrayLike
 
 from segmentation.clv.bgnbd import BgNbdParams, bg_nbd_conditional_expected_purchases
 from segmentation.clv.validation import _as_float_array, validate_rft
 
-HOLDOUT_SCHEMA: Final[pa.Schema] = pa.schema(
-    [
-        pa.field("calibration_frequency", pa.string(), nullable=False),
-        pa.field("n_customers", pa.int64(), nullable=False),
-        pa.field("actual_purchases", pa.float64(), nullable=False),
-        pa.field("predicted_purchases", pa.float64()),
-        pa.field("mean_actual", pa.float64()),
-        pa.field("mean_predicted", pa.float64()),
-        pa.field("relative_error", pa.float64()),
-        pa.field("holdout_periods", pa.float64(), nullable=False),
-    ]
-)
-"""Schema of :func:`calibration_holdout_table`."""
+
+@dataclass(frozen=True)
+class HoldoutRow:
+    """One row of the calibration/holdout check (a calibration-frequency bucket, or the total).
+
+    ``calibration_frequency`` is ``"0"`` .. ``"<max_bucket>+"`` or ``"total"``;
+    ``n_customers`` the customers in it; ``actual_purchases`` / ``predicted_purchases`` the sums
+    of holdout purchases (predicted null without a fit); ``mean_actual`` / ``mean_predicted`` per
+    customer (null for an empty bucket); ``relative_error = (predicted - actual) / actual`` (null
+    when actual is 0 or there is no fit); ``holdout_periods`` the window ``t*``.
+    """
+
+    calibration_frequency: str
+    n_customers: int
+    actual_purchases: float
+    predicted_purchases: float | None
+    mean_actual: float | None
+    mean_predicted: float | None
+    relative_error: float | None
+    holdout_periods: float
+
 
 TOTAL: Final[str] = "total"
 """``calibration_frequency`` of the row over all customers."""
 
 
-def calibration_holdout_table(
+def calibration_holdout(
     frequency: ArrayLike,
     recency: ArrayLike,
     T: ArrayLike,
@@ -45,7 +53,7 @@ def calibration_holdout_table(
     holdout_periods: float,
     *,
     max_bucket: int = 7,
-) -> pa.Table:
+) -> list[HoldoutRow]:
     """Actual vs predicted holdout purchases per calibration frequency, and in total.
 
     Parameters
@@ -64,8 +72,8 @@ def calibration_holdout_table(
 
     Returns
     -------
-    pyarrow.Table
-        Schema :data:`HOLDOUT_SCHEMA`: rows ``"0" .. "<max_bucket>+"`` then ``"total"``, with
+    list of HoldoutRow, length max_bucket + 2
+        Rows ``"0" .. "<max_bucket>+"`` then ``"total"``, with
         the customers, actual and predicted purchases (sums), their means per customer and
         ``relative_error = (predicted - actual) / actual``. Sums are taken over the customers in
         a fixed order (the input's), which callers make canonical (sorted by customer id).
@@ -97,7 +105,7 @@ def calibration_holdout_table(
             )
     bucket = np.minimum(x, max_bucket).astype(np.int64)
     labels = [str(k) for k in range(max_bucket)] + [f"{max_bucket}+"]
-    rows: list[dict[str, object]] = []
+    rows: list[HoldoutRow] = []
     for label, keep in [
         *((labels[k], bucket == k) for k in range(max_bucket + 1)),
         (TOTAL, np.ones(x.size, dtype=bool)),
@@ -106,15 +114,15 @@ def calibration_holdout_table(
         got = float(np.sum(actual[keep]))
         want = float(np.sum(predicted[keep])) if params is not None else None
         rows.append(
-            {
-                "calibration_frequency": label,
-                "n_customers": n,
-                "actual_purchases": got,
-                "predicted_purchases": want,
-                "mean_actual": got / n if n else None,
-                "mean_predicted": want / n if n and want is not None else None,
-                "relative_error": (want - got) / got if want is not None and got else None,
-                "holdout_periods": float(holdout_periods),
-            }
+            HoldoutRow(
+                calibration_frequency=label,
+                n_customers=n,
+                actual_purchases=got,
+                predicted_purchases=want,
+                mean_actual=got / n if n else None,
+                mean_predicted=want / n if n and want is not None else None,
+                relative_error=(want - got) / got if want is not None and got else None,
+                holdout_periods=float(holdout_periods),
+            )
         )
-    return pa.Table.from_pylist(rows, schema=HOLDOUT_SCHEMA)
+    return rows

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Final
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from threadpoolctl import threadpool_limits
 
 from segmentation.clv._mle import _STATUS_OK
 from segmentation.clv.bgnbd import (
     BG_NBD_PARAMETERS,
     BgNbdFit,
+    BgNbdParams,
     bg_nbd_conditional_expected_purchases,
     bg_nbd_probability_alive,
     churn_risk_band,
@@ -34,6 +35,7 @@ from segmentation.clv.gamma_gamma import (
     frequency_monetary_correlation,
     gamma_gamma_conditional_expected_value,
 )
+from segmentation.clv.holdout import calibration_holdout
 from segmentation.clv.settings import ClvSettings
 from segmentation.clv.validation import FloatArray, validate_monetary, validate_rft
 
@@ -66,6 +68,20 @@ PARAMETER_SCHEMA: Final[pa.Schema] = pa.schema(
     ]
 )
 """Schema of :meth:`ClvResult.parameters`."""
+
+HOLDOUT_SCHEMA: Final[pa.Schema] = pa.schema(
+    [
+        pa.field("calibration_frequency", pa.string(), nullable=False),
+        pa.field("n_customers", pa.int64(), nullable=False),
+        pa.field("actual_purchases", pa.float64(), nullable=False),
+        pa.field("predicted_purchases", pa.float64()),
+        pa.field("mean_actual", pa.float64()),
+        pa.field("mean_predicted", pa.float64()),
+        pa.field("relative_error", pa.float64()),
+        pa.field("holdout_periods", pa.float64(), nullable=False),
+    ]
+)
+"""Schema of :func:`calibration_holdout_table` (the fields of :class:`HoldoutRow`)."""
 
 SUMMARY_COLUMNS: Final[tuple[str, ...]] = (
     "customer_id",
@@ -614,3 +630,24 @@ def _statuses(n: int, reasons: list[str], broken: np.ndarray) -> np.ndarray:
             ["numerical failure: non-finite prediction for this customer", *reasons]
         )
     return status
+
+
+def calibration_holdout_table(
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    holdout_purchases: ArrayLike,
+    params: BgNbdParams | None,
+    holdout_periods: float,
+    *,
+    max_bucket: int = 7,
+) -> pa.Table:
+    """:func:`segmentation.clv.holdout.calibration_holdout` as a table.
+
+    Same parameters and errors; returns its rows as a pyarrow Table of schema
+    :data:`HOLDOUT_SCHEMA`, ``max_bucket + 2`` rows in the same order.
+    """
+    rows = calibration_holdout(
+        frequency, recency, T, holdout_purchases, params, holdout_periods, max_bucket=max_bucket
+    )
+    return pa.Table.from_pylist([asdict(row) for row in rows], schema=HOLDOUT_SCHEMA)
