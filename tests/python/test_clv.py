@@ -891,14 +891,11 @@ def test_flat_line_search_stop_is_accepted_without_polish() -> None:
     x, m = demo_like_spend()
     repeat = np.flatnonzero(x > 0)
     rows = np.random.default_rng(0).choice(repeat, 20_000)  # the same ridge, ten times the rows
-    started = time.perf_counter()
     fit = clv.fit_gamma_gamma(x[rows], m[rows])
-    seconds = time.perf_counter() - started
     assert fit.converged, fit.message
     assert fit.iterations < 100, fit.iterations  # L-BFGS-B alone; with the polish: > 2,000
     assert fit.p > 1e5  # the ridge: no spread of spend within a customer ...
     assert gamma_gamma_diagnostic(fit, 0.0).startswith("warning: ")  # ... which is said
-    assert seconds < 5, seconds
     # The 2,000-customer demo itself gives the same verdict, as it did before.
     small = clv.fit_gamma_gamma(x, m)
     assert small.converged and small.iterations < 100, (small.message, small.iterations)

