@@ -451,7 +451,7 @@ def test_retail_report_draws_only_what_the_input_gives_on_readable_scales(retail
         assert sum(monetary.y) == 4_372  # every customer (0 for those without purchases)
         data = report.summary_data(db)
         runs = db.frame("select * from current_run")
-        summary = report._summary_html(data, runs, {})
+        summary = report.summary._summary_html(data, runs, {})
     assert data["customers_derived"] is True
     assert "no customer input (the 4,372 customers are the distinct customer ids" in summary
     assert "4,372 customer rows" not in summary
