@@ -4,7 +4,8 @@
     the population (segment mean minus population mean, over the population standard deviation),
     and for categorical features the most frequent level and its share. total_value and
     average_value sum and average var('segments_value_column') (default monetary_value).
-    description: the generated sentence saying what sets the segment apart (segmentation.naming).
+    description: the generated sentence saying what sets the segment apart (segmentation.naming);
+    K-Means: of the model the build uses (ml_segmentation_lifecycle.segment_descriptions).
     Every average over a subset of the segment says over how many customers: value_customers
     (non-null value column), clv_customers (a predicted CLV: customers without purchases have
     none), alive_customers (a probability alive), feature_customers (non-null feature value).
@@ -117,13 +118,22 @@ sizes as (
 
 ),
 
+kmeans_descriptions as (
+
+    -- The model the build uses (stable ids), describing this build's customers of each
+    -- segment: not this build's candidate fit, whose ids can differ (docs/lifecycle.md).
+    select unnest(segment_descriptions) as entry
+    from {{ ref('ml_segmentation_lifecycle') }}
+
+),
+
 descriptions as (
 
-    select distinct
+    select
         'kmeans' as method,
-        segment_id,
-        segment_description as description,
-    from {{ ref('ml_kmeans_centroids') }}
+        entry['segment_id'] as segment_id,
+        entry['description'] as description,
+    from kmeans_descriptions
 
     union all
 

@@ -38,9 +38,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.optimize import linear_sum_assignment
 
-from segmentation import pipeline, preprocessing_tables
+from segmentation import naming, pipeline, preprocessing_tables
 from segmentation.config_schema import node_at, validate
-from segmentation.settings import ConfigError, _choice
+from segmentation.settings import ConfigError, SegmentationSettings, _choice
 
 MODES = ("auto", "refit", "score")
 PSI_FLOOR = 1e-4
@@ -191,6 +191,7 @@ LINEAGE_TYPE = pa.struct(
         ("status", pa.string()),
     ]
 )
+DESCRIPTION_TYPE = pa.struct([("segment_id", pa.int64()), ("description", pa.string())])
 PSI_TYPE = pa.struct([("feature", pa.string()), ("psi", pa.float64()), ("is_drifted", pa.bool_())])
 
 MODEL_FIELDS = [
@@ -237,6 +238,7 @@ LIFECYCLE_SCHEMA = pa.schema(
         pa.field("feature_psi", pa.list_(PSI_TYPE)),
         *[field for field in MODEL_FIELDS if field.name != "mean_distance"],
         pa.field("model_training_mean_distance", pa.float64()),
+        pa.field("segment_descriptions", pa.list_(DESCRIPTION_TYPE)),
     ]
 )
 
@@ -481,6 +483,50 @@ def score(features: pa.Table, model: Mapping[str, Any]) -> tuple[np.ndarray, np.
     ids, C, _ = centroid_array(model)
     labels, distances = nearest_direct(X, C)
     return ids[labels], distances
+
+
+def describe_model(
+    features: pa.Table, model: Mapping[str, Any], settings: SegmentationSettings
+) -> list[dict[str, Any]]:
+    """The description sentence of every segment of ``model``, of this build's customers in it.
+
+    Each customer is assigned as :func:`score` does (the model's spec and centroids, ties to the
+    lower id: the customers of ``segment_scores``), and ``naming.describe_segments`` describes
+    each segment's customers against the others. The model's ids are kept: a sentence belongs
+    to the stable segment id, whatever ids this build's candidate fit gave its own segments.
+
+    Parameters
+    ----------
+    features : pyarrow.Table, n_customers rows
+        ``customer_features`` (input units: days, currency of the input, counts).
+    model : mapping
+        A ``segmentation_models`` row (``MODEL_SCHEMA``): ``spec``, ``centroids``, ``model_id``
+        ...
+    settings : SegmentationSettings
+        Its ``features`` give the labels of the sentences.
+
+    Returns
+    -------
+    list of dict
+        ``DESCRIPTION_TYPE`` rows (segment_id, description), one per model segment, ids
+        ascending (a segment without customers is described as "no customers").
+
+    Raises
+    ------
+    ConfigError
+        As :func:`score`.
+    """
+    spec = spec_table(model)
+    X = preprocessing_tables.apply_spec_table(features, spec)
+    ids, C, _ = centroid_array(model)
+    labels, _ = nearest_direct(X, C)
+    described = naming.describe_segments(
+        X, labels + 1, preprocessing_tables.spec_from_table(spec), settings, n_segments=len(ids)
+    )
+    return [
+        {"segment_id": int(i), "description": d.description}
+        for i, d in zip(ids.tolist(), described, strict=True)
+    ]
 
 
 def nearest_direct(
@@ -1125,7 +1171,8 @@ def lifecycle_table(
     ``models`` is the previous ``segmentation_models`` table (None on a first build),
     ``membership`` the previous run's rows of ``segment_membership_history`` (customer_id,
     segment_id) or None; ``assignments`` is ``ml_kmeans_assignments`` (its mean distance is the
-    candidate's training mean distance).
+    candidate's training mean distance). ``segment_descriptions`` describes the customers of
+    every segment of the model the build uses, under its stable ids (:func:`describe_model`).
 
     Parameters
     ----------
@@ -1159,9 +1206,9 @@ def lifecycle_table(
         As :func:`decide`.
     """
     from segmentation.pipeline import by_customer
-    from segmentation.settings import SegmentationSettings
 
-    raw = SegmentationSettings.from_config(config).raw
+    segmentation = SegmentationSettings.from_config(config)
+    raw = segmentation.raw
     settings = lifecycle_settings(raw, mode_override)
     active = None
     max_segment_id = 0
@@ -1192,8 +1239,9 @@ def lifecycle_table(
             )
         )
     distances = assignments.column("distance_to_centroid").to_numpy(zero_copy_only=False)
+    features = by_customer(features)
     row = decide(
-        by_customer(features),
+        features,
         spec,
         sweep,
         centroids,
@@ -1205,4 +1253,5 @@ def lifecycle_table(
         previous,
         context,
     )
+    row["segment_descriptions"] = describe_model(features, row, segmentation)
     return pa.Table.from_pylist([row], schema=LIFECYCLE_SCHEMA)

@@ -237,3 +237,31 @@ def test_scoring_with_a_model_whose_feature_is_gone_is_a_clear_error() -> None:
         _decide(fewer, model, mode="score", config=config)
     refit = _decide(fewer, model, config=config)  # auto: the configuration changed
     assert refit["action"] == "fit" and refit["model_id"] == 2
+
+
+def test_descriptions_follow_the_model_ids_not_the_candidate_ids() -> None:
+    """describe_model describes the customers of each of the model's segments under ITS id:
+    with the active model's segments renumbered 1, 2, 3 -> 9, 7, 8, segment 9 gets the sentence
+    the fit gave segment 1 (same customers), whatever position 9 has among the ids."""
+    features = _features()
+    fit = _fit(features)
+    fitted = {r["segment_id"]: r["segment_description"] for r in fit["centroids"].to_pylist()}
+    assert len(set(fitted.values())) == 3  # distinct sentences: a mix-up would show
+    model = _model(_decide(features, None))
+    renumber = {1: 9, 2: 7, 3: 8}
+    model["centroids"] = [
+        {**c, "segment_id": renumber[c["segment_id"]]} for c in model["centroids"]
+    ]
+    described = lifecycle.describe_model(features, model, SegmentationSettings.from_config(CONFIG))
+    assert [d["segment_id"] for d in described] == [7, 8, 9]
+    assert {d["segment_id"]: d["description"] for d in described} == {
+        renumber[s]: text for s, text in fitted.items()
+    }
+    # Scoring with it: the lifecycle row carries the model's descriptions, not the candidate's.
+    assignments = pa.table({"distance_to_centroid": [1.0]})
+    table = lifecycle.lifecycle_table(
+        features, fit["spec"], fit["sweep"], fit["centroids"], assignments,
+        CONFIG, "score", pa.Table.from_pylist([model]), None,
+        lifecycle.RunContext("run", datetime(2026, 1, 1)),
+    )  # fmt: skip
+    assert table.column("segment_descriptions").to_pylist()[0] == described

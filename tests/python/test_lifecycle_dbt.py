@@ -19,7 +19,8 @@ import pytest
 import report_checks
 from dbt_harness import DbtRun, project_vars, run_dbt
 
-from segmentation import lifecycle, publish, report
+from segmentation import lifecycle, naming, preprocessing_tables, publish, report
+from segmentation.settings import SegmentationSettings
 
 CUT_OFF = "2025-10-01"
 LATER = "2026-01-01"
@@ -74,6 +75,10 @@ def _state(run: DbtRun) -> dict[str, Any]:
         "features": _table(run, "select * from customer_features order by customer_id"),
         "model": _table(run, ACTIVE_MODEL).to_pylist()[0],
         "scores": run.query(SCORES),
+        "profiles": run.query(
+            "select distinct segment_id, segment_name, description, share from segment_profiles "
+            "where method = 'kmeans'"
+        ),
     }
 
 
@@ -200,6 +205,34 @@ def test_sql_assignment_equals_python(runs: dict, which: str) -> None:
     assert [sql[c][0] for c in ids] == segments.tolist()
     gap = np.abs(np.asarray([sql[c][1] for c in ids]) - distances)
     assert gap.max() <= DISTANCE_TOLERANCE
+
+
+@pytest.mark.parametrize("which", ["first", "second", "refit"])
+def test_kmeans_descriptions_describe_their_segments_customers(runs: dict, which: str) -> None:
+    """segment_profiles' K-Means description of a segment is the sentence of ITS customers under
+    the model the build uses (stable ids), not of this build's candidate fit's segment with the
+    same number: the second build scores with model 1, the refit gives new segments ids after
+    model 1's (docs/segment_names.md: computed on the segment's customers)."""
+    state = runs[which]
+    features, model = state["features"], state["model"]
+    X = preprocessing_tables.apply_spec_table(features, lifecycle.spec_table(model))
+    segments, _ = lifecycle.score(features, model)
+    ids = sorted({int(c["segment_id"]) for c in model["centroids"]})
+    labels = np.searchsorted(ids, segments) + 1
+    described = naming.describe_segments(
+        X,
+        labels,
+        preprocessing_tables.spec_from_table(lifecycle.spec_table(model)),
+        SegmentationSettings.from_config(project_vars()["segmentation"]),
+        n_segments=len(ids),
+    )
+    expected = {i: d.description for i, d in zip(ids, described, strict=True)}
+    profiles = {row[0]: row for row in state["profiles"]}
+    assert set(profiles) == set(segments.tolist())
+    assert {i: row[2] for i, row in profiles.items()} == {i: expected[i] for i in profiles}
+    for segment_id, name, description, share in profiles.values():
+        # The sentence opens with the segment's share of this build's customers.
+        assert description.startswith(f"{share:.0%} of customers"), (segment_id, name)
 
 
 def test_sql_scoring_of_ordinal_categorical_missing_and_boolean_features(tmp_path) -> None:
