@@ -479,10 +479,22 @@ def score(features: pa.Table, model: Mapping[str, Any]) -> tuple[np.ndarray, np.
         Input errors of ``preprocessing_tables.apply_spec_table`` (table, column, value), or a
         model lacking centroid values.
     """
+    _, ids, labels, distances = _assign(features, model)
+    return ids[labels], distances
+
+
+def _assign(
+    features: pa.Table, model: Mapping[str, Any]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Assign ``features`` to the model's centroids, as :func:`score` and :func:`describe_model` do.
+
+    Returns the scaled matrix X (n, d), the model's segment ids (k,), each row's 0-based nearest
+    centroid (n,) and its distance (n,).
+    """
     X = preprocessing_tables.apply_spec_table(features, spec_table(model))
     ids, C, _ = centroid_array(model)
     labels, distances = nearest_direct(X, C)
-    return ids[labels], distances
+    return X, ids, labels, distances
 
 
 def describe_model(
@@ -516,13 +528,9 @@ def describe_model(
     ConfigError
         As :func:`score`.
     """
-    spec = spec_table(model)
-    X = preprocessing_tables.apply_spec_table(features, spec)
-    ids, C, _ = centroid_array(model)
-    labels, _ = nearest_direct(X, C)
-    described = naming.describe_segments(
-        X, labels + 1, preprocessing_tables.spec_from_table(spec), settings, n_segments=len(ids)
-    )
+    X, ids, labels, _ = _assign(features, model)
+    spec = preprocessing_tables.spec_from_table(spec_table(model))
+    described = naming.describe_segments(X, labels + 1, spec, settings, n_segments=len(ids))
     return [
         {"segment_id": int(i), "description": d.description}
         for i, d in zip(ids.tolist(), described, strict=True)
