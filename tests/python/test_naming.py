@@ -184,3 +184,59 @@ def test_two_typical_segments_keep_average_and_one_segment_says_so() -> None:
     (single,) = describe_segments(X, np.ones(n, dtype=int), spec, settings)
     assert single.name == AVERAGE
     assert single.description == "All customers: the only segment."
+
+
+def test_traits_from_one_sort_match_the_per_segment_definitions() -> None:
+    """Medians, shares and deltas (found from one sort per column) are those of the definition.
+
+    The definition: per segment, Cliff's delta from ``scipy.stats.rankdata``, the median of the
+    segment's and of the other rows' values as ``np.quantile(..., method="inverted_cdf")`` (an
+    element of the column) and a level's share as the mean of its indicator; with ties, an even
+    and an odd segment size, and a segment without customers.
+    """
+    from scipy.stats import rankdata
+
+    from segmentation.preprocessing import inverse_numeric
+
+    rng = np.random.default_rng(7)
+    n = 301
+    columns = {
+        "visits": rng.integers(0, 12, n).astype(float),  # many ties
+        "spend": rng.lognormal(3, 1, n),
+        "gender": np.array(rng.choice(["female", "male"], n), dtype=object),
+    }
+    features = [
+        {"name": "visits", "kind": "numeric"},
+        {"name": "spend", "kind": "numeric", "transform": "log1p"},
+        {"name": "gender", "kind": "categorical"},
+    ]
+    labels = rng.integers(1, 4, n)
+    labels[:2] = [1, 2]
+    settings = _settings(features)
+    spec, X = fit_transform(columns, settings.features)
+    described = describe_segments(X, labels, spec, settings, n_segments=4)
+    for s in range(1, 5):
+        traits = {(t.feature, t.level): t for t in described[s - 1].traits}
+        inside = labels == s
+        for column in spec.columns:
+            values = X[:, column.position]
+            if column.is_value_column:
+                trait = traits[(column.feature, None)]
+                expected = []
+                for part in (values[inside], values[~inside]):
+                    median = np.quantile(part, 0.5, method="inverted_cdf") if part.size else np.nan
+                    expected.append(inverse_numeric(spec, column.feature, np.array([median]))[0])
+                np.testing.assert_array_equal([trait.segment_value, trait.other_value], expected)
+                ranks = rankdata(values)
+                size = inside.sum()
+                u = ranks[inside].sum() - size * (size + 1) / 2
+                delta = 2 * u / (size * (n - size)) - 1 if size else 0.0
+                assert trait.delta == pytest.approx(delta, abs=1e-12)
+            elif column.level in ("female", "male"):
+                trait = traits[(column.feature, column.level)]
+                is_level = columns["gender"] == column.level
+                share_in = is_level[inside].mean() if inside.any() else 0.0
+                assert (trait.segment_value, trait.other_value) == (
+                    share_in,
+                    is_level[~inside].mean(),
+                )
