@@ -479,26 +479,48 @@ def score(features: pa.Table, model: Mapping[str, Any]) -> tuple[np.ndarray, np.
         Input errors of ``preprocessing_tables.apply_spec_table`` (table, column, value), or a
         model lacking centroid values.
     """
-    _, ids, labels, distances = _assign(features, model)
-    return ids[labels], distances
+    assigned = _assign(features, model)
+    return assigned.ids[assigned.labels], assigned.distances
 
 
-def _assign(
-    features: pa.Table, model: Mapping[str, Any]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Assign ``features`` to the model's centroids, as :func:`score` and :func:`describe_model` do.
+@dataclass(frozen=True)
+class _Assignment:
+    """One assignment of a build's customers to a model (once per model and build).
 
-    Returns the scaled matrix X (n, d), the model's segment ids (k,), each row's 0-based nearest
-    centroid (n,) and its distance (n,).
+    :func:`drift` and :func:`describe_model` share it. ``X`` (n, d) the scaled matrix under the
+    model's spec, ``ids`` (k,) the model's segment ids, ``labels`` (n,) each row's 0-based
+    nearest centroid, ``distances`` (n,) its distance; ``model_id`` says which model it is.
     """
+
+    model_id: Any
+    X: np.ndarray
+    ids: np.ndarray
+    labels: np.ndarray
+    distances: np.ndarray
+
+
+def _assign(features: pa.Table, model: Mapping[str, Any]) -> _Assignment:
+    """Assign ``features`` to the model's centroids (:func:`score`, :func:`describe_model`)."""
     X = preprocessing_tables.apply_spec_table(features, spec_table(model))
     ids, C, _ = centroid_array(model)
     labels, distances = nearest_direct(X, C)
-    return X, ids, labels, distances
+    return _Assignment(model.get("model_id"), X, ids, labels, distances)
+
+
+def _assigned(
+    features: pa.Table, model: Mapping[str, Any], known: _Assignment | None
+) -> _Assignment:
+    """``known`` when it is the assignment to ``model`` (same model id), else a new one."""
+    if known is not None and known.model_id == model.get("model_id"):
+        return known
+    return _assign(features, model)
 
 
 def describe_model(
-    features: pa.Table, model: Mapping[str, Any], settings: SegmentationSettings
+    features: pa.Table,
+    model: Mapping[str, Any],
+    settings: SegmentationSettings,
+    assigned: _Assignment | None = None,
 ) -> list[dict[str, Any]]:
     """The description sentence of every segment of ``model``, of this build's customers in it.
 
@@ -516,6 +538,9 @@ def describe_model(
         ...
     settings : SegmentationSettings
         Its ``features`` give the labels of the sentences.
+    assigned : _Assignment, optional
+        This build's assignment of ``features`` to ``model`` when already made (by
+        :func:`drift`); used when its model id is the model's, else the customers are assigned.
 
     Returns
     -------
@@ -528,9 +553,12 @@ def describe_model(
     ConfigError
         As :func:`score`.
     """
-    X, ids, labels, _ = _assign(features, model)
+    assigned = _assigned(features, model, assigned)
+    ids = assigned.ids
     spec = preprocessing_tables.spec_from_table(spec_table(model))
-    described = naming.describe_segments(X, labels + 1, spec, settings, n_segments=len(ids))
+    described = naming.describe_segments(
+        assigned.X, assigned.labels + 1, spec, settings, n_segments=len(ids)
+    )
     return [
         {"segment_id": int(i), "description": d.description}
         for i, d in zip(ids.tolist(), described, strict=True)
@@ -815,11 +843,39 @@ class Drift:
         return self.mean_distance / self.model_mean_distance
 
 
+def _changed_share(
+    ids: pa.ChunkedArray,
+    segments: np.ndarray,
+    previous: Mapping[str, int] | pa.Table | None,
+) -> float | None:
+    """Share of the customers in ``ids`` and in ``previous`` whose segment differs (None: none).
+
+    A hash lookup in Arrow, not a Python loop over the customers; a customer listed twice in
+    ``previous`` counts with its last segment, as a dict built from its rows would.
+    """
+    if previous is None or len(previous) == 0:
+        return None
+    if isinstance(previous, pa.Table):
+        keys = previous.column("customer_id").combine_chunks()
+        values = previous.column("segment_id").to_numpy(zero_copy_only=False)
+    else:
+        keys = pa.array(list(previous.keys()), pa.string())
+        values = np.asarray(list(previous.values()))
+    keys, values = keys[::-1], values[::-1]  # index_in finds the first: make it the last
+    found = pc.index_in(pc.cast(ids, keys.type), value_set=keys)
+    present = ~np.asarray(pc.is_null(found).to_numpy(zero_copy_only=False), dtype=bool)
+    if not present.any():
+        return None
+    position = np.asarray(pc.fill_null(found, 0).to_numpy(zero_copy_only=False))[present]
+    return float(np.count_nonzero(values[position] != segments[present]) / present.sum())
+
+
 def drift(
     features: pa.Table,
     model: Mapping[str, Any],
-    previous_membership: Mapping[str, int] | None,
+    previous_membership: Mapping[str, int] | pa.Table | None,
     settings: LifecycleSettings,
+    assigned: _Assignment | None = None,
 ) -> Drift:
     """PSI per feature, changed-segment share and distance ratio of ``features`` under ``model``.
 
@@ -833,10 +889,14 @@ def drift(
     model : mapping
         A ``segmentation_models`` row (``MODEL_SCHEMA``): ``spec``, ``centroids``, ``model_id``
         ...
-    previous_membership : mapping of str to int, or None
-        customer_id to the previous run's segment id.
+    previous_membership : mapping of str to int, pyarrow.Table or None
+        customer_id to the previous run's segment id (a table: columns ``customer_id`` and
+        ``segment_id``).
     settings : LifecycleSettings
         ``segmentation.lifecycle``.
+    assigned : _Assignment, optional
+        This build's assignment of ``features`` to ``model`` when already made; used when its
+        model id is the model's, else the customers are assigned (:func:`score`).
 
     Returns
     -------
@@ -854,17 +914,11 @@ def drift(
         {**r, "is_drifted": r["psi"] > settings.psi_threshold}
         for r in feature_psi(features, model["training_bins"])
     ]
-    segments, distances = score(features, model)
-    changed = None
-    if previous_membership:
-        ids = features.column(preprocessing_tables.ID_COLUMN).to_pylist()
-        both = [
-            (previous_membership[c], s)
-            for c, s in zip(ids, segments.tolist(), strict=True)
-            if c in previous_membership
-        ]
-        if both:
-            changed = sum(a != b for a, b in both) / len(both)
+    assigned = _assigned(features, model, assigned)
+    segments, distances = assigned.ids[assigned.labels], assigned.distances
+    changed = _changed_share(
+        features.column(preprocessing_tables.ID_COLUMN), segments, previous_membership
+    )
     mean_distance = float(distances.mean()) if distances.size else 0.0
     result = Drift(
         customers=features.num_rows,
@@ -1039,7 +1093,7 @@ def decide(
     settings: LifecycleSettings,
     active: Mapping[str, Any] | None,
     max_segment_id: int,
-    previous_membership: Mapping[str, int] | None,
+    previous_membership: Mapping[str, int] | pa.Table | None,
     context: RunContext,
 ) -> dict[str, Any]:
     """One build's lifecycle row (``LIFECYCLE_SCHEMA``): fit or score, drift, the model to use.
@@ -1065,8 +1119,8 @@ def decide(
         The active model row.
     max_segment_id : int
         Largest segment id used so far (0 when none).
-    previous_membership : mapping of str to int, or None
-        customer_id to the previous run's segment id.
+    previous_membership : mapping of str to int, pyarrow.Table or None
+        customer_id to the previous run's segment id (see :func:`drift`).
     context : RunContext
         Invocation id, start time and data window.
 
@@ -1083,16 +1137,45 @@ def decide(
     ValueError
         When fitting and ``sweep`` has no or several selected rows (``pipeline.selected_row``).
     """
+    return _decide(
+        features,
+        spec,
+        sweep,
+        centroids,
+        candidate_mean_distance,
+        config,
+        settings,
+        active,
+        max_segment_id,
+        previous_membership,
+        context,
+    )[0]
+
+
+def _decide(
+    features: pa.Table,
+    spec: pa.Table,
+    sweep: pa.Table,
+    centroids: pa.Table,
+    candidate_mean_distance: float,
+    config: Mapping[str, Any],
+    settings: LifecycleSettings,
+    active: Mapping[str, Any] | None,
+    max_segment_id: int,
+    previous_membership: Mapping[str, int] | pa.Table | None,
+    context: RunContext,
+) -> tuple[dict[str, Any], _Assignment | None]:
+    """:func:`decide`, and the last assignment of the customers it made (to reuse)."""
     current_hash = model_config_hash(config)
     missing: list[str] = []
     if active is not None:
         needed = sorted({row["feature"] for row in active["spec"]})
         missing = [name for name in needed if name not in features.column_names]
-    measured = (
-        drift(features, active, previous_membership, settings)
-        if active is not None and not missing
-        else None
-    )
+    assigned = None
+    measured = None
+    if active is not None and not missing:
+        assigned = _assign(features, active)
+        measured = drift(features, active, previous_membership, settings, assigned)
     action, reason = _action(active, settings.mode, current_hash, measured)
     if action == "score" and missing:
         raise ConfigError(
@@ -1116,10 +1199,12 @@ def decide(
     else:
         model = dict(active)  # type: ignore[arg-type]
     if measured is None:
-        measured = drift(features, model, previous_membership, settings)
-    return _lifecycle_row(
+        assigned = _assign(features, model)
+        measured = drift(features, model, previous_membership, settings, assigned)
+    row = _lifecycle_row(
         context, settings, action, reason, model, measured, active, spec, centroids
     )
+    return row, assigned
 
 
 def _lifecycle_row(
@@ -1237,18 +1322,10 @@ def lifecycle_table(
             )
         active = active_rows[0]
         max_segment_id = max(int(c["segment_id"]) for r in rows for c in r["centroids"])
-    previous = None
-    if membership is not None and membership.num_rows:
-        previous = dict(
-            zip(
-                membership.column("customer_id").to_pylist(),
-                membership.column("segment_id").to_pylist(),
-                strict=True,
-            )
-        )
+    previous = membership if membership is not None and membership.num_rows else None
     distances = assignments.column("distance_to_centroid").to_numpy(zero_copy_only=False)
     features = by_customer(features)
-    row = decide(
+    row, assigned = _decide(
         features,
         spec,
         sweep,
@@ -1261,5 +1338,7 @@ def lifecycle_table(
         previous,
         context,
     )
-    row["segment_descriptions"] = describe_model(features, row, segmentation)
+    # The customers were assigned to the model in use for its drift when it is the active
+    # model or a first fit (a refit measured drift against the previous model).
+    row["segment_descriptions"] = describe_model(features, row, segmentation, assigned)
     return pa.Table.from_pylist([row], schema=LIFECYCLE_SCHEMA)

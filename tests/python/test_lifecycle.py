@@ -265,3 +265,57 @@ def test_descriptions_follow_the_model_ids_not_the_candidate_ids() -> None:
         lifecycle.RunContext("run", datetime(2026, 1, 1)),
     )  # fmt: skip
     assert table.column("segment_descriptions").to_pylist()[0] == described
+
+
+@pytest.mark.parametrize(
+    ("mode", "with_active", "assignments"),
+    [("auto", False, 1), ("score", True, 1), ("refit", True, 2)],
+)
+def test_each_model_assigns_the_customers_once_per_build(
+    monkeypatch: pytest.MonkeyPatch, mode: str, with_active: bool, assignments: int
+) -> None:
+    """A first fit and a score assign every customer once (drift and descriptions share it);
+    a refit twice: drift against the active model, descriptions of the new one."""
+    features = _features()
+    fit = _fit(features)
+    active = _model(_decide(features, None)) if with_active else None
+    calls: list[Any] = []
+    real = lifecycle._assign
+
+    def counted(table: pa.Table, model: Any) -> Any:
+        calls.append(model["model_id"])
+        return real(table, model)
+
+    monkeypatch.setattr(lifecycle, "_assign", counted)
+    table = lifecycle.lifecycle_table(
+        features, fit["spec"], fit["sweep"], fit["centroids"],
+        pa.table({"distance_to_centroid": [1.0]}), CONFIG, mode,
+        pa.Table.from_pylist([active]) if active else None, None,
+        lifecycle.RunContext("run", datetime(2026, 1, 1)),
+    )  # fmt: skip
+    assert len(calls) == assignments and len(set(calls)) == assignments, calls
+    row = table.to_pylist()[0]
+    # The shared assignment gives what assigning anew gives.
+    assert row["segment_descriptions"] == lifecycle.describe_model(
+        features, row, SegmentationSettings.from_config(CONFIG)
+    )
+    assert row["mean_distance"] == pytest.approx(
+        float(lifecycle.score(features, active or row)[1].mean()), abs=1e-12
+    )
+
+
+def test_changed_share_from_the_membership_table_equals_the_mapping() -> None:
+    """The Arrow lookup counts as the per-customer definition: customers in both runs only, a
+    customer listed twice counts with its last row, no common customer gives None."""
+    ids = pa.chunked_array([["a", "b", "c", "d"]])
+    segments = np.array([1, 2, 3, 1])
+    previous = pa.table({"customer_id": ["b", "c", "x", "a", "b"], "segment_id": [9, 3, 1, 1, 2]})
+    mapping = dict(
+        zip(previous["customer_id"].to_pylist(), previous["segment_id"].to_pylist(), strict=True)
+    )
+    both = [(mapping[c], s) for c, s in zip(ids.to_pylist(), segments, strict=True) if c in mapping]
+    expected = sum(a != b for a, b in both) / len(both)  # a, b (last row: 2), c: 0 of 3
+    assert lifecycle._changed_share(ids, segments, previous) == expected == 0.0
+    assert lifecycle._changed_share(ids, segments, {"b": 1, "c": 3, "z": 1}) == 0.5
+    assert lifecycle._changed_share(ids, segments, {"z": 1}) is None
+    assert lifecycle._changed_share(ids, segments, None) is None
