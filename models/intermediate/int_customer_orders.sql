@@ -28,6 +28,8 @@ orders as (
         max(ordered_at) filter (where not is_cancelled and not is_return) as last_purchase_at,
         min(order_date) filter (where not is_cancelled and not is_return) as first_purchase_date,
         max(order_date) filter (where not is_cancelled and not is_return) as last_purchase_date,
+        min(order_date) as first_line_date,
+        max(order_date) as last_line_date,
         bool_or(is_cancelled) as has_cancelled_line,
         count(*) filter (where is_return) as returned_lines,
         sum(abs(amount)) filter (where is_return) as returned_amount,
@@ -52,6 +54,8 @@ customers as (
         max(last_purchase_at) as last_order_at,
         min(first_purchase_date) as first_order_date,
         max(last_purchase_date) as last_order_date,
+        min(first_line_date) as first_line_date,
+        max(last_line_date) as last_line_date,
 
     from orders
     group by customer_id

@@ -37,8 +37,10 @@ def model(dbt, session):
     sweep = dbt.ref("ml_kmeans_sweep")
     centroids = dbt.ref("ml_kmeans_centroids")
     assignments = dbt.ref("ml_kmeans_assignments")
-    order_lines = dbt.ref("stg_order_lines")
-    window = order_lines.aggregate("min(order_date), max(order_date)").fetchall()[0]
+    # The first and last order_date of stg_order_lines, from one row per customer instead of
+    # every order line (int_customer_orders.first_line_date / last_line_date: any status).
+    orders = dbt.ref("int_customer_orders")
+    window = orders.aggregate("min(first_line_date), max(last_line_date)").fetchall()[0]
     reference = features.aggregate("max(reference_date)").fetchall()[0][0]
     models = _state(
         session, dbt.this, "segmentation_models", "select * from {relation}", full_refresh
