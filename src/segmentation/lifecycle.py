@@ -382,11 +382,14 @@ def feature_psi(features: pa.Table, bins: Sequence[Mapping[str, Any]]) -> list[d
             actual = [*(counts / n).tolist(), nulls / n]
         else:
             levels = [b["level"] for b in value_bins]
-            text = pc.cast(column, pa.string()).drop_null().to_pylist()
+            # Counted per distinct value in Arrow, not per customer in Python.
+            found = pc.value_counts(pc.cast(column, pa.string()).drop_null())
             index = {level: i for i, level in enumerate(levels)}
             counts = np.zeros(len(levels) + 1)
-            for value in text:
-                counts[index.get(value, len(levels))] += 1
+            for value, count in zip(
+                found.field("values").to_pylist(), found.field("counts").to_pylist(), strict=True
+            ):
+                counts[index.get(value, len(levels))] += count
             actual = [*(counts[:-1] / n).tolist(), nulls / n, counts[-1] / n]
             expected = [*expected, 0.0]
         out.append({"feature": name, "psi": psi(np.asarray(expected), np.asarray(actual))})
