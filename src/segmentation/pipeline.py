@@ -1043,8 +1043,8 @@ def customer_clv(summary: pa.Table, parameters: pa.Table, config: Config) -> pa.
             empty,
             empty,
             pa.nulls(n, pa.string()),
-            pa.array([CLV_NO_PURCHASES] * n, pa.string()),
-            pa.array([result.diagnostic()] * n, pa.string()),
+            pa.repeat(pa.scalar(CLV_NO_PURCHASES, pa.string()), n),
+            pa.repeat(pa.scalar(result.diagnostic(), pa.string()), n),
         ],
         schema=clv.CUSTOMER_SCHEMA,
     )

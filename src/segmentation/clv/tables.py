@@ -157,9 +157,10 @@ class ClvResult:
                 col(self.probability_alive),
                 col(self.expected_average_value),
                 col(self.predicted_clv),
-                pa.array(self.churn_risk_band.tolist(), type=pa.string()),
-                pa.array(self.clv_status.tolist(), type=pa.string()),
-                pa.array([self.diagnostic()] * len(self.customer_id), type=pa.string()),
+                # From the object arrays directly (None is null), not through Python lists.
+                pa.array(self.churn_risk_band, type=pa.string()),
+                pa.array(self.clv_status, type=pa.string()),
+                pa.repeat(pa.scalar(self.diagnostic(), pa.string()), len(self.customer_id)),
             ],
             schema=CUSTOMER_SCHEMA,
         )
