@@ -8,6 +8,6 @@ def model(dbt, session):
     dbt.config(materialized="table")
     features = dbt.ref("customer_features")
     spec = dbt.ref("ml_preprocessing_spec")
-    return pipeline.feature_matrix(
-        features.order("customer_id").to_arrow_table(), spec.to_arrow_table()
-    )
+    spec_table = spec.to_arrow_table()
+    features = pipeline.feature_columns(features, pipeline.spec_features(spec_table))
+    return pipeline.feature_matrix(features.order("customer_id").to_arrow_table(), spec_table)

@@ -8,4 +8,5 @@ def model(dbt, session):
     dbt.config(materialized="table")
     config = dbt.config.get("segmentation")
     features = dbt.ref("customer_features")
+    features = pipeline.feature_columns(features, pipeline.configured_features(config))
     return pipeline.preprocessing_spec(features.order("customer_id").to_arrow_table(), config)

@@ -53,6 +53,8 @@ def model(dbt, session):
         "where run_started_at = (select max(run_started_at) from {relation})",
         full_refresh,
     )
+    # customer_id and the features of the configuration and of the stored models only.
+    features = pipeline.feature_columns(features, lifecycle.needed_features(config, models))
     context = lifecycle.RunContext(
         invocation_id=run.get("invocation_id") or "unknown",
         run_started_at=datetime.now(UTC).replace(tzinfo=None),

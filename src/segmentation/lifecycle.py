@@ -1250,6 +1250,37 @@ def _lifecycle_row(
     return row
 
 
+def needed_features(config: Any, models: pa.Table | None) -> list[str]:
+    """The ``customer_features`` columns :func:`lifecycle_table` reads, besides customer_id.
+
+    The configured features (the candidate's spec) and every feature of a stored model's spec
+    (the active model may predate a configuration change).
+
+    Parameters
+    ----------
+    config : mapping, str or None
+        The ``segmentation`` var.
+    models : pyarrow.Table or None
+        Previous ``segmentation_models`` (None on a first build).
+
+    Returns
+    -------
+    list of str
+        Feature names, configured ones first.
+
+    Raises
+    ------
+    ConfigError
+        Invalid configuration (``SegmentationSettings.from_config`` names the key).
+    """
+    segmentation = SegmentationSettings.from_config(config)
+    names = [feature.name for feature in segmentation.features]
+    if models is not None and "spec" in models.column_names:
+        for spec in models.column("spec").to_pylist():
+            names += [str(row["feature"]) for row in spec or [] if row.get("feature")]
+    return list(dict.fromkeys(names))
+
+
 def lifecycle_table(
     features: pa.Table,
     spec: pa.Table,

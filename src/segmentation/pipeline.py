@@ -10,7 +10,7 @@ without dbt, on the same functions the models use.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -53,6 +53,66 @@ def by_customer(table: pa.Table) -> pa.Table:
     if len(ids) < 2 or pc.all(pc.less(ids[:-1], ids[1:])).as_py():
         return table
     return table.sort_by(ID_COLUMN)
+
+
+def feature_columns(relation: Any, names: Iterable[str]) -> Any:
+    """``relation`` narrowed to ``customer_id`` and the feature columns ``names``.
+
+    ``customer_features`` has many more columns than the segmentation uses (mix shares,
+    attributes, timestamps, text); sorting and converting only the needed ones to Arrow is what
+    keeps reading it cheap at a million customers. When a name is not a column the relation is
+    returned whole, so the error about the missing column still lists every available column.
+
+    Parameters
+    ----------
+    relation : duckdb.DuckDBPyRelation
+        A relation with a ``customer_id`` column (what ``dbt.ref`` returns).
+    names : iterable of str
+        Feature column names (duplicates and ``customer_id`` are ignored).
+
+    Returns
+    -------
+    duckdb.DuckDBPyRelation
+        The projection on ``customer_id`` and ``names``, or ``relation`` itself.
+    """
+    wanted = list(dict.fromkeys([ID_COLUMN, *names]))
+    if not set(wanted) <= set(relation.columns):
+        return relation
+    return relation.select(*('"' + name.replace('"', '""') + '"' for name in wanted))
+
+
+def configured_features(config: Config) -> list[str]:
+    """The feature names of ``segmentation.features`` (``ConfigError`` when invalid).
+
+    Parameters
+    ----------
+    config : mapping, str or None
+        The ``segmentation`` var (a mapping, or its JSON as dbt renders it).
+
+    Returns
+    -------
+    list of str
+        The configured feature columns, in configured order.
+    """
+    return [feature.name for feature in _settings(config).features]
+
+
+def spec_features(spec: pa.Table) -> list[str]:
+    """The feature names of an ``ml_preprocessing_spec`` table (its ``feature`` column).
+
+    Parameters
+    ----------
+    spec : pyarrow.Table
+        ``ml_preprocessing_spec``.
+
+    Returns
+    -------
+    list of str
+        Distinct feature names in table order (empty without a ``feature`` column).
+    """
+    if "feature" not in spec.column_names:
+        return []
+    return list(dict.fromkeys(str(name) for name in spec.column("feature").to_pylist()))
 
 
 def _settings(config: Config) -> SegmentationSettings:

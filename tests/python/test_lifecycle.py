@@ -319,3 +319,15 @@ def test_changed_share_from_the_membership_table_equals_the_mapping() -> None:
     assert lifecycle._changed_share(ids, segments, {"b": 1, "c": 3, "z": 1}) == 0.5
     assert lifecycle._changed_share(ids, segments, {"z": 1}) is None
     assert lifecycle._changed_share(ids, segments, None) is None
+
+
+def test_needed_features_are_the_configured_and_the_stored_models_features() -> None:
+    model = _model(_decide(_features(), None))
+    model["spec"] = [*model["spec"], {**model["spec"][0], "feature": "age_years"}]
+    assert lifecycle.needed_features(CONFIG, None) == ["spend", "visits", "channel"]
+    assert lifecycle.needed_features(CONFIG, pa.Table.from_pylist([model])) == [
+        "spend",
+        "visits",
+        "channel",
+        "age_years",
+    ]

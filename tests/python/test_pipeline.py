@@ -64,3 +64,23 @@ def test_kmeans_only_publishes_empty_hierarchical_tables_of_the_same_shape(
         assert only[name].num_rows == 0, name
         assert only[name].schema.names == both[name].schema.names, name
     assert only["centroids"].equals(both["centroids"])
+
+
+def test_feature_columns_reads_only_the_features_unless_one_is_missing() -> None:
+    """customer_features is read narrowed to customer_id and the features; with a feature
+    missing it is read whole, so the error names every available column."""
+    import duckdb
+
+    con = duckdb.connect()
+    relation = con.sql(
+        'select \'c1\' as customer_id, 1.0 as spend, 2 as "odd ""name""", \'x\' as country'
+    )
+    narrowed = pipeline.feature_columns(relation, ['odd "name"', "spend", "spend"])
+    assert narrowed.columns == ["customer_id", 'odd "name"', "spend"]
+    assert narrowed.fetchall() == [("c1", 2, 1.0)]
+    assert pipeline.feature_columns(relation, ["spend", "visits"]) is relation
+    assert pipeline.configured_features(
+        {"features": [{"name": "spend"}, {"name": "country", "kind": "categorical"}]}
+    ) == ["spend", "country"]
+    spec = pa.table({"feature": ["gender", "gender", "spend"]})
+    assert pipeline.spec_features(spec) == ["gender", "spend"]
