@@ -985,3 +985,50 @@ def test_holdout_table_without_a_fit_and_bad_inputs() -> None:
         calibration_holdout_table([0], [0], [4], [0], None, 0.0)
     with pytest.raises(ValueError, match=r"holdout_purchases: 2 value\(s\) for 1"):
         calibration_holdout_table([0], [0], [4], [0, 1], None, 1.0)
+
+
+def test_scoring_once_per_distinct_customer_gives_each_customer_its_own_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above 10,000 customers the bracket's 2F1 is evaluated once per distinct (x, T) pair and
+    spread back: every customer gets the value of its own inputs (to rounding: the vectorised
+    exp / log may round a lane differently, 1e-15 relative), for one horizon and for the
+    discounting grid."""
+    from segmentation.clv import bgnbd
+
+    rng = np.random.default_rng(3)
+    n = 30_000
+    x = rng.integers(0, 6, n).astype(float)
+    big_t = rng.integers(10, 60, n) / 7.0 + 1.0
+    t_x = np.where(x > 0, big_t * rng.uniform(0, 1, n), 0.0)
+    pairs = len(set(zip(x.tolist(), big_t.tolist(), strict=True)))  # 6 x 50
+    params = bgnbd.BgNbdParams(0.8, 4.0, 0.9, 3.0)
+    grid = np.array([1.0, 4.0, 13.0, 52.0])[:, None]
+    evaluated: list[int] = []
+    real = bgnbd.hyp2f1
+
+    def counted(*args: np.ndarray) -> np.ndarray:
+        evaluated.append(int(np.broadcast(*args).size))
+        return real(*args)
+
+    for t, steps in [(52.0, 1), (grid, 4)]:
+        xs, ts, txs = (v if steps == 1 else v[None, :] for v in (x, big_t, t_x))
+        monkeypatch.setattr(bgnbd, "hyp2f1", counted)
+        shared = bgnbd.bg_nbd_conditional_expected_purchases(params, t, xs, txs, ts)
+        monkeypatch.setattr(bgnbd, "hyp2f1", real)
+        assert evaluated.pop() == pairs * steps
+        # Against the direct evaluation of every customer (chunks below the threshold).
+        direct = np.concatenate(
+            [
+                bgnbd.bg_nbd_conditional_expected_purchases(
+                    params,
+                    t,
+                    xs[..., i : i + 5_000],
+                    txs[..., i : i + 5_000],
+                    ts[..., i : i + 5_000],
+                )
+                for i in range(0, n, 5_000)
+            ],
+            axis=-1,
+        )
+        np.testing.assert_allclose(shared, direct, rtol=1e-14, atol=0)

@@ -327,10 +327,48 @@ def bg_nbd_conditional_expected_purchases(
     """
     x, t_x, big_t = (np.asarray(v, dtype=np.float64) for v in (frequency, recency, T))
     t_arr = np.asarray(t, dtype=np.float64)
-    z = t_arr / (params.alpha + big_t + t_arr)
-    c = params.a + params.b + x - 1.0
-    bracket = _bg_nbd_bracket(params, np.broadcast_to(c, np.broadcast(c, z).shape), z)
+    bracket = _conditional_bracket(params, t_arr, x, big_t)
     return np.asarray(bracket * bg_nbd_probability_alive(params, x, t_x, big_t), dtype=np.float64)
+
+
+_DISTINCT_MIN_ROWS = 10_000
+"""From this many customers the bracket is evaluated once per distinct (x, T) pair."""
+
+
+def _conditional_bracket(
+    params: BgNbdParams, t_arr: np.ndarray, x: np.ndarray, big_t: np.ndarray
+) -> FloatArray:
+    """The bracket of :func:`bg_nbd_conditional_expected_purchases`, a function of (t, x, T).
+
+    The hypergeometric function is most of the cost of scoring, and customers share few
+    distinct (x, T) pairs (whole purchase counts, ages in whole days): with many customers in
+    the last axis it is evaluated once per distinct pair and spread back, which gives every
+    customer the value of its own inputs.
+    """
+
+    def direct(xs: np.ndarray, ts: np.ndarray) -> FloatArray:
+        z = t_arr / (params.alpha + ts + t_arr)
+        c = params.a + params.b + xs - 1.0
+        return _bg_nbd_bracket(params, np.broadcast_to(c, np.broadcast(c, z).shape), z)
+
+    n = x.shape[-1] if x.ndim else 0
+    per_step = t_arr.ndim == 0 or t_arr.shape[-1] == 1  # t does not vary by customer
+    customers_last = per_step and x.shape == big_t.shape and x.ndim >= 1 and x.size == n
+    if not customers_last or n < _DISTINCT_MIN_ROWS:
+        return direct(x, big_t)
+    flat_x, flat_t = x.reshape(-1), big_t.reshape(-1)
+    order = np.lexsort((flat_t, flat_x))
+    sorted_x, sorted_t = flat_x[order], flat_t[order]
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    new[1:] = (sorted_x[1:] != sorted_x[:-1]) | (sorted_t[1:] != sorted_t[:-1])
+    if np.count_nonzero(new) > n // 2:
+        return direct(x, big_t)
+    inverse = np.empty(n, dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    shape = (*x.shape[:-1], -1)
+    values = direct(sorted_x[new].reshape(shape), sorted_t[new].reshape(shape))
+    return np.asarray(values[..., inverse], dtype=np.float64)
 
 
 def fit_bg_nbd(
