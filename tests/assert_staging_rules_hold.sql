@@ -17,8 +17,10 @@ customers as (
 
 ),
 
-order_lines as (
+order_lines as not materialized (
 
+    -- Read twice (the line rules, then the orders): not materialized, so that DuckDB scans the
+    -- view twice instead of copying all of its lines.
     select * from {{ ref('stg_order_lines') }}
 
 ),
@@ -69,48 +71,74 @@ customer_violations as (
 
 ),
 
-order_line_violations as (
+broken_line_rules as (
 
+    -- One pass over the lines for the line rules: the lines that break one (a null comparison
+    -- breaks none) with the list of the rules they break. The filter comes first, so the key
+    -- text is only built for those lines.
     select
-        'is_cancelled or is_return inconsistent with status and amount' as rule,
         order_line_key as record_key,
+        [
+            case
+                when
+                    is_cancelled != (status = 'cancelled')
+                    or is_return != (status = 'returned' or amount < 0)
+                    then 'is_cancelled or is_return inconsistent with status and amount'
+            end,
+            case
+                when order_date != cast(ordered_at as date)
+                    then 'order_date is not the date of ordered_at'
+            end,
+            case
+                when
+                    order_date < date '1970-01-01'
+                    or order_date > {{ segments_latest_order_date().expression }}
+                    then 'order_date before 1970 or after the last plausible order date'
+            end,
+        ] as rules,
 
     from order_lines
     where
         is_cancelled != (status = 'cancelled')
         or is_return != (status = 'returned' or amount < 0)
-
-    union all
-
-    select
-        'order_date is not the date of ordered_at' as rule,
-        order_line_key as record_key,
-
-    from order_lines
-    where order_date != cast(ordered_at as date)
-
-    union all
-
-    select
-        'order_date before 1970 or after the last plausible order date' as rule,
-        order_line_key as record_key,
-
-    from order_lines
-    where
-        order_date < date '1970-01-01'
+        or order_date != cast(ordered_at as date)
+        or order_date < date '1970-01-01'
         or order_date > {{ segments_latest_order_date().expression }}
+
+),
+
+broken_line_rule_rows as (
+
+    select
+        unnest(rules) as rule,
+        record_key,
+
+    from broken_line_rules
+
+),
+
+order_line_violations as (
+
+    select
+        rule,
+        record_key,
+
+    from broken_line_rule_rows
+    where rule is not null
 
 ),
 
 shared_orders as (
 
+    -- min != max: more than one customer (nulls ignored, as count(distinct) ignores them),
+    -- without the distinct set per order that count(distinct ...) keeps.
     select
         'order_id with more than one customer' as rule,
         order_id as record_key,
 
     from order_lines
     group by order_id
-    having count(distinct customer_id) > 1
+    having min(customer_id) != max(customer_id)
 
 ),
 
