@@ -17,10 +17,8 @@ customers as (
 
 ),
 
-order_lines as not materialized (
+order_lines as (
 
-    -- Read twice (the line rules, then the orders): not materialized, so that DuckDB scans the
-    -- view twice instead of copying all of its lines.
     select * from {{ ref('stg_order_lines') }}
 
 ),
@@ -71,49 +69,78 @@ customer_violations as (
 
 ),
 
-broken_line_rules as (
+flagged_lines as (
 
-    -- One pass over the lines for the line rules: the lines that break one (a null comparison
-    -- breaks none) with the list of the rules they break. The filter comes first, so the key
-    -- text is only built for those lines.
+    -- Each line with the rules it breaks (null when it breaks none; a null comparison breaks
+    -- none): the key text is only built for such lines.
     select
-        order_line_key as record_key,
-        [
-            case
-                when
-                    is_cancelled != (status = 'cancelled')
-                    or is_return != (status = 'returned' or amount < 0)
-                    then 'is_cancelled or is_return inconsistent with status and amount'
-            end,
-            case
-                when order_date != cast(ordered_at as date)
-                    then 'order_date is not the date of ordered_at'
-            end,
-            case
-                when
-                    order_date < date '1970-01-01'
-                    or order_date > {{ segments_latest_order_date().expression }}
-                    then 'order_date before 1970 or after the last plausible order date'
-            end,
-        ] as rules,
+        order_id,
+        customer_id,
+        case
+            when
+                is_cancelled != (status = 'cancelled')
+                or is_return != (status = 'returned' or amount < 0)
+                or order_date != cast(ordered_at as date)
+                or order_date < date '1970-01-01'
+                or order_date > {{ segments_latest_order_date().expression }}
+                then {
+                    'record_key': order_line_key,
+                    'rules': [
+                        case
+                            when
+                                is_cancelled != (status = 'cancelled')
+                                or is_return != (status = 'returned' or amount < 0)
+                                then 'is_cancelled or is_return inconsistent with status and amount'
+                        end,
+                        case
+                            when order_date != cast(ordered_at as date)
+                                then 'order_date is not the date of ordered_at'
+                        end,
+                        case
+                            when
+                                order_date < date '1970-01-01'
+                                or order_date > {{ segments_latest_order_date().expression }}
+                                then 'order_date before 1970 or after the last plausible order date'
+                        end,
+                    ],
+                }
+        end as broken_line,
 
     from order_lines
-    where
-        is_cancelled != (status = 'cancelled')
-        or is_return != (status = 'returned' or amount < 0)
-        or order_date != cast(ordered_at as date)
-        or order_date < date '1970-01-01'
-        or order_date > {{ segments_latest_order_date().expression }}
 
 ),
 
-broken_line_rule_rows as (
+orders as (
+
+    -- One pass over the lines (DuckDB would copy them to read them twice): per order id its
+    -- lowest and highest customer id (more than one customer when they differ; nulls are
+    -- ignored, as count(distinct) ignores them) and its lines that break a line rule.
+    select
+        order_id,
+        min(customer_id) as min_customer_id,
+        max(customer_id) as max_customer_id,
+        list(broken_line) filter (where broken_line is not null) as broken_lines,
+
+    from flagged_lines
+    group by order_id
+
+),
+
+broken_lines as (
+
+    select unnest(broken_lines) as broken_line
+    from orders
+    where len(broken_lines) > 0
+
+),
+
+broken_line_rules as (
 
     select
-        unnest(rules) as rule,
-        record_key,
+        unnest(broken_line.rules) as rule,
+        broken_line.record_key,
 
-    from broken_line_rules
+    from broken_lines
 
 ),
 
@@ -123,22 +150,19 @@ order_line_violations as (
         rule,
         record_key,
 
-    from broken_line_rule_rows
+    from broken_line_rules
     where rule is not null
 
 ),
 
 shared_orders as (
 
-    -- min != max: more than one customer (nulls ignored, as count(distinct) ignores them),
-    -- without the distinct set per order that count(distinct ...) keeps.
     select
         'order_id with more than one customer' as rule,
         order_id as record_key,
 
-    from order_lines
-    group by order_id
-    having min(customer_id) != max(customer_id)
+    from orders
+    where min_customer_id != max_customer_id
 
 ),
 
