@@ -71,8 +71,8 @@ customer_violations as (
 
 flagged_lines as (
 
-    -- Each line with the rules it breaks (null when it breaks none; a null comparison breaks
-    -- none): the key text is only built for such lines.
+    -- Each line that breaks a line rule (a null comparison breaks none) as a list: its key, then
+    -- per rule the rule's name or null; null for the other lines, whose key text is not built.
     select
         order_id,
         customer_id,
@@ -83,9 +83,8 @@ flagged_lines as (
                 or order_date != cast(ordered_at as date)
                 or order_date < date '1970-01-01'
                 or order_date > {{ segments_latest_order_date().expression }}
-                then {
-                    'record_key': order_line_key,
-                    'rules': [
+                then [
+                        order_line_key,
                         case
                             when
                                 is_cancelled != (status = 'cancelled')
@@ -102,8 +101,7 @@ flagged_lines as (
                                 or order_date > {{ segments_latest_order_date().expression }}
                                 then 'order_date before 1970 or after the last plausible order date'
                         end,
-                    ],
-                }
+                    ]
         end as broken_line,
 
     from order_lines
@@ -137,8 +135,8 @@ broken_lines as (
 broken_line_rules as (
 
     select
-        unnest(broken_line.rules) as rule,
-        broken_line.record_key,
+        unnest(broken_line[2:]) as rule,
+        broken_line[1] as record_key,
 
     from broken_lines
 
