@@ -69,36 +69,87 @@ customer_violations as (
 
 ),
 
+flagged_lines as (
+
+    -- Each line that breaks a line rule (a null comparison breaks none) as a list: its key, then
+    -- per rule the rule's name or null; null for the other lines, whose key text is not built.
+    select
+        order_id,
+        customer_id,
+        case
+            when
+                is_cancelled != (status = 'cancelled')
+                or is_return != (status = 'returned' or amount < 0)
+                or order_date != cast(ordered_at as date)
+                or order_date < date '1970-01-01'
+                or order_date > {{ segments_latest_order_date().expression }}
+                then [
+                        order_line_key,
+                        case
+                            when
+                                is_cancelled != (status = 'cancelled')
+                                or is_return != (status = 'returned' or amount < 0)
+                                then 'is_cancelled or is_return inconsistent with status and amount'
+                        end,
+                        case
+                            when order_date != cast(ordered_at as date)
+                                then 'order_date is not the date of ordered_at'
+                        end,
+                        case
+                            when
+                                order_date < date '1970-01-01'
+                                or order_date > {{ segments_latest_order_date().expression }}
+                                then 'order_date before 1970 or after the last plausible order date'
+                        end,
+                    ]
+        end as broken_line,
+
+    from order_lines
+
+),
+
+orders as (
+
+    -- One pass over the lines (DuckDB would copy them to read them twice): per order id its
+    -- lowest and highest customer id (more than one customer when they differ; nulls are
+    -- ignored, as count(distinct) ignores them) and its lines that break a line rule.
+    select
+        order_id,
+        min(customer_id) as min_customer_id,
+        max(customer_id) as max_customer_id,
+        list(broken_line) filter (where broken_line is not null) as broken_lines,
+
+    from flagged_lines
+    group by order_id
+
+),
+
+broken_lines as (
+
+    select unnest(broken_lines) as broken_line
+    from orders
+    where len(broken_lines) > 0
+
+),
+
+broken_line_rules as (
+
+    select
+        unnest(broken_line[2:]) as rule,
+        broken_line[1] as record_key,
+
+    from broken_lines
+
+),
+
 order_line_violations as (
 
     select
-        'is_cancelled or is_return inconsistent with status and amount' as rule,
-        order_line_key as record_key,
+        rule,
+        record_key,
 
-    from order_lines
-    where
-        is_cancelled != (status = 'cancelled')
-        or is_return != (status = 'returned' or amount < 0)
-
-    union all
-
-    select
-        'order_date is not the date of ordered_at' as rule,
-        order_line_key as record_key,
-
-    from order_lines
-    where order_date != cast(ordered_at as date)
-
-    union all
-
-    select
-        'order_date before 1970 or after the last plausible order date' as rule,
-        order_line_key as record_key,
-
-    from order_lines
-    where
-        order_date < date '1970-01-01'
-        or order_date > {{ segments_latest_order_date().expression }}
+    from broken_line_rules
+    where rule is not null
 
 ),
 
@@ -108,9 +159,8 @@ shared_orders as (
         'order_id with more than one customer' as rule,
         order_id as record_key,
 
-    from order_lines
-    group by order_id
-    having count(distinct customer_id) > 1
+    from orders
+    where min_customer_id != max_customer_id
 
 ),
 

@@ -108,7 +108,6 @@ final as (
         concat_ws('/', order_id, line_number, source_row_key, nullif(copy_number, 0))
             as order_line_key,
         * exclude (
-            copy_number,
             reject_reason,
             reject_detail,
             raw_record,

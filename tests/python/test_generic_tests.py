@@ -119,6 +119,14 @@ CASES = [
         bad=rows("a, b", "1, 'x'", "1, 'y'", "1, 'x'"),
     ),
     Case(
+        "relationships",
+        "relationships",
+        {"to": "ref('reference_rows')", "field": "id"},
+        good=rows("x", "1", "4", "4", "null"),
+        bad=rows("x", "1", "5"),
+        column="x",
+    ),
+    Case(
         "shares_column",
         "sums_to_one",
         {"group_by": ["feature"]},
