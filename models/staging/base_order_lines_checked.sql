@@ -191,6 +191,8 @@ cleaned as not materialized (
         {{ segments_clean_text_where('has_control', name) }} as {{ name }},
         {%- endfor %}
         {{ segments_raw_columns('orders') }} as raw_values,
+        -- The contract columns that have a value in base_orders (before cleaning).
+        {{ segments_present_mask(raw_columns) }} as present_mask,
 
     from control_flagged
 
@@ -202,6 +204,7 @@ parsed as not materialized (
         source_row_key,
         copy_number,
         raw_values,
+        present_mask,
         order_id as order_id_text,
         line_number as line_number_text,
         {{ segments_clean_id('customer_id') }} as customer_id,
@@ -361,6 +364,13 @@ checked as (
         end as reject_reason,
         order_id_text in (select candidate.order_id from conflict_candidates as candidate)
             as is_conflict_candidate,
+        {{ segments_parse_mask('orders', {
+            'ordered_at': {'text': 'ordered_at_text', 'parsed': 'ordered_at', 'date': 'order_date'},
+            'line_number': {'text': 'line_number_text', 'parsed': 'line_number_value', 'date': none},
+            'quantity': {'text': 'quantity_text', 'parsed': 'quantity', 'date': none},
+            'unit_price': {'text': 'unit_price_text', 'parsed': 'unit_price', 'date': none},
+            'amount': {'text': 'amount_text', 'parsed': 'amount_value', 'date': none},
+        }, rules.number_format, latest_order_date) }} as parse_mask,
 
     from numbered
 
@@ -439,8 +449,13 @@ final as (
                     || {{ segments_quoted_value('order_id') }} || ', line_number = '
                     || {{ segments_quoted_value('line_number') }} || '; one copy is kept'
         end as reject_detail,
+        present_mask,
+        parse_mask,
         case
-            when reject_reason is not null or is_conflict_candidate
+            when
+                reject_reason is not null
+                or is_conflict_candidate
+                or parse_mask & {{ segments_parse_mask_bits('orders', ['unparseable', 'thousands']) }} != 0
                 then cast(to_json(raw_values) as varchar)
         end as raw_record,
 
