@@ -10,9 +10,9 @@
     warnings and errors. The SQL is generated per input by segments_parse_report_sql
     (macros/input_checks.sql).
 -#}
--- depends_on: {{ ref('base_customers_checked') }}
--- depends_on: {{ ref('base_order_lines_checked') }}
 {%- set latest = segments_latest_order_date() -%}
 {%- set reports = segments_parse_reports() -%}
 
 {{ segments_parse_report_sql(reports, latest) }}
+-- depends_on: {{ ref('base_customers_checked') }}
+-- depends_on: {{ ref('base_order_lines_checked') }}
