@@ -157,10 +157,10 @@ flagged as (
         parsed.raw_columns,
         parsed.present_mask,
         {{ segments_parse_mask('customers', {
-            'signup_date': {'text': 'parsed.signup_date_text', 'parsed': 'parsed.signup_date', 'date': 'parsed.signup_date'},
-            'birth_date': {'text': 'parsed.birth_date_text', 'parsed': 'parsed.birth_date', 'date': 'parsed.birth_date'},
-            'age': {'text': 'parsed.age_text', 'parsed': 'parsed.age', 'date': none},
-            'income': {'text': 'parsed.income_text', 'parsed': 'parsed.income_value', 'date': none},
+            'signup_date': ['parsed.signup_date_text', 'parsed.signup_date', 'parsed.signup_date'],
+            'birth_date': ['parsed.birth_date_text', 'parsed.birth_date', 'parsed.birth_date'],
+            'age': ['parsed.age_text', 'parsed.age'],
+            'income': ['parsed.income_text', 'parsed.income_value'],
         }, rules.number_format, segments_latest_order_date()) }} as parse_mask,
         -- How many attributes parsed to a usable value: the duplicate with most of them is kept.
         cast(parsed.signup_date is not null as integer)

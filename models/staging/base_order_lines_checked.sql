@@ -191,7 +191,6 @@ cleaned as not materialized (
         {{ segments_clean_text_where('has_control', name) }} as {{ name }},
         {%- endfor %}
         {{ segments_raw_columns('orders') }} as raw_values,
-        -- The contract columns that have a value in base_orders (before cleaning).
         {{ segments_present_mask(raw_columns) }} as present_mask,
 
     from control_flagged
@@ -365,11 +364,11 @@ checked as (
         order_id_text in (select candidate.order_id from conflict_candidates as candidate)
             as is_conflict_candidate,
         {{ segments_parse_mask('orders', {
-            'ordered_at': {'text': 'ordered_at_text', 'parsed': 'ordered_at', 'date': 'order_date'},
-            'line_number': {'text': 'line_number_text', 'parsed': 'line_number_value', 'date': none},
-            'quantity': {'text': 'quantity_text', 'parsed': 'quantity', 'date': none},
-            'unit_price': {'text': 'unit_price_text', 'parsed': 'unit_price', 'date': none},
-            'amount': {'text': 'amount_text', 'parsed': 'amount_value', 'date': none},
+            'ordered_at': ['ordered_at_text', 'ordered_at', 'order_date'],
+            'line_number': ['line_number_text', 'line_number_value'],
+            'quantity': ['quantity_text', 'quantity'],
+            'unit_price': ['unit_price_text', 'unit_price'],
+            'amount': ['amount_text', 'amount_value'],
         }, rules.number_format, latest_order_date) }} as parse_mask,
 
     from numbered
@@ -455,7 +454,7 @@ final as (
             when
                 reject_reason is not null
                 or is_conflict_candidate
-                or parse_mask & {{ segments_parse_mask_bits('orders', ['unparseable', 'thousands']) }} != 0
+                or parse_mask & {{ segments_parse_mask_bits('orders', ['unparseable', 'thousands']) }} > 0
                 then cast(to_json(raw_values) as varchar)
         end as raw_record,
 
