@@ -56,8 +56,9 @@ with
         {%- if name not in contract_columns %}
         {{ exceptions.raise_compiler_error("eda_missing_values: " ~ stage.table_name ~ "." ~ name ~ " is not a contract column (present_mask has no bit for it)") }}
         {%- endif %}
+        {%- set bit = 2 ** contract_columns.index(name) %}
         cast(coalesce(
-            sum(row_count) filter (where present_mask & {{ 2 ** contract_columns.index(name) }} != 0), 0
+            sum(row_count) filter (where present_mask & {{ bit }} != 0), 0
         ) as bigint) as column_{{ loop.index }},
         {%- endfor %}
         cast(coalesce(sum(row_count), 0) as bigint) as row_count

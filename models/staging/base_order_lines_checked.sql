@@ -71,6 +71,7 @@
     {%- endset -%}
 {%- endif -%}
 {%- set row_hash = 'hash(' ~ raw_columns | join(', ') ~ ')' -%}
+{%- set cited_bits = segments_parse_mask_bits('orders', ['unparseable', 'thousands']) -%}
 
 
 with
@@ -454,7 +455,7 @@ final as (
             when
                 reject_reason is not null
                 or is_conflict_candidate
-                or parse_mask & {{ segments_parse_mask_bits('orders', ['unparseable', 'thousands']) }} > 0
+                or parse_mask & {{ cited_bits }} > 0
                 then cast(to_json(raw_values) as varchar)
         end as raw_record,
 
