@@ -29,9 +29,10 @@
 {% macro segments_parsed_columns(entity) %}
     {#-
         The mapped columns of one input that staging parses, as a list of
-        {name, column (the cleaned text expression's source), kind, key (the rule that fixes it)}:
-        dates/timestamps, numbers and numeric attributes. Empty for an input that is not
-        configured. Must parse exactly like base_*_checked / stg_customer_attributes.
+        {name, column (the cleaned text expression's source), kind, key (the rule that fixes it),
+        masked (a contract column whose facts base_*_checked.parse_mask records)}: dates/timestamps,
+        numbers and numeric attributes. Empty for an input that is not configured. Must parse
+        exactly like base_*_checked / stg_customer_attributes.
     -#}
     {%- set result = [] -%}
     {%- if segments_input_config(entity) is none -%}
@@ -39,13 +40,7 @@
     {%- endif -%}
     {%- set columns = segments_input_columns(entity) -%}
     {%- set rules_key = 'segments_inputs.' ~ entity ~ '.rules' -%}
-    {%- set kinds = {
-        'customers': [('signup_date', 'date'), ('birth_date', 'birth_date'), ('age', 'number'),
-                      ('income', 'number')],
-        'orders': [('ordered_at', 'timestamp'), ('line_number', 'integer'),
-                   ('quantity', 'number'), ('unit_price', 'number'), ('amount', 'money')],
-    }[entity] -%}
-    {%- for name, kind in kinds -%}
+    {%- for name, kind in segments_mask_columns(entity) -%}
         {%- if columns[name] is not none -%}
             {%- if kind in ['date', 'birth_date', 'timestamp'] -%}
                 {%- set key = rules_key ~ '.datetime_formats' -%}
@@ -54,7 +49,7 @@
             {%- else -%}
                 {%- set key = rules_key ~ '.number_format' -%}
             {%- endif -%}
-            {%- do result.append({'name': name, 'column': columns[name], 'kind': kind, 'key': key}) -%}
+            {%- do result.append({'name': name, 'column': columns[name], 'kind': kind, 'key': key, 'masked': true}) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- for item in segments_input_attributes(entity) -%}
@@ -62,11 +57,11 @@
             {#- A derived attribute: each input column its expression reads, parsed as a number. -#}
             {%- for source in item.source_columns -%}
                 {%- if source not in result | map(attribute='name') | list -%}
-                    {%- do result.append({'name': source, 'column': segments_quote_column(source), 'kind': 'number', 'key': rules_key ~ '.number_format'}) -%}
+                    {%- do result.append({'name': source, 'column': segments_quote_column(source), 'kind': 'number', 'key': rules_key ~ '.number_format', 'masked': false}) -%}
                 {%- endif -%}
             {%- endfor -%}
         {%- elif item.type == 'numeric' -%}
-            {%- do result.append({'name': item.name, 'column': item.column, 'kind': 'number', 'key': rules_key ~ '.number_format'}) -%}
+            {%- do result.append({'name': item.name, 'column': item.column, 'kind': 'number', 'key': rules_key ~ '.number_format', 'masked': false}) -%}
         {%- endif -%}
     {%- endfor -%}
     {{ return(result) }}
@@ -116,19 +111,123 @@
 
 {% macro segments_parse_report_sql(reports, latest) %}
     {#-
-        The query of stg_parse_report: for each report {entity, columns, rules, relation}, one
-        aggregate pass over the input (text, cleaned, parsed, counted), then one row per column.
+        The query of stg_parse_report: for each report {entity, columns, rules, relation,
+        checked}, the facts of its contract columns aggregated from the parse_mask of the checked
+        model (base_*_checked, which parses every row once: one pass over a narrow integer
+        column, then the example values from the raw_record of the few rows whose mask cites
+        one), and, for the other columns (numeric attributes and the columns of derived
+        attributes), one aggregate pass over the input (text, cleaned, parsed, counted); then
+        one row per column.
     -#}
 with
 
 {%- for report in reports %}
 {%- set entity = report.entity %}
+{%- set masked = [] %}
+{%- set scanned = [] %}
+{%- for item in report.columns %}
+{%- do (masked if item.masked else scanned).append({'item': item, 'i': loop.index}) %}
+{%- endfor %}
+{%- set has_grouped = report.rules.number_format is none %}
+
+{%- if masked %}
+
+{{ entity }}_masks as (
+
+    -- Rows per distinct parse_mask: a handful of values, whatever the number of rows.
+    select
+        parse_mask,
+        count(*) as row_count,
+
+    from {{ report.checked }}
+    group by all
+
+),
+
+{{ entity }}_mask_counts as (
+
+    select
+        {%- for entry in masked %}
+        {%- set item = entry.item %}
+        {%- set i = entry.i %}
+        {%- set present = segments_parse_mask_bit(entity, item.name, 'present') %}
+        {%- set unparseable = segments_parse_mask_bit(entity, item.name, 'unparseable') %}
+        cast(coalesce(sum(row_count) filter (where parse_mask & {{ present }} != 0), 0) as bigint)
+            as present_{{ i }},
+        cast(coalesce(sum(row_count) filter (
+            where parse_mask & {{ present }} != 0 and parse_mask & {{ unparseable }} = 0
+        ), 0) as bigint) as parsed_{{ i }},
+        {%- if item.kind in ['timestamp', 'date', 'birth_date'] %}
+        cast(coalesce(sum(row_count) filter (
+            where parse_mask & {{ segments_parse_mask_bit(entity, item.name, 'after') }} != 0
+        ), 0) as bigint) as after_{{ i }},
+        {%- else %}
+        cast(null as bigint) as after_{{ i }},
+        {%- endif %}
+        {%- if item.kind in ['number', 'money'] and has_grouped %}
+        cast(coalesce(sum(row_count) filter (
+            where parse_mask & {{ segments_parse_mask_bit(entity, item.name, 'thousands') }} != 0
+        ), 0) as bigint) as grouped_{{ i }},
+        {%- else %}
+        cast(null as bigint) as grouped_{{ i }},
+        {%- endif %}
+        {%- endfor %}
+
+    from {{ entity }}_masks
+
+),
+
+{{ entity }}_cited as (
+
+    -- The rows whose mask has a value that does not parse or looks like thousands: their raw
+    -- row (raw_record), cleaned as staging cleans it (segments_clean_text).
+    select
+        parse_mask,
+        {%- for entry in masked %}
+        {{ segments_clean_text("json_extract_string(raw_record, '$." ~ entry.item.name ~ "')") }}
+            as value_{{ entry.i }},
+        {%- endfor %}
+
+    from {{ report.checked }}
+    where parse_mask & {{ segments_parse_mask_bits(entity, ['unparseable', 'thousands']) }} != 0
+
+),
+
+{{ entity }}_mask_examples as (
+
+    select
+        {%- for entry in masked %}
+        {%- set item = entry.item %}
+        {%- set i = entry.i %}
+        list_sort(list_distinct(
+            min(value_{{ i }}, 50) filter (
+                where parse_mask & {{ segments_parse_mask_bit(entity, item.name, 'unparseable') }} != 0
+            )
+        ))[1:3] as examples_{{ i }},
+        {%- if item.kind in ['number', 'money'] and has_grouped %}
+        list_sort(list_distinct(
+            min(value_{{ i }}, 50) filter (
+                where parse_mask & {{ segments_parse_mask_bit(entity, item.name, 'thousands') }} != 0
+            )
+        ))[1:3] as grouped_examples_{{ i }},
+        {%- else %}
+        cast(null as varchar []) as grouped_examples_{{ i }},
+        {%- endif %}
+        {%- endfor %}
+
+    from {{ entity }}_cited
+
+),
+
+{%- endif %}
+
+{%- if scanned %}
 
 {{ entity }}_text as (
 
     select
-        {%- for item in report.columns %}
-        {{ segments_trimmed_text('cast(' ~ item.column ~ ' as varchar)') }} as value_{{ loop.index }},
+        {%- for entry in scanned %}
+        {{ segments_trimmed_text('cast(' ~ entry.item.column ~ ' as varchar)') }} as value_{{ entry.i }},
         {%- endfor %}
 
     from {{ report.relation }}
@@ -136,7 +235,7 @@ with
 ),
 
 {%- set value_names = [] %}
-{%- for item in report.columns %}{% do value_names.append('value_' ~ loop.index) %}{% endfor %}
+{%- for entry in scanned %}{% do value_names.append('value_' ~ entry.i) %}{% endfor %}
 
 {{ entity }}_flagged as (
 
@@ -163,21 +262,22 @@ with
 {{ entity }}_parsed as (
 
     select
-        {%- for item in report.columns %}
-        value_{{ loop.index }},
-        {{ segments_parse_expression(item.kind, 'value_' ~ loop.index, report.rules) }}
-            as parsed_{{ loop.index }},
+        {%- for entry in scanned %}
+        value_{{ entry.i }},
+        {{ segments_parse_expression(entry.item.kind, 'value_' ~ entry.i, report.rules) }}
+            as parsed_{{ entry.i }},
         {%- endfor %}
 
     from {{ entity }}_cleaned
 
 ),
 
-{{ entity }}_aggregate as (
+{{ entity }}_scan_aggregate as (
 
     select
-        {%- for item in report.columns %}
-        {%- set i = loop.index %}
+        {%- for entry in scanned %}
+        {%- set item = entry.item %}
+        {%- set i = entry.i %}
         count(value_{{ i }}) as present_{{ i }},
         count(parsed_{{ i }}) as parsed_{{ i }},
         list_sort(list_distinct(
@@ -192,16 +292,14 @@ with
         {%- else %}
         cast(null as bigint) as after_{{ i }},
         {%- endif %}
-        {%- if item.kind in ['number', 'money'] and report.rules.number_format is none %}
+        {%- if item.kind in ['number', 'money'] and has_grouped %}
         {#- 1.500 reads as 1.5: right for a US price, wrong for European thousands. #}
         count(*) filter (
-            where parsed_{{ i }} is not null
-            and regexp_full_match(value_{{ i }}, '[+-]?[1-9][0-9]{0,2}([.][0-9]{3})+')
+            where parsed_{{ i }} is not null and {{ segments_thousands_like('value_' ~ i) }}
         ) as grouped_{{ i }},
         list_sort(list_distinct(
             min(value_{{ i }}, 50) filter (
-                where parsed_{{ i }} is not null
-                and regexp_full_match(value_{{ i }}, '[+-]?[1-9][0-9]{0,2}([.][0-9]{3})+')
+                where parsed_{{ i }} is not null and {{ segments_thousands_like('value_' ~ i) }}
             )
         ))[1:3] as grouped_examples_{{ i }},
         {%- else %}
@@ -211,6 +309,16 @@ with
         {%- endfor %}
 
     from {{ entity }}_parsed
+
+),
+
+{%- endif %}
+
+{{ entity }}_aggregate as (
+
+    select *
+    {%- set parts = ([entity ~ '_mask_counts', entity ~ '_mask_examples'] if masked else []) + ([entity ~ '_scan_aggregate'] if scanned else []) %}
+    from {{ parts | join(' cross join ') }}
 
 ),
 
@@ -281,7 +389,10 @@ select * from final
 
 
 {% macro segments_parse_reports() %}
-    {#- The inputs stg_parse_report covers: {entity, columns, rules, relation} per input. -#}
+    {#-
+        The inputs stg_parse_report covers: {entity, columns, rules, relation (the input),
+        checked (base_customers_checked / base_order_lines_checked)} per input.
+    -#}
     {%- set reports = [] -%}
     {%- for entity in ['customers', 'orders'] -%}
         {#- Called at parse time too, so that dbt registers a seed input as a dependency. -#}
@@ -293,6 +404,7 @@ select * from final
                 'columns': parsed_columns,
                 'rules': segments_cleaning_rules(entity),
                 'relation': relation,
+                'checked': ref('base_customers_checked' if entity == 'customers' else 'base_order_lines_checked'),
             }) -%}
         {%- endif -%}
     {%- endfor -%}

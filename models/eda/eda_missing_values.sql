@@ -9,10 +9,13 @@
     (derived in staging: amount from quantity x unit_price, line_number, status, customers derived
     from the orders); a column neither mapped nor ever filled is a placeholder of the contract.
     At the features stage a column is provided when some customer has a value.
+    The raw counts are read from present_mask of base_customers_checked / base_order_lines_checked
+    (one bit per contract column, set when the base_* value is non-blank text), which those
+    models write while they read every row: no second scan of the inputs' text.
 -#}
 {%- set stages = [
-    {'stage': 'raw', 'relation': ref('base_customers'), 'table_name': 'base_customers', 'entity': 'customers'},
-    {'stage': 'raw', 'relation': ref('base_orders'), 'table_name': 'base_orders', 'entity': 'orders'},
+    {'stage': 'raw', 'relation': ref('base_customers'), 'table_name': 'base_customers', 'entity': 'customers', 'checked': ref('base_customers_checked')},
+    {'stage': 'raw', 'relation': ref('base_orders'), 'table_name': 'base_orders', 'entity': 'orders', 'checked': ref('base_order_lines_checked')},
     {'stage': 'clean', 'relation': ref('stg_customers'), 'table_name': 'stg_customers', 'entity': 'customers'},
     {'stage': 'clean', 'relation': ref('stg_order_lines'), 'table_name': 'stg_order_lines', 'entity': 'orders'},
     {'stage': 'features', 'relation': ref('customer_features'), 'table_name': 'customer_features', 'entity': none},
@@ -29,23 +32,55 @@
 with
 
 {% for stage in stages -%}
+{%- if stage.stage == 'raw' %}
+{%- set contract = segments_input_contract(stage.entity) %}
+{%- set contract_columns = contract.required + contract.optional %}
+{{ stage.table_name }}_masks as (
+
+    -- Rows per distinct present_mask: a handful of values, whatever the number of rows.
+    select
+        present_mask,
+        count(*) as row_count,
+
+    from {{ stage.checked }}
+    group by all
+
+),
+
 {{ stage.table_name }}_counts as (
 
     select
         {{ segments_eda_literal(stage.stage) }} as stage,
         {{ segments_eda_literal(stage.table_name) }} as table_name,
         {%- for name in stage.columns %}
-        {%- if stage.stage == 'raw' %}
-        count({{ segments_eda_level(segments_eda_identifier(name)) }}) as column_{{ loop.index }},
-        {%- else %}
-        count({{ segments_eda_identifier(name) }}) as column_{{ loop.index }},
+        {%- if name not in contract_columns %}
+        {{ exceptions.raise_compiler_error("eda_missing_values: " ~ stage.table_name ~ "." ~ name ~ " is not a contract column (present_mask has no bit for it)") }}
         {%- endif %}
+        {%- set bit = 2 ** contract_columns.index(name) %}
+        cast(coalesce(
+            sum(row_count) filter (where present_mask & {{ bit }} != 0), 0
+        ) as bigint) as column_{{ loop.index }},
+        {%- endfor %}
+        cast(coalesce(sum(row_count), 0) as bigint) as row_count
+
+    from {{ stage.table_name }}_masks
+
+),
+{%- else %}
+{{ stage.table_name }}_counts as (
+
+    select
+        {{ segments_eda_literal(stage.stage) }} as stage,
+        {{ segments_eda_literal(stage.table_name) }} as table_name,
+        {%- for name in stage.columns %}
+        count({{ segments_eda_identifier(name) }}) as column_{{ loop.index }},
         {%- endfor %}
         count(*) as row_count
 
     from {{ stage.relation }}
 
 ),
+{%- endif %}
 
 {{ stage.table_name }}_columns as (
 

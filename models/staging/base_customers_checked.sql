@@ -52,6 +52,8 @@ cleaned as (
         {{ segments_clean_text_where('has_control', name) }} as {{ name }},
         {%- endfor %}
         {{ segments_raw_columns('customers') }} as raw_columns,
+        -- The contract columns that have a value in base_customers (before cleaning).
+        {{ segments_present_mask(contract.required + contract.optional) }} as present_mask,
 
     from control_flagged
 
@@ -80,6 +82,7 @@ parsed as (
         age as age_text,
         income as income_text,
         raw_columns,
+        present_mask,
 
     from cleaned
 
@@ -152,6 +155,13 @@ flagged as (
         coalesce(not {{ income_in_range }}, false) as is_income_out_of_range,
         parsed.is_gender_unlisted,
         parsed.raw_columns,
+        parsed.present_mask,
+        {{ segments_parse_mask('customers', {
+            'signup_date': ['parsed.signup_date_text', 'parsed.signup_date', 'parsed.signup_date'],
+            'birth_date': ['parsed.birth_date_text', 'parsed.birth_date', 'parsed.birth_date'],
+            'age': ['parsed.age_text', 'parsed.age'],
+            'income': ['parsed.income_text', 'parsed.income_value'],
+        }, rules.number_format, segments_latest_order_date()) }} as parse_mask,
         -- How many attributes parsed to a usable value: the duplicate with most of them is kept.
         cast(parsed.signup_date is not null as integer)
         + cast(parsed.birth_date is not null as integer)
@@ -257,8 +267,13 @@ final as (
                     || ' (source_row_key ' || {{ segments_quoted_value('kept_source_row_key') }}
                     || ')'
         end as reject_detail,
-        {{ segments_raw_record('raw_columns', 'customer_id is null or id_rank > 1') }}
-            as raw_record,
+        present_mask,
+        parse_mask,
+        {{ segments_raw_record(
+            'raw_columns',
+            'customer_id is null or id_rank > 1 or parse_mask & '
+                ~ segments_parse_mask_bits('customers', ['unparseable', 'thousands']) ~ ' != 0',
+        ) }} as raw_record,
 
     from ranked
 

@@ -71,6 +71,7 @@
     {%- endset -%}
 {%- endif -%}
 {%- set row_hash = 'hash(' ~ raw_columns | join(', ') ~ ')' -%}
+{%- set cited_bits = segments_parse_mask_bits('orders', ['unparseable', 'thousands']) -%}
 
 
 with
@@ -191,6 +192,7 @@ cleaned as not materialized (
         {{ segments_clean_text_where('has_control', name) }} as {{ name }},
         {%- endfor %}
         {{ segments_raw_columns('orders') }} as raw_values,
+        {{ segments_present_mask(raw_columns) }} as present_mask,
 
     from control_flagged
 
@@ -202,6 +204,7 @@ parsed as not materialized (
         source_row_key,
         copy_number,
         raw_values,
+        present_mask,
         order_id as order_id_text,
         line_number as line_number_text,
         {{ segments_clean_id('customer_id') }} as customer_id,
@@ -361,6 +364,13 @@ checked as (
         end as reject_reason,
         order_id_text in (select candidate.order_id from conflict_candidates as candidate)
             as is_conflict_candidate,
+        {{ segments_parse_mask('orders', {
+            'ordered_at': ['ordered_at_text', 'ordered_at', 'order_date'],
+            'line_number': ['line_number_text', 'line_number_value'],
+            'quantity': ['quantity_text', 'quantity'],
+            'unit_price': ['unit_price_text', 'unit_price'],
+            'amount': ['amount_text', 'amount_value'],
+        }, rules.number_format, latest_order_date) }} as parse_mask,
 
     from numbered
 
@@ -439,8 +449,13 @@ final as (
                     || {{ segments_quoted_value('order_id') }} || ', line_number = '
                     || {{ segments_quoted_value('line_number') }} || '; one copy is kept'
         end as reject_detail,
+        present_mask,
+        parse_mask,
         case
-            when reject_reason is not null or is_conflict_candidate
+            when
+                reject_reason is not null
+                or is_conflict_candidate
+                or parse_mask & {{ cited_bits }} > 0
                 then cast(to_json(raw_values) as varchar)
         end as raw_record,
 
