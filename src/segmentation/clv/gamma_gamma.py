@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import digamma, gammaln
 
-from segmentation.clv._mle import _maximise, _too_few, _unique_rows
+from segmentation.clv._mle import _distinct, _maximise, _too_few, _unique_rows
 from segmentation.clv.validation import (
     FloatArray,
     _as_float_array,
@@ -137,6 +137,62 @@ def gamma_gamma_log_likelihood_gradient(
         ],
         dtype=np.float64,
     )
+
+
+class _GammaGammaLikelihood:
+    """Summed Gamma-Gamma log density and its gradient over weighted rows, computed together.
+
+    The same sums as ``weight @ gamma_gamma_log_likelihood(...)`` and
+    ``gamma_gamma_log_likelihood_gradient(...) @ weight`` (equal up to summation order), with
+    each term evaluated where it varies: gammaln and digamma of ``p x`` and ``p x + q`` on the
+    distinct repeat counts ``x`` (weighted by their counts), the terms in ``log m_x`` as two
+    constant sums fixed before the optimisation, and only ``log(gamma + m_x x)`` per row.
+    """
+
+    def __init__(self, x: FloatArray, m: FloatArray, weight: FloatArray) -> None:
+        self.x, ix = _distinct(x)
+        self.weight_x = np.bincount(ix, weights=weight, minlength=self.x.size)
+        self.total_weight = float(np.sum(weight))
+        self.weight = weight
+        self.weight_times_x = weight * x
+        self.spend = m * x
+        self.log_spend = np.log(m) + np.log(x)
+        self.sum_log_m = float(weight @ np.log(m))
+
+    def value_and_gradient(self, theta: FloatArray) -> tuple[float, FloatArray]:
+        """The summed log density and its gradient in (p, q, gamma), shape (3,).
+
+        Per row ``(px - 1) log m + px log x - (px + q) L = px (log(m x) - L) - log m - q L``
+        with ``L = log(gamma + m x)``: the difference ``log(m x) - L`` is taken per row before
+        it is multiplied by ``p``, which can be 1e6 on a flat ridge of the likelihood.
+        """
+        p, q, g = (float(v) for v in theta)
+        px = p * self.x
+        log_total = np.log(g + self.spend)
+        sum_log_total = float(self.weight @ log_total)
+        sum_x_log_ratio = float(self.weight_times_x @ (self.log_spend - log_total))
+        n, log_g = self.total_weight, math.log(g)
+        value = (
+            float(self.weight_x @ (gammaln(px + q) - gammaln(px)))
+            - n * (gammaln(q) - q * log_g)
+            + p * sum_x_log_ratio
+            - self.sum_log_m
+            - q * sum_log_total
+        )
+        psi_sum = digamma(px + q)
+        inverse_total = 1.0 / (g + self.spend)
+        d_p = float(self.weight_x @ (self.x * (psi_sum - digamma(px)))) + sum_x_log_ratio
+        d_q = float(self.weight_x @ psi_sum) - n * (digamma(q) - log_g) - sum_log_total
+        d_g = (
+            n * q / g
+            - p * float(self.weight_times_x @ inverse_total)
+            - q * float(self.weight @ inverse_total)
+        )
+        return value, np.array([d_p, d_q, d_g], dtype=np.float64)
+
+    def value(self, theta: FloatArray) -> float:
+        """Sum over rows of weight times the log density at ``theta = (p, q, gamma)``."""
+        return self.value_and_gradient(theta)[0]
 
 
 def gamma_gamma_conditional_expected_value(
@@ -273,14 +329,15 @@ def fit_gamma_gamma(
     scale = spend_scale(m_rep)
     (ux, um), weight = _unique_rows(x_rep, m_rep / scale)
 
-    def ll(theta: FloatArray) -> float:
-        return float(weight @ gamma_gamma_log_likelihood(GammaGammaParams(*theta), ux, um))
-
-    def gradient(theta: FloatArray) -> FloatArray:
-        per_customer = gamma_gamma_log_likelihood_gradient(GammaGammaParams(*theta), ux, um)
-        return np.asarray(per_customer @ weight, dtype=np.float64)
-
-    out = _maximise(ll, GAMMA_GAMMA_PARAMETERS, n, penalizer, max_iterations, gradient)
+    likelihood = _GammaGammaLikelihood(ux, um, weight)
+    out = _maximise(
+        likelihood.value,
+        GAMMA_GAMMA_PARAMETERS,
+        n,
+        penalizer,
+        max_iterations,
+        likelihood.value_and_gradient,
+    )
     p, q, g_scaled = (float(v) for v in out.values)
     converged, message = out.converged, out.message
     if converged and not q > 1.0:
