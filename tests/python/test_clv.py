@@ -985,3 +985,38 @@ def test_holdout_table_without_a_fit_and_bad_inputs() -> None:
         calibration_holdout_table([0], [0], [4], [0], None, 0.0)
     with pytest.raises(ValueError, match=r"holdout_purchases: 2 value\(s\) for 1"):
         calibration_holdout_table([0], [0], [4], [0, 1], None, 1.0)
+
+
+def test_grouped_likelihoods_equal_the_per_customer_sums() -> None:
+    """The fitters' one-pass objectives (special functions on the distinct x, shared terms) give
+    the weighted per-customer sums: BG/NBD up to summation order (1e-12 relative), Gamma-Gamma
+    bit for bit, since where it stops on its p -> infinity ridge depends on every last bit."""
+    from segmentation.clv._mle import _unique_rows
+    from segmentation.clv.bgnbd import _BgNbdLikelihood
+    from segmentation.clv.gamma_gamma import _GammaGammaLikelihood
+
+    rng = np.random.default_rng(3)
+    n = 3_000
+    x = rng.poisson(1.5, n).astype(np.float64)
+    big_t = rng.integers(7, 400, n) / 7.0
+    t_x = np.where(x > 0, np.floor(rng.uniform(0, 1, n) * big_t * 7.0) / 7.0, 0.0)
+    (ux, ut_x, ut), weight = _unique_rows(x, t_x, big_t)
+    bg = _BgNbdLikelihood(ux, ut_x, ut, weight)
+    for theta in ([0.24, 4.4, 0.79, 2.4], [4.5, 0.37, 0.12, 1.3], [1.0, 1.0, 1.0, 1.0]):
+        params = clv.BgNbdParams(*theta)
+        value, slope = bg.value_and_gradient(np.array(theta))
+        expected = float(weight @ clv.bg_nbd_log_likelihood(params, ux, ut_x, ut))
+        expected_slope = bg_nbd_log_likelihood_gradient(params, ux, ut_x, ut) @ weight
+        assert value == pytest.approx(expected, rel=1e-12)
+        assert bg.value(np.array(theta)) == value
+        np.testing.assert_allclose(slope, expected_slope, rtol=1e-10, atol=1e-9)
+
+    repeat = x > 0
+    (ux, um), weight = _unique_rows(x[repeat], np.round(rng.gamma(3.0, 0.3, repeat.sum()), 2))
+    gg = _GammaGammaLikelihood(ux, um, weight)
+    for theta in ([6.25, 3.74, 15.44], [1e6, 1.96, 1e-4], [1.0, 1.0, 1.0]):
+        params = clv.GammaGammaParams(*theta)
+        value, slope = gg.value_and_gradient(np.array(theta))
+        assert value == float(weight @ clv.gamma_gamma_log_likelihood(params, ux, um))
+        expected_slope = clv.gamma_gamma_log_likelihood_gradient(params, ux, um) @ weight
+        np.testing.assert_array_equal(slope, expected_slope)

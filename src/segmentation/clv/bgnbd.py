@@ -225,7 +225,7 @@ class _BgNbdLikelihood:
         self.x_safe = np.where(self.repeat, self.x, 1.0)
 
     def _terms(self, theta: FloatArray) -> tuple[FloatArray, ...]:
-        """Per-row ``log A``, ``log B`` and ``log(A + B)``, per-x ``r + x`` and the time logs."""
+        """Per-row ``log A``, ``log B``, ``log(A + B)`` and ``r + x``; per-time logs."""
         r, alpha, a, b = (float(v) for v in theta)
         rx = r + self.x
         beta_t = betaln(a, b + self.x)
@@ -236,7 +236,7 @@ class _BgNbdLikelihood:
         log_a = beta_t[self.ix] - rx_row * log_age[self.i_age]
         log_b = beta_tx[self.ix] - rx_row * log_recency[self.i_recency]
         total = np.logaddexp(log_a, log_b)
-        return log_a, log_b, total, rx, rx_row, log_age, log_recency
+        return log_a, log_b, total, rx_row, log_age, log_recency
 
     def _common(self, theta: FloatArray) -> float:
         """Weighted sum of the per-x common factor ``G(r+x) alpha^r / (G(r) B(a, b))``."""
@@ -252,7 +252,7 @@ class _BgNbdLikelihood:
     def value_and_gradient(self, theta: FloatArray) -> tuple[float, FloatArray]:
         """The summed log-likelihood and its gradient in (r, alpha, a, b), shape (4,)."""
         r, alpha, a, b = (float(v) for v in theta)
-        log_a, log_b, total, rx, rx_row, log_age, log_recency = self._terms(theta)
+        log_a, log_b, total, rx_row, log_age, log_recency = self._terms(theta)
         value = self._common(theta) + float(self.weight @ total)
         w_a = np.exp(log_a - total)
         w_b = np.exp(log_b - total)
