@@ -200,9 +200,17 @@ def _unique_rows(*columns: FloatArray) -> tuple[list[FloatArray], FloatArray]:
     Customers with identical inputs contribute identical likelihood terms, so the likelihood is
     evaluated once per distinct row and weighted by its count (the 23,570 CDNOW customers have
     8,685 distinct (x, t_x, T) rows); the result is the same sum, computed faster.
+    The rows come in lexicographic order (as ``np.unique(..., axis=0)`` gives them, by a
+    lexsort that is several times faster than its sort of structured rows).
     """
-    unique, counts = np.unique(np.column_stack(columns), axis=0, return_counts=True)
-    return [unique[:, k] for k in range(unique.shape[1])], counts.astype(np.float64)
+    order = np.lexsort(columns[::-1])
+    ordered = [np.asarray(column, dtype=np.float64)[order] for column in columns]
+    first = np.ones(order.size, dtype=bool)
+    if order.size > 1:
+        first[1:] = np.logical_or.reduce([column[1:] != column[:-1] for column in ordered])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, order.size))
+    return [column[starts] for column in ordered], counts.astype(np.float64)
 
 
 def _distinct(values: FloatArray) -> tuple[FloatArray, NDArray[np.intp]]:
