@@ -1020,3 +1020,18 @@ def test_grouped_likelihoods_equal_the_per_customer_sums() -> None:
         assert value == float(weight @ clv.gamma_gamma_log_likelihood(params, ux, um))
         expected_slope = clv.gamma_gamma_log_likelihood_gradient(params, ux, um) @ weight
         np.testing.assert_array_equal(slope, expected_slope)
+
+
+def test_unique_rows_match_numpy_unique() -> None:
+    """The distinct rows and counts, in np.unique(axis=0)'s order (the order of the sums)."""
+    from segmentation.clv._mle import _unique_rows
+
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 4, 2_000).astype(np.float64)
+    t = rng.integers(0, 30, 2_000) / 7.0
+    (ux, ut), counts = _unique_rows(x, t)
+    expected, expected_counts = np.unique(np.column_stack([x, t]), axis=0, return_counts=True)
+    np.testing.assert_array_equal(np.column_stack([ux, ut]), expected)
+    np.testing.assert_array_equal(counts, expected_counts)
+    (single,), one = _unique_rows(np.array([2.0]))
+    assert single.tolist() == [2.0] and one.tolist() == [1.0]
