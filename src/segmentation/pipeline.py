@@ -935,7 +935,7 @@ def _clv_split(summary: pa.Table, settings: clv.ClvSettings) -> tuple[pa.Table, 
             f"available columns: {', '.join(summary.column_names)}"
         )
     if "time_unit" in summary.column_names:
-        units = sorted(set(summary.column("time_unit").drop_null().to_pylist()))
+        units = sorted(pc.unique(summary.column("time_unit").drop_null()).to_pylist())
         if units and units != [settings.time_unit]:
             raise ValueError(
                 f"{CLV_SUMMARY_TABLE}.time_unit: the summary is in {', '.join(units)} but "

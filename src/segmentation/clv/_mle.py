@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy.optimize import OptimizeResult, minimize
 
 from segmentation.clv.validation import FloatArray
@@ -44,7 +45,7 @@ def _maximise(
     n_customers: int,
     penalizer: float,
     max_iterations: int,
-    gradient: Callable[[FloatArray], FloatArray] | None = None,
+    value_and_gradient: Callable[[FloatArray], tuple[float, FloatArray]] | None = None,
 ) -> _MleOutcome:
     """Maximise a summed log-likelihood over positive parameters.
 
@@ -53,11 +54,12 @@ def _maximise(
     the deterministic start ``theta = 1``; if L-BFGS-B stops without success for a reason other
     than its iteration limit (typically a line search failure near the optimum with
     finite-difference gradients) Nelder-Mead polishes from where it stopped, unless an exact
-    ``gradient`` shows the stop is already flat (:func:`_accept_flat_stop`).  scipy errors and
-    non-finite objectives are caught and reported, never raised. ``gradient`` (the summed
-    log-likelihood's gradient in the natural parameters), when given, replaces the
-    finite differences of L-BFGS-B, and a converged result is then refined by
-    :func:`_newton_polish` so that the optimum does not depend on rounding in the data.
+    gradient shows the stop is already flat (:func:`_accept_flat_stop`).  scipy errors and
+    non-finite objectives are caught and reported, never raised. ``value_and_gradient`` (the
+    summed log-likelihood and its gradient in the natural parameters, computed together so that
+    they share their terms), when given, replaces the finite differences of L-BFGS-B, and a
+    converged result is then refined by :func:`_newton_polish` so that the optimum does not
+    depend on rounding in the data.
     """
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(names)
 
@@ -70,11 +72,11 @@ def _maximise(
         return -total / n_customers + penalizer * float(np.sum(theta**2))
 
     def objective_and_gradient(log_theta: FloatArray) -> tuple[float, FloatArray]:
-        assert gradient is not None
+        assert value_and_gradient is not None
         theta = np.exp(log_theta)
         with np.errstate(all="ignore"):
-            total = log_likelihood(theta)
-            slope = np.asarray(gradient(theta), dtype=np.float64)
+            total, slope = value_and_gradient(theta)
+            slope = np.asarray(slope, dtype=np.float64)
         if not math.isfinite(total) or not np.all(np.isfinite(slope)):
             return 1e100, np.zeros(len(names))
         value = -total / n_customers + penalizer * float(np.sum(theta**2))
@@ -82,19 +84,19 @@ def _maximise(
         return value, theta * (-slope / n_customers + 2.0 * penalizer * theta)
 
     res, iterations, error = _minimise(
-        objective if gradient is None else objective_and_gradient,
+        objective if value_and_gradient is None else objective_and_gradient,
         objective,
         np.zeros(len(names)),
         bounds,
         max_iterations,
-        exact_gradient=gradient is not None,
+        exact_gradient=value_and_gradient is not None,
         n_customers=n_customers,
     )
     if res is None:
         nan = np.full(len(names), np.nan)
         return _MleOutcome(nan, math.nan, False, f"optimiser error: {error}", iterations)
 
-    if gradient is not None and res.success:
+    if value_and_gradient is not None and res.success:
         res.x = _newton_polish(lambda v: objective_and_gradient(v)[1], res.x, bounds)
     theta = np.exp(res.x)
     with np.errstate(all="ignore"):
@@ -198,9 +200,28 @@ def _unique_rows(*columns: FloatArray) -> tuple[list[FloatArray], FloatArray]:
     Customers with identical inputs contribute identical likelihood terms, so the likelihood is
     evaluated once per distinct row and weighted by its count (the 23,570 CDNOW customers have
     8,685 distinct (x, t_x, T) rows); the result is the same sum, computed faster.
+    The rows come in lexicographic order (as ``np.unique(..., axis=0)`` gives them, by a
+    lexsort that is several times faster than its sort of structured rows).
     """
-    unique, counts = np.unique(np.column_stack(columns), axis=0, return_counts=True)
-    return [unique[:, k] for k in range(unique.shape[1])], counts.astype(np.float64)
+    order = np.lexsort(columns[::-1])
+    ordered = [np.asarray(column, dtype=np.float64)[order] for column in columns]
+    first = np.ones(order.size, dtype=bool)
+    if order.size > 1:
+        first[1:] = np.logical_or.reduce([column[1:] != column[:-1] for column in ordered])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, order.size))
+    return [column[starts] for column in ordered], counts.astype(np.float64)
+
+
+def _distinct(values: FloatArray) -> tuple[FloatArray, NDArray[np.intp]]:
+    """Distinct values, sorted, and each element's position among them (``values == d[i]``).
+
+    The likelihoods take their special functions (gammaln, digamma) of the purchase count and
+    their logarithms of the times on these few distinct values (about 40 counts and 1,000 ages
+    in 50,000 customers) and gather them per row, instead of evaluating them once per row.
+    """
+    distinct, index = np.unique(values, return_inverse=True)
+    return distinct, np.asarray(index, dtype=np.intp).reshape(-1)
 
 
 def _too_few(what: str, have: int, need: int, setting: str) -> str | None:

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from segmentation.clv._mle import _maximise, _too_few, _unique_rows
+from segmentation.clv._mle import _distinct, _maximise, _too_few, _unique_rows
 from segmentation.clv.settings import DAYS_PER_YEAR
 from segmentation.clv.validation import FloatArray, validate_rft
 
@@ -200,6 +200,95 @@ def bg_nbd_log_likelihood_gradient(
         ],
         dtype=np.float64,
     )
+
+
+class _BgNbdLikelihood:
+    """Summed BG/NBD log-likelihood and its gradient over weighted rows, computed together.
+
+    The same sums as ``weight @ bg_nbd_log_likelihood(...)`` and
+    ``bg_nbd_log_likelihood_gradient(...) @ weight`` (equal up to summation order), but the
+    terms that depend on ``x`` alone (gammaln, betaln, digamma) are evaluated on the distinct
+    purchase counts and the logarithms of ``alpha + T`` and ``alpha + t_x`` on the distinct
+    times, then gathered per row; and the value and the gradient share the two likelihood
+    terms (the optimiser asks for both at every point). The sums over rows are of the
+    ``x``-only terms times the count weight of each ``x``.
+    """
+
+    def __init__(self, x: FloatArray, t_x: FloatArray, T: FloatArray, weight: FloatArray) -> None:
+        self.x, self.ix = _distinct(x)
+        self.ages, self.i_age = _distinct(T)
+        self.recencies, self.i_recency = _distinct(t_x)
+        self.weight = weight
+        self.weight_x = np.bincount(self.ix, weights=weight, minlength=self.x.size)
+        self.total_weight = float(np.sum(weight))
+        self.repeat = self.x > 0
+        self.x_safe = np.where(self.repeat, self.x, 1.0)
+
+    def _terms(self, theta: FloatArray) -> tuple[FloatArray, ...]:
+        """Per-row ``log A``, ``log B``, ``log(A + B)`` and ``r + x``; per-time logs."""
+        r, alpha, a, b = (float(v) for v in theta)
+        rx = r + self.x
+        beta_t = betaln(a, b + self.x)
+        beta_tx = np.where(self.repeat, betaln(a + 1.0, b + self.x_safe - 1.0), -np.inf)
+        log_age = np.log(alpha + self.ages)
+        log_recency = np.log(alpha + self.recencies)
+        rx_row = rx[self.ix]
+        log_a = beta_t[self.ix] - rx_row * log_age[self.i_age]
+        log_b = beta_tx[self.ix] - rx_row * log_recency[self.i_recency]
+        total = np.logaddexp(log_a, log_b)
+        return log_a, log_b, total, rx_row, log_age, log_recency
+
+    def _common(self, theta: FloatArray) -> float:
+        """Weighted sum of the per-x common factor ``G(r+x) alpha^r / (G(r) B(a, b))``."""
+        r, alpha, a, b = (float(v) for v in theta)
+        common = gammaln(r + self.x) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
+        return float(self.weight_x @ common)
+
+    def value(self, theta: FloatArray) -> float:
+        """Sum over rows of weight times the log-likelihood at ``theta = (r, alpha, a, b)``."""
+        total = self._terms(theta)[2]
+        return self._common(theta) + float(self.weight @ total)
+
+    def value_and_gradient(self, theta: FloatArray) -> tuple[float, FloatArray]:
+        """The summed log-likelihood and its gradient in (r, alpha, a, b), shape (4,)."""
+        r, alpha, a, b = (float(v) for v in theta)
+        log_a, log_b, total, rx_row, log_age, log_recency = self._terms(theta)
+        value = self._common(theta) + float(self.weight @ total)
+        w_a = np.exp(log_a - total)
+        w_b = np.exp(log_b - total)
+        weighted_a, weighted_b = self.weight * w_a, self.weight * w_b
+        share_a = np.bincount(self.ix, weights=weighted_a, minlength=self.x.size)
+        share_b = np.bincount(self.ix, weights=weighted_b, minlength=self.x.size)
+        n = self.total_weight
+        psi_abx = float(self.weight_x @ digamma(a + b + self.x))
+        psi_ab = digamma(a + b)
+        d_r = (
+            float(self.weight_x @ digamma(r + self.x))
+            - n * (digamma(r) - np.log(alpha))
+            - float(weighted_a @ log_age[self.i_age])
+            - float(weighted_b @ log_recency[self.i_recency])
+        )
+        d_alpha = n * r / alpha - float(
+            rx_row
+            @ (
+                weighted_a / (alpha + self.ages)[self.i_age]
+                + weighted_b / (alpha + self.recencies)[self.i_recency]
+            )
+        )
+        d_a = (
+            n * (psi_ab - digamma(a))
+            + digamma(a) * float(np.sum(share_a))
+            + digamma(a + 1.0) * float(np.sum(share_b))
+            - psi_abx
+        )
+        psi_bx1 = np.where(self.repeat, digamma(b + self.x_safe - 1.0), 0.0)
+        d_b = (
+            n * (psi_ab - digamma(b))
+            + float(share_a @ digamma(b + self.x))
+            + float(share_b @ psi_bx1)
+            - psi_abx
+        )
+        return value, np.array([d_r, d_alpha, d_a, d_b], dtype=np.float64)
 
 
 def bg_nbd_probability_alive(
@@ -427,14 +516,11 @@ def fit_bg_nbd(
     (ux, ut_x, ut), weight = _unique_rows(x, t_x / scale, big_t / scale)
     log_jacobian = -math.log(scale) * float(np.sum(x))
 
-    def ll(theta: FloatArray) -> float:
-        return float(weight @ bg_nbd_log_likelihood(BgNbdParams(*theta), ux, ut_x, ut))
-
-    def gradient(theta: FloatArray) -> FloatArray:
-        per_customer = bg_nbd_log_likelihood_gradient(BgNbdParams(*theta), ux, ut_x, ut)
-        return np.asarray(per_customer @ weight, dtype=np.float64)
-
-    out = _maximise(ll, BG_NBD_PARAMETERS, n, penalizer, max_iterations, gradient)
+    likelihood = _BgNbdLikelihood(ux, ut_x, ut, weight)
+    ll = likelihood.value
+    out = _maximise(
+        ll, BG_NBD_PARAMETERS, n, penalizer, max_iterations, likelihood.value_and_gradient
+    )
     r, alpha_scaled, a, b = (float(v) for v in out.values)
     converged, message = out.converged, out.message
 

