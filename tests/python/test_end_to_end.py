@@ -171,9 +171,11 @@ def _features_frame(run: DbtRun) -> pd.DataFrame:
     """customer_features with in_sample (eda_feature_values), numeric features as float."""
     with duckdb.connect(str(run.db_path), read_only=True) as con:
         frame = con.execute(
-            "select features.*, sampled.in_sample from customer_features as features "
-            "inner join (select distinct customer_id, in_sample from eda_feature_values) "
-            "as sampled using (customer_id)"
+            "select features.* exclude (customer_key), sampled.in_sample from ("
+            "select *, row_number() over (order by customer_id) as customer_key "
+            "from customer_features) as features "
+            "inner join (select distinct customer_key, in_sample from eda_feature_values) "
+            "as sampled using (customer_key)"
         ).df()
     return frame
 
@@ -288,7 +290,7 @@ def test_eda_samples_a_fixed_set_of_customers_above_the_size(
     assert 350 <= frame["in_sample"].sum() <= 650
     _assert_eda_matches_pandas(run, frame, "sample")
     queries = {
-        "sample": "select customer_id from eda_feature_values where in_sample",
+        "sample": "select distinct customer_key from eda_feature_values where in_sample",
         "quantiles": f"select feature, {QUANTILE_COLUMNS}, quantile_rows from eda_numeric_summary",
         "medians": "select numeric_feature, categorical_feature, level, median, median_rows "
         "from eda_numeric_by_category",
