@@ -853,7 +853,9 @@ def outlier_mask(X: np.ndarray, fence: float | None) -> np.ndarray:
     n = X.shape[0]
     if fence is None or n == 0 or X.shape[1] == 0:
         return np.zeros(n, dtype=bool)
-    low, high = np.quantile(X, OUTLIER_RANGE, axis=0)
+    # Column by column: the same values as np.quantile(X, axis=0), which at 1,000,000 x 16
+    # partitions a strided transposed copy (0.8 CPU-s against 0.35).
+    low, high = np.column_stack([np.quantile(X[:, j], OUTLIER_RANGE) for j in range(X.shape[1])])
     spread = high - low
     usable = spread > 0
     if not usable.any():
