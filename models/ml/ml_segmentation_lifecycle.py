@@ -67,7 +67,8 @@ def model(dbt, session):
         spec.to_arrow_table(),
         sweep.to_arrow_table(),
         centroids.to_arrow_table(),
-        assignments.to_arrow_table(),
+        # Only the mean distance to the centroid is used: not the ids, silhouettes and flags.
+        assignments.select("distance_to_centroid").to_arrow_table(),
         config,
         mode_override,
         models,

@@ -592,6 +592,7 @@ def tree_metrics(
     exact_silhouette_max_rows: int = 10_000,
     silhouette_sample_size: int = 10_000,
     seed: int = 42,
+    leaf_means: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[TreeCut]:
     """Quality of the tree cut at every k of ``k_values``.
 
@@ -607,6 +608,10 @@ def tree_metrics(
         The k to cut at, ascending.
     exact_silhouette_max_rows, silhouette_sample_size, seed : int
         Exact metrics up to that many rows, else on one seeded sample of that size.
+    leaf_means : tuple of ndarray, optional
+        The customers per leaf (m,) and the leaf centroids (m, d) of ``X`` and ``leaf``, when the
+        caller has computed them already (as ``metrics_table`` has, for the cophenetic
+        correlation); computed here otherwise. O(n d) either way, once.
 
     Returns
     -------
@@ -619,9 +624,15 @@ def tree_metrics(
         centroids around their segment centroid: O(m d) per k).
     """
     m = len(Z) + 1
-    leaf_sizes, leaf_points = _group_means(X, leaf, m)
+    leaf_sizes, leaf_points = _group_means(X, leaf, m) if leaf_means is None else leaf_means
     sampled = len(X) > exact_silhouette_max_rows
-    within_leaves = float(((X - leaf_points[leaf]) ** 2).sum()) if sampled else 0.0
+    within_leaves = 0.0
+    if sampled:  # ((X - leaf_points[leaf]) ** 2).sum() with one (n, d) temporary, not three
+        residuals = leaf_points[leaf]
+        np.subtract(X, residuals, out=residuals)
+        np.square(residuals, out=residuals)
+        within_leaves = float(residuals.sum())
+        del residuals
     segments_of_leaves = [_segments_of_leaves(Z, leaf_sizes, k) for k in k_values]
     labelings = [segments[leaf] for segments in segments_of_leaves]
     estimates = silhouette_many(

@@ -353,7 +353,7 @@ def metrics_table(
         raise ValueError(
             f"leaves.leaf_id: {int(leaf.max()) + 1} leaves but linkage has n_leaves={m}"
         )
-    _sizes, leaf_points = _group_means(X, leaf, m)
+    leaf_sizes, leaf_points = _group_means(X, leaf, m)
     coph, coph_method = cophenetic_correlation(
         Z,
         leaf_points,
@@ -369,6 +369,7 @@ def metrics_table(
         exact_silhouette_max_rows=settings.exact_silhouette_max_rows,
         silhouette_sample_size=settings.silhouette_sample_size,
         seed=settings.seed,
+        leaf_means=(leaf_sizes, leaf_points),
     )
     rows = [_metrics_row(cut, coph, coph_method, scheme, selected_k, reason) for cut in cuts]
     return pa.Table.from_pylist(rows, schema=METRICS_SCHEMA)

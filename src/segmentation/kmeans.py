@@ -108,11 +108,17 @@ def _nearest_two(
             d2 += c_norms[None, :]  # + |x|^2 below; it does not change the argmin
             best = d2.argmin(axis=1)
             nearest[start:stop] = best
-            own[start:stop] = np.sqrt(((chunk - C[best]) ** 2).sum(axis=1))
+            # sqrt(((chunk - C[best]) ** 2).sum(axis=1)) in one temporary, not three.
+            residual = C[best]
+            np.subtract(chunk, residual, out=residual)
+            np.square(residual, out=residual)
+            np.sqrt(residual.sum(axis=1), out=own[start:stop])
             if k > 1:
                 d2[rows, best] = np.inf
                 d2 += np.einsum("ij,ij->i", chunk, chunk)[:, None]
-                second[start:stop] = np.sqrt(np.maximum(d2.min(axis=1), 0.0))
+                closest = d2.min(axis=1)
+                np.maximum(closest, 0.0, out=closest)
+                np.sqrt(closest, out=second[start:stop])
     return nearest, own, second
 
 
