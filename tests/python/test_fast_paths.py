@@ -1,0 +1,140 @@
+"""The faster O(n) passes of the Python models give exactly what the plain numpy forms give.
+
+Each function below was rewritten for speed at a million customers (in-place arithmetic, row
+blocks, one column at a time, a sort instead of a hash set); the plain form it replaced is
+written out here as the reference, and the results must be bit for bit equal (integer
+arithmetic, selections and the same floating-point operations in the same order), not merely
+close.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from scipy.cluster.hierarchy import linkage
+
+from segmentation import hierarchical, kmeans, metrics, preprocessing
+from segmentation.checks import _FILL_BLOCK_ROWS, table_matrix
+from segmentation.preprocessing import OUTLIER_RANGE
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def _reference_row_keys(X: np.ndarray, seed: int, salt: int = 0) -> np.ndarray:
+    """SplitMix64 over the rows' bit patterns, one vectorised expression per column."""
+    X = np.ascontiguousarray(X, dtype=np.float64) + 0.0
+    bits = X.view(np.uint64)
+    start = _mix(np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
+    start = _mix(np.array([start ^ np.uint64(salt & 0xFFFFFFFFFFFFFFFF)], dtype=np.uint64))[0]
+    keys = np.full(X.shape[0], start, dtype=np.uint64)
+    for j in range(X.shape[1]):
+        keys = _mix((keys + np.uint64(0x9E3779B97F4A7C15)) ^ bits[:, j])
+    return keys
+
+
+def _matrix(n: int, d: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    X[::7, 0] = -0.0  # must hash as 0.0
+    X[::5, 1] = 0.0
+    X[: n // 3, 2] = np.round(X[: n // 3, 2])  # ties
+    X[n // 2 :] = X[: n - n // 2]  # duplicate rows
+    return X
+
+
+@pytest.mark.parametrize(("seed", "salt"), [(42, 0), (42, 1), (-5, 3), (2**70, 2**65)])
+def test_row_keys_are_the_splitmix_hash_of_each_row(seed: int, salt: int) -> None:
+    X = _matrix(5_000, 6)
+    keys = metrics.row_keys(X, seed, salt)
+    assert keys.dtype == np.uint64
+    assert np.array_equal(keys, _reference_row_keys(X, seed, salt))
+    # The same for a Fortran-ordered or integer matrix, and -0.0 hashes as 0.0.
+    assert np.array_equal(metrics.row_keys(np.asfortranarray(X), seed, salt), keys)
+    integers = np.arange(60).reshape(20, 3)
+    assert np.array_equal(
+        metrics.row_keys(integers, seed, salt), _reference_row_keys(integers, seed, salt)
+    )
+    assert (
+        metrics.row_keys(np.array([[-0.0]]), seed)[0]
+        == metrics.row_keys(np.array([[0.0]]), seed)[0]
+    )
+
+
+def test_distinct_rows_counts_distinct_hashes() -> None:
+    X = _matrix(4_000, 5)
+    assert kmeans.distinct_rows(X, 42) == len(np.unique(_reference_row_keys(X, 42)))
+    assert kmeans.distinct_rows(X, 42) == len(np.unique(X, axis=0))
+    assert kmeans.distinct_rows(np.ones((10, 3)), 42) == 1
+    assert kmeans.distinct_rows(X[:1], 42) == 1
+    assert kmeans.distinct_rows(X[:0], 42) == 0
+
+
+def test_outlier_mask_uses_the_quantiles_of_each_column() -> None:
+    rng = np.random.default_rng(3)
+    values = rng.standard_normal((2_001, 4))
+    values[17, 2] = 40.0
+    values[99, 0] = -35.0
+    low, high = np.quantile(values, OUTLIER_RANGE, axis=0)
+    spread = high - low
+    lower, upper = low - 3.0 * spread, high + 3.0 * spread
+    expected = ((values < lower) | (values > upper)).any(axis=1)
+    mask = preprocessing.outlier_mask(values, 3.0)
+    assert np.array_equal(mask, expected)
+    assert np.flatnonzero(mask).tolist() == [17, 99]
+
+
+def test_table_matrix_fills_across_row_blocks() -> None:
+    n = _FILL_BLOCK_ROWS * 2 + 17  # two full blocks and a partial one
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal(n), rng.integers(-9, 9, n)
+    table = pa.table({"customer_id": [f"C{i}" for i in range(n)], "a": a, "b": b})
+    X, columns = table_matrix(table, "t")
+    assert columns == ["a", "b"]
+    assert X.flags.c_contiguous and X.dtype == np.float64
+    assert np.array_equal(X, np.column_stack([a, b.astype(np.float64)]))
+    chunked = pa.Table.from_batches(table.to_batches(max_chunksize=1_000))
+    assert np.array_equal(table_matrix(chunked, "t")[0], X)
+
+
+@pytest.mark.parametrize("k", [1, 2, 7])
+def test_nearest_two_matches_the_direct_distances(k: int) -> None:
+    X = _matrix(3_001, 4, seed=k)
+    C = np.random.default_rng(k).standard_normal((k, 4))
+    nearest, own, second = kmeans._nearest_two(X, C, 500)
+    d2 = ((X[:, None, :] - C[None, :, :]) ** 2).sum(axis=2)
+    assert np.array_equal(nearest, d2.argmin(axis=1))
+    # own: computed as |x - c| directly, so the same expression gives the same bits.
+    assert np.array_equal(own, np.sqrt(((X - C[nearest]) ** 2).sum(axis=1)))
+    if k == 1:
+        assert np.isinf(second).all()
+    else:
+        d2[np.arange(len(X)), nearest] = np.inf
+        np.testing.assert_allclose(second, np.sqrt(d2.min(axis=1)), rtol=1e-9, atol=1e-9)
+
+
+def test_tree_metrics_with_given_leaf_means_is_the_same() -> None:
+    X = _matrix(1_500, 3, seed=8)
+    leaf = hierarchical.micro_cluster_labels(X, 40, seed=1)
+    m = int(leaf.max()) + 1
+    Z = linkage(hierarchical._group_means(X, leaf, m)[1], "ward")
+    common = {
+        "k_values": [2, 3, 5],
+        "exact_silhouette_max_rows": 500,
+        "silhouette_sample_size": 300,
+    }
+    plain = hierarchical.tree_metrics(X, leaf, Z, **common)
+    given = hierarchical.tree_metrics(
+        X, leaf, Z, **common, leaf_means=hierarchical._group_means(X, leaf, m)
+    )
+    assert [cut.inertia for cut in plain] == [cut.inertia for cut in given]
+    # The within-segment sum of squares over all rows, through the leaf decomposition.
+    for cut in plain:
+        segments = hierarchical.cut_tree(Z, leaf, cut.k)[0]
+        means = np.array([X[segments == s].mean(axis=0) for s in range(1, segments.max() + 1)])
+        inertia = float(((X - means[segments - 1]) ** 2).sum())
+        assert cut.inertia == pytest.approx(inertia, rel=1e-9)
