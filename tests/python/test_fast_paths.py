@@ -99,6 +99,17 @@ def test_table_matrix_fills_across_row_blocks() -> None:
     assert np.array_equal(X, np.column_stack([a, b.astype(np.float64)]))
     chunked = pa.Table.from_batches(table.to_batches(max_chunksize=1_000))
     assert np.array_equal(table_matrix(chunked, "t")[0], X)
+    # Columns chunked differently from each other, and a float32 column.
+    mixed = pa.table(
+        {
+            "customer_id": table.column("customer_id"),
+            "a": pa.chunked_array([a[:100], a[100:]]),
+            "b": pa.chunked_array([b[:5_000], b[5_000:]]),
+            "c": a.astype(np.float32),
+        }
+    )
+    expected = np.column_stack([a, b, a.astype(np.float32).astype(np.float64)])
+    assert np.array_equal(table_matrix(mixed, "t")[0], expected)
 
 
 @pytest.mark.parametrize("k", [1, 2, 7])
