@@ -80,7 +80,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -685,11 +685,7 @@ def _output_column(row: _Row, position: int) -> OutputColumn:
 
 
 def apply_spec(
-    columns: Mapping[str, Any],
-    spec: PreprocessingSpec,
-    *,
-    table_name: str = "customer_features",
-    order: Literal["C", "F"] = "C",
+    columns: Mapping[str, Any], spec: PreprocessingSpec, *, table_name: str = "customer_features"
 ) -> np.ndarray:
     """Apply a fitted spec: the (n, d) matrix, columns ``spec.output_columns``.
 
@@ -705,13 +701,10 @@ def apply_spec(
         From :func:`fit_spec`.
     table_name : str
         What the columns are, for the messages.
-    order : {"C", "F"}
-        Memory layout of the result: "F" (column-major) for a caller that takes it apart
-        column by column (``preprocessing_tables.transform_table``), the same values.
 
     Returns
     -------
-    ndarray of float64, shape (n, d), C-contiguous (or F-contiguous with ``order="F"``)
+    ndarray of float64, shape (n, d), C-contiguous
         Scaled, unitless values in ``position`` order.
 
     Raises
@@ -723,7 +716,7 @@ def apply_spec(
         Columns of different lengths.
     """
     n = _n_rows(columns, spec.features, table_name)
-    matrix = np.empty((n, len(spec.columns)), dtype=np.float64, order=order)
+    matrix = np.empty((n, len(spec.columns)), dtype=np.float64)
     for name in spec.features:
         feature_columns = [c for c in spec.columns if c.feature == name]
         value_columns = [c for c in feature_columns if not c.is_missing_indicator]

@@ -18,7 +18,7 @@ missing values of the array functions.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -251,20 +251,17 @@ def fit_spec_table(
 
 
 def apply_spec_table(
-    features: pa.Table,
-    spec: pa.Table,
-    table_name: str = "customer_features",
-    order: Literal["C", "F"] = "C",
+    features: pa.Table, spec: pa.Table, table_name: str = "customer_features"
 ) -> np.ndarray:
     """Apply a spec table to a features table: the (n, d) float64 matrix, rows in table order.
 
-    ``preprocessing.apply_spec`` on :func:`feature_arrays` (``order`` is its memory layout);
-    raises as they do (``ConfigError`` naming table, column and value) and as :func:`spec_rows`.
+    ``preprocessing.apply_spec`` on :func:`feature_arrays`; raises as they do (``ConfigError``
+    naming table, column and value) and as :func:`spec_rows`.
     """
     fitted = spec_from_table(spec)
     kinds = [(column.feature, column.kind) for column in fitted.columns]
     columns = feature_arrays(features, list(dict.fromkeys(kinds)), table_name)
-    return apply_spec(columns, fitted, table_name=table_name, order=order)
+    return apply_spec(columns, fitted, table_name=table_name)
 
 
 def transform_table(
@@ -288,8 +285,7 @@ def transform_table(
         the row order of ``features``.
     """
     ids = _column(features, ID_COLUMN, table_name)
-    # Column-major: each column is written and then handed to Arrow without a strided copy.
-    matrix = apply_spec_table(features, spec, table_name, order="F")
+    matrix = apply_spec_table(features, spec, table_name)
     names = [row["output_column"] for row in spec_rows(spec)]
     arrays = [ids, *(pa.array(matrix[:, j]) for j in range(len(names)))]
     return pa.table(arrays, names=[ID_COLUMN, *names])
