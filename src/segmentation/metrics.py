@@ -225,14 +225,6 @@ def _mix(z: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
-_MIX_STEPS = (
-    (np.uint64(30), np.uint64(0xBF58476D1CE4E5B9)),
-    (np.uint64(27), np.uint64(0x94D049BB133111EB)),
-    (np.uint64(31), None),
-)
-"""The steps of :func:`_mix` (shift, then multiply), applied in place by :func:`row_keys`."""
-
-
 def row_keys(X: np.ndarray, seed: int, salt: int = 0) -> np.ndarray:
     """A seeded 64-bit hash (n,) uint64 of each row's values of the (n, d) matrix.
 
@@ -241,24 +233,13 @@ def row_keys(X: np.ndarray, seed: int, salt: int = 0) -> np.ndarray:
     independent, uniformly distributed keys (SplitMix64 over the float64 bit patterns, -0.0
     folded into 0.0). ``salt`` derives independent key sets from the same seed.
     """
-    X = np.asarray(X, dtype=np.float64)
+    X = np.ascontiguousarray(X, dtype=np.float64) + 0.0  # -0.0 -> 0.0
+    bits = X.view(np.uint64)
     start = _mix(np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
     start = _mix(np.array([start ^ np.uint64(salt & 0xFFFFFFFFFFFFFFFF)], dtype=np.uint64))[0]
     keys = np.full(X.shape[0], start, dtype=np.uint64)
-    column = np.empty(X.shape[0], dtype=np.float64)
-    bits = column.view(np.uint64)
-    shifted = np.empty_like(keys)
-    # In place, one contiguous column at a time: the same wrapping integer arithmetic as
-    # ``_mix((keys + _GOLDEN) ^ bits)`` without a temporary array per operation.
     for j in range(X.shape[1]):
-        np.add(X[:, j], 0.0, out=column)  # -0.0 -> 0.0
-        keys += _GOLDEN
-        keys ^= bits
-        for shift, factor in _MIX_STEPS:
-            np.right_shift(keys, shift, out=shifted)
-            keys ^= shifted
-            if factor is not None:
-                keys *= factor
+        keys = _mix((keys + _GOLDEN) ^ bits[:, j])
     return keys
 
 
