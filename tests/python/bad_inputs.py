@@ -527,6 +527,50 @@ CASES: tuple[Case, ...] = (
         ),
     ),
     Case(
+        "order_id_shared_through_a_control_character",
+        "orders",
+        "order_id 'O-CTRL\\x01' (line 1, customer C-OK) and 'O-CTRL' (line 2, customer "
+        "C-Case): the same order id once its control character is removed",
+        "reject",
+        "order_id_conflict",
+        "order ids are compared cleaned: the two lines are one order O-CTRL of two customers "
+        "(a tie, so both lines are rejected); the candidates for this check are found by "
+        "cleaned order id, so a control character cannot hide a shared order",
+        orders=(
+            order("C-OK", "ctrl-shared", order_id="O-CTRL\x01", line_number="1"),
+            order("C-Case", "ctrl-shared", order_id="O-CTRL", line_number="2"),
+        ),
+        checks=(
+            (
+                order_reject("ctrl-shared", detail=True),
+                [
+                    (
+                        "order_id_conflict",
+                        "order_id = 'O-CTRL' belongs to 2 customers; no customer has most of "
+                        "its 2 lines, none is kept",
+                    )
+                ]
+                * 2,
+            ),
+        ),
+    ),
+    Case(
+        "order_unicode_space_padding",
+        "orders",
+        "an order line whose customer_id is '\\u00a0C-OK\\u3000' and sales_channel "
+        "'\\u2003web\\u00a0' (no-break, em and ideographic spaces around the values)",
+        "kept",
+        "trimmed",
+        "every text value is trimmed of spaces, Unicode space separators included, at either "
+        "end: the line is C-OK's (not unknown_customer_id) with sales_channel web",
+        orders=(
+            order("\u00a0C-OK\u3000", "unicode-padded", sales_channel="\u2003web\u00a0"),
+        ),
+        checks=(
+            (staged_line("unicode-padded", "customer_id, sales_channel"), [("C-OK", "web")]),
+        ),
+    ),
+    Case(
         "order_id_shared_by_two_customers",
         "orders",
         "order_id O-SHARED used by customers C-OK and C-Case, line_number 1 each; order "
