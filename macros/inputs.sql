@@ -408,12 +408,8 @@
         nullif(trim(text), ''), with trim only called where it can change the value: DuckDB's
         trim strips spaces and Unicode space separators (U+00A0, U+3000, ...), so pure ASCII
         text that neither starts nor ends with a space is returned as it is (trim costs about
-        as much as reading the column; this check a fraction of it). The start is checked by
-        comparing the text (bytes) with '!' and chr(128): below '!' it starts with a space, a
-        control character or is empty; from chr(128) on, with a non-ASCII character. That is
-        more than the values that start with a space, and trim leaves the others as they are,
-        so the result is the same, at almost no cost (starts_with cost about a second per 16 M
-        rows of nine columns).
+        as much as reading the column; this check a fraction of it). The start: text below
+        '!' or from chr(128) on (bytes) may start with a space (cheaper than starts_with).
     -#}
     nullif(
         case

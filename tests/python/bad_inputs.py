@@ -563,12 +563,8 @@ CASES: tuple[Case, ...] = (
         "trimmed",
         "every text value is trimmed of spaces, Unicode space separators included, at either "
         "end: the line is C-OK's (not unknown_customer_id) with sales_channel web",
-        orders=(
-            order("\u00a0C-OK\u3000", "unicode-padded", sales_channel="\u2003web\u00a0"),
-        ),
-        checks=(
-            (staged_line("unicode-padded", "customer_id, sales_channel"), [("C-OK", "web")]),
-        ),
+        orders=(order("\u00a0C-OK\u3000", "unicode-padded", sales_channel="\u2003web\u00a0"),),
+        checks=((staged_line("unicode-padded", "customer_id, sales_channel"), [("C-OK", "web")]),),
     ),
     Case(
         "order_id_shared_by_two_customers",
