@@ -567,6 +567,18 @@ CASES: tuple[Case, ...] = (
         checks=((staged_line("unicode-padded", "customer_id, sales_channel"), [("C-OK", "web")]),),
     ),
     Case(
+        "order_leading_space_only",
+        "orders",
+        "an order line whose customer_id is '  C-OK' and sales_channel ' web' (ASCII spaces "
+        "before the value, none after)",
+        "kept",
+        "trimmed",
+        "a value is trimmed when it only starts with a space: the line is C-OK's (not "
+        "unknown_customer_id) with sales_channel web",
+        orders=(order("  C-OK", "leading-space", sales_channel=" web"),),
+        checks=((staged_line("leading-space", "customer_id, sales_channel"), [("C-OK", "web")]),),
+    ),
+    Case(
         "order_id_shared_by_two_customers",
         "orders",
         "order_id O-SHARED used by customers C-OK and C-Case, line_number 1 each; order "

@@ -72,6 +72,23 @@ def test_every_table_is_built(demo_build: DbtRun) -> None:
         assert demo_build.scalar(f"select count(*) from {table}") > 0, table
 
 
+def test_row_keys_are_sixteen_hex_digits(demo_build: DbtRun) -> None:
+    """source_row_key is the row's 64-bit hash as 16 hexadecimal digits, leading zeros kept
+    (macro segments_row_key pads only hashes below 2^60): on every staged and rejected row, and
+    the demo has keys of both kinds, so both branches are checked."""
+    for table in ("stg_order_lines", "stg_customers", "rejects"):
+        wrong = demo_build.scalar(
+            f"select count(*) from {table} "
+            "where not regexp_full_match(source_row_key, '[0-9A-F]{16}')"
+        )
+        assert wrong == 0, table
+    padded, full = demo_build.query(
+        "select count(*) filter (where source_row_key like '0%'), "
+        "count(*) filter (where source_row_key not like '0%') from stg_order_lines"
+    )[0]
+    assert padded > 0 and full > 0
+
+
 def test_every_customer_is_accounted_for(demo_build: DbtRun) -> None:
     raw = demo_build.scalar("select count(*) from base_customers")
     staged = demo_build.scalar("select count(*) from stg_customers")
