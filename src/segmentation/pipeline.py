@@ -779,16 +779,10 @@ def hierarchical_assignments(
     k, _reason = hierarchical.resolve_k(settings.clustering.hierarchical_k, selected_k(sweep))
     matrix = by_customer(matrix)
     assigned = hierarchical_tables.assignments_table(linkage, leaves, k)
-    X = matrix_array(matrix)
-    assigned_ids = assigned.column(ID_COLUMN)
-    matrix_ids = matrix.column(ID_COLUMN)
-    # Both are in customer_id order: the same ids need no hash lookup of 1M strings.
-    if (
-        len(assigned_ids) != len(matrix_ids)
-        or not pc.all(pc.equal(assigned_ids, matrix_ids)).as_py()
-    ):
-        rows = pc.index_in(assigned_ids, value_set=matrix_ids.combine_chunks()).to_numpy()
-        X = X[rows]
+    rows = pc.index_in(
+        assigned.column(ID_COLUMN), value_set=matrix.column(ID_COLUMN).combine_chunks()
+    ).to_numpy()
+    X = matrix_array(matrix)[rows]
     labels = assigned.column("hierarchical_segment_id").to_numpy()
     fitted = preprocessing_tables.spec_from_table(spec)
     described = naming.describe_segments(X, labels, fitted, settings, n_segments=int(labels.max()))

@@ -1,10 +1,11 @@
-"""The faster O(n) passes of the Python models give exactly what the plain numpy forms give.
+"""The faster O(n) passes of the Python models give what the plain numpy forms give.
 
-Each function below was rewritten for speed at a million customers (in-place arithmetic, row
-blocks, one column at a time, a sort instead of a hash set); the plain form it replaced is
-written out here as the reference, and the results must be bit for bit equal (integer
-arithmetic, selections and the same floating-point operations in the same order), not merely
-close.
+Functions rewritten for speed at a million customers (row blocks, one column at a time, a sort
+instead of a hash set, fewer temporaries) are compared with the plain form they replaced,
+written out here: equal bit for bit where the floating-point operations are the same
+(quantiles, the matrix fill, nearest centroid and its distance), within a stated tolerance
+where the reference computes the same quantity another way (second-nearest distances, the
+within-leaf sum of squares).
 """
 
 from __future__ import annotations
