@@ -1281,6 +1281,15 @@ def needed_features(config: Any, models: pa.Table | None) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _mean(values: np.ndarray) -> float:
+    """The mean of (n,) float64 values, the same to the last bit in any order.
+
+    An exact sum (math.fsum, Shewchuk's algorithm); 0.0 for none. The assignments are read in
+    no particular order (DuckDB scans in parallel), and a floating-point sum depends on it.
+    """
+    return math.fsum(values) / len(values) if len(values) else 0.0
+
+
 def lifecycle_table(
     features: pa.Table,
     spec: pa.Table,
@@ -1364,7 +1373,7 @@ def lifecycle_table(
         spec,
         sweep,
         centroids,
-        float(np.mean(distances)) if len(distances) else 0.0,
+        _mean(distances),
         raw,
         settings,
         active,

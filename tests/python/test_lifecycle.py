@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -302,6 +303,25 @@ def test_each_model_assigns_the_customers_once_per_build(
     assert row["mean_distance"] == pytest.approx(
         float(lifecycle.score(features, active or row)[1].mean()), abs=1e-12
     )
+
+
+def test_mean_distance_does_not_depend_on_the_order_of_the_assignments() -> None:
+    """ml_kmeans_assignments is read in no particular order: the mean distance of the
+    candidate (model_training_mean_distance, stored in segmentation_models) must be the same
+    to the last bit in any order."""
+    features = _features()
+    fit = _fit(features)
+    rng = np.random.default_rng(3)
+    distances = np.concatenate([rng.lognormal(0.0, 4.0, 5_000), [1e12, -1e12 + 0.1]])
+    means = set()
+    for order in (distances, distances[::-1], rng.permutation(distances)):
+        table = lifecycle.lifecycle_table(
+            features, fit["spec"], fit["sweep"], fit["centroids"],
+            pa.table({"distance_to_centroid": order}), CONFIG, "auto", None, None,
+            lifecycle.RunContext("run", datetime(2026, 1, 1)),
+        )  # fmt: skip
+        means.add(table.column("model_training_mean_distance").to_pylist()[0])
+    assert means == {math.fsum(distances) / len(distances)}
 
 
 def test_changed_share_from_the_membership_table_equals_the_mapping() -> None:
